@@ -1,0 +1,58 @@
+"""Settings from the environment (pydantic-settings); one place for every knob."""
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_SECRET_KEY = "dev-insecure-secret-key-change-me"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=None, extra="ignore")
+
+    app_env: str = Field(default="development", description="development, test or production")
+    data_dir: Path = Path("./data")
+    database_url: str | None = None
+    elasticsearch_url: str | None = None
+    # Name of the alias searches go through; each rebuild makes a new index behind it.
+    elasticsearch_index: str = "ttdn-materials"
+    secret_key: str = DEFAULT_SECRET_KEY
+    access_token_minutes: int = 30
+    max_json_body_bytes: int = 2 * 1024 * 1024
+    max_upload_bytes: int = 50 * 1024 * 1024
+    # The indexer drains the outbox in the background; 0 turns it off (tests drive it by hand).
+    indexer_interval_seconds: float = 1.0
+    indexer_batch_size: int = 500
+    cors_origins: list[str] = []
+
+    @model_validator(mode="after")
+    def _refuse_unsafe_production(self) -> "Settings":
+        if self.app_env == "production" and (self.secret_key == DEFAULT_SECRET_KEY or len(self.secret_key) < 32):
+            raise ValueError("SECRET_KEY must be set to at least 32 characters when APP_ENV=production")
+        return self
+
+    @property
+    def is_production(self) -> bool:
+        return self.app_env == "production"
+
+    @property
+    def sqlalchemy_url(self) -> str:
+        if self.database_url:
+            url = self.database_url
+            # Accept the common postgres:// spellings and use psycopg 3.
+            for prefix in ("postgres://", "postgresql://"):
+                if url.startswith(prefix):
+                    return "postgresql+psycopg://" + url[len(prefix) :]
+            return url
+        return f"sqlite:///{(self.data_dir / 'ttdn.sqlite3').resolve()}"
+
+    @property
+    def blob_dir(self) -> Path:
+        return self.data_dir / "blobs"
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,164 @@
+"""The AppError tree and the one place that renders every error as RFC 9457 problem+json."""
+
+import logging
+from collections.abc import Sequence
+from http import HTTPStatus
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+log = logging.getLogger("ttdn.errors")
+
+PROBLEM_JSON = "application/problem+json"
+
+
+class AppError(Exception):
+    status = 400
+    title = "Bad Request"
+
+    def __init__(
+        self,
+        detail: str,
+        *,
+        errors: Sequence[dict[str, Any]] | None = None,
+        headers: dict[str, str] | None = None,
+        extra: dict[str, Any] | None = None,
+    ) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.errors = list(errors) if errors else None
+        self.headers = headers or {}
+        self.extra = extra or {}
+
+
+class Unauthorized(AppError):
+    status = 401
+    title = "Unauthorized"
+
+    def __init__(self, detail: str = "Valid credentials are required.", **kw: Any) -> None:
+        kw.setdefault("headers", {"WWW-Authenticate": "Bearer"})
+        super().__init__(detail, **kw)
+
+
+class Forbidden(AppError):
+    status = 403
+    title = "Forbidden"
+
+
+class NotFound(AppError):
+    status = 404
+    title = "Not Found"
+
+
+class Conflict(AppError):
+    status = 409
+    title = "Conflict"
+
+
+class Gone(AppError):
+    status = 410
+    title = "Gone"
+
+
+class PreconditionFailed(AppError):
+    status = 412
+    title = "Precondition Failed"
+
+
+class PayloadTooLarge(AppError):
+    status = 413
+    title = "Content Too Large"
+
+
+class UnsupportedMediaType(AppError):
+    status = 415
+    title = "Unsupported Media Type"
+
+
+class RangeNotSatisfiable(AppError):
+    status = 416
+    title = "Range Not Satisfiable"
+
+
+class ValidationFailed(AppError):
+    """A value that parsed but means nothing here (unknown code, ambiguous name...)."""
+
+    status = 422
+    title = "Unprocessable Content"
+
+    def __init__(self, loc: Sequence[str | int], msg: str, **kw: Any) -> None:
+        super().__init__(msg, errors=[{"loc": list(loc), "msg": msg}], **kw)
+
+
+class PreconditionRequired(AppError):
+    status = 428
+    title = "Precondition Required"
+
+
+class TooManyRequests(AppError):
+    status = 429
+    title = "Too Many Requests"
+
+
+class ServiceUnavailable(AppError):
+    status = 503
+    title = "Service Unavailable"
+
+
+def problem(
+    status: int,
+    detail: str,
+    *,
+    title: str | None = None,
+    errors: list[dict[str, Any]] | None = None,
+    headers: dict[str, str] | None = None,
+    extra: dict[str, Any] | None = None,
+) -> JSONResponse:
+    body: dict[str, Any] = {
+        "type": "about:blank",
+        "title": title or HTTPStatus(status).phrase,
+        "status": status,
+        "detail": detail,
+    }
+    if errors:
+        body["errors"] = errors
+    if extra:
+        body.update(extra)
+    return JSONResponse(body, status_code=status, headers=headers, media_type=PROBLEM_JSON)
+
+
+def _clean_loc(loc: Sequence[Any]) -> list[Any]:
+    return [part for part in loc if not (isinstance(part, str) and part.startswith("function-"))]
+
+
+def validation_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
+    out = []
+    for err in exc.errors():
+        msg = err.get("msg", "invalid value")
+        out.append({"loc": _clean_loc(err.get("loc", [])), "msg": msg})
+    return out
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(AppError)
+    async def _app_error(_: Request, exc: AppError) -> JSONResponse:
+        return problem(exc.status, exc.detail, title=exc.title, errors=exc.errors, headers=exc.headers, extra=exc.extra)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = validation_errors(exc)
+        fields = ", ".join(".".join(str(p) for p in e["loc"]) for e in errors[:5])
+        return problem(422, f"Invalid input: {fields}.", errors=errors)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        detail = exc.detail if isinstance(exc.detail, str) else HTTPStatus(exc.status_code).phrase
+        return problem(exc.status_code, detail, headers=getattr(exc, "headers", None))
+
+    @app.exception_handler(Exception)
+    async def _unhandled(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unhandled error on %s %s", request.method, request.url.path)
+        return problem(500, "An unexpected error occurred; nothing was saved.")

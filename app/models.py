@@ -1,0 +1,5 @@
+"""Imports every domain's ORM models so that Base.metadata knows every table (Alembic, tests)."""
+
+from app.accounts import models as accounts_models  # noqa: F401
+from app.materials import models as materials_models  # noqa: F401
+from app.taxonomy import models as taxonomy_models  # noqa: F401

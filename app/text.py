@@ -1,0 +1,52 @@
+"""The one place Vietnamese text is normalised and folded.
+
+Storage is NFC. Matching that ignores diacritics goes through `fold()`: NFD, drop combining
+marks, đ/Đ to d, lowercase. Unicode decomposition alone leaves đ untouched, hence the map.
+`fold_with_offsets()` keeps, for every folded character, the index of the original character it
+came from, so matches found in folded text can be highlighted on the original.
+"""
+
+import re
+import unicodedata
+
+_SPECIAL = str.maketrans({"đ": "d", "Đ": "d", "ð": "d", "Ð": "d", "ł": "l", "Ł": "l", "ø": "o", "Ø": "o"})
+_WORD = re.compile(r"\w+", re.UNICODE)
+
+
+def nfc(value: str) -> str:
+    return unicodedata.normalize("NFC", value)
+
+
+def _fold_char(ch: str) -> str:
+    decomposed = unicodedata.normalize("NFD", ch.translate(_SPECIAL))
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).lower()
+
+
+def fold(value: str) -> str:
+    """'Dân tộc H'Mông, Đắk Lắk' -> "dan toc h'mong, dak lak"."""
+    return "".join(_fold_char(ch) for ch in nfc(value))
+
+
+def fold_with_offsets(value: str) -> tuple[str, list[int]]:
+    """Folded text and, per folded character, the index in `value` (NFC) it came from."""
+    out: list[str] = []
+    offsets: list[int] = []
+    for index, ch in enumerate(value):
+        folded = _fold_char(ch)
+        out.append(folded)
+        offsets.extend([index] * len(folded))
+    return "".join(out), offsets
+
+
+def words(value: str) -> list[str]:
+    """Word tokens of NFC text, case and diacritics kept."""
+    return _WORD.findall(nfc(value))
+
+
+def folded_words(value: str) -> list[str]:
+    return _WORD.findall(fold(value))
+
+
+def squash(value: str) -> str:
+    """Folded, with hyphens, apostrophes and spaces removed: 'H'Mông' and 'HMông' compare equal."""
+    return re.sub(r"[\s\-'’`ʼ.]+", "", fold(value))
