@@ -1,0 +1,104 @@
+#!/usr/bin/env bash
+# Run the test suite in both configurations (what `make test` and CI run):
+#   1. sqlite       - no external services;
+#   2. postgres-es  - against a real PostgreSQL and Elasticsearch, started here if needed.
+#
+# Both always run, even when the first fails. A service that cannot be started is a failure
+# of the second configuration, never a reason to skip it. Services this script started are
+# stopped on exit (also on failure or Ctrl-C); ones that were already running are left alone.
+# Set KEEP_SERVICES=1 to leave them running for faster reruns.
+#
+# Extra pytest arguments: PYTEST_ARGS='-x -k search' scripts/run-tests.sh
+# (shell quoting inside PYTEST_ARGS is honoured: PYTEST_ARGS="-k 'a and b'").
+set -euo pipefail
+LOG_TAG=run-tests
+# shellcheck source=scripts/_lib.sh
+. "$(dirname "$0")/_lib.sh"
+cd "$REPO"
+
+PYTEST="$REPO/.venv/bin/pytest"
+[[ -x $PYTEST ]] || die "$PYTEST not found; run 'make venv' first"
+
+# PYTEST_ARGS comes from the developer (make PYTEST_ARGS=...); eval so quoting works.
+pytest_args=()
+eval "pytest_args=(${PYTEST_ARGS:-})"
+
+STARTED_LOG=$(mktemp)
+export TTDN_STARTED_LOG="$STARTED_LOG"
+cleanup() {
+  local rc=$? svc
+  if [[ ${KEEP_SERVICES:-0} == 1 ]]; then
+    log "KEEP_SERVICES=1: leaving services running"
+  else
+    # Only what our start scripts reported as started by this run.
+    while read -r svc; do
+      bash "$REPO/scripts/stop-services.sh" "$svc" || log "could not stop $svc"
+    done < <(sort -u "$STARTED_LOG")
+  fi
+  rm -f "$STARTED_LOG"
+  exit "$rc"
+}
+trap cleanup EXIT
+# Turn signals into a normal exit so the EXIT trap runs the cleanup.
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+banner() {
+  printf '\n==================================================================\n'
+  printf '== %s\n' "$*"
+  printf '==================================================================\n'
+}
+
+describe_rc() {
+  case $1 in
+    0) echo "passed" ;;
+    5) echo "FAILED: pytest collected no tests (exit 5)" ;;
+    *) echo "FAILED (exit $1)" ;;
+  esac
+}
+
+# ---- 1. SQLite ---------------------------------------------------------------------------
+banner "Test configuration 1/2: sqlite (TTDN_TEST_CONFIG=sqlite)"
+set +e
+TTDN_TEST_CONFIG=sqlite "$PYTEST" "${pytest_args[@]}"
+rc_sqlite=$?
+set -e
+
+# ---- 2. PostgreSQL + Elasticsearch -------------------------------------------------------
+banner "Test configuration 2/2: postgres-es (TTDN_TEST_CONFIG=postgres-es)"
+rc_pges=0
+services_ok=1
+# The start scripts print progress on stderr and the URL as the last line of stdout.
+if ! pg_out=$(bash "$REPO/scripts/start-postgres.sh"); then
+  log "FAILED to start PostgreSQL; the postgres-es configuration counts as failed"
+  services_ok=0
+fi
+if ! es_out=$(bash "$REPO/scripts/start-elasticsearch.sh"); then
+  log "FAILED to start Elasticsearch; the postgres-es configuration counts as failed"
+  services_ok=0
+fi
+if [[ $services_ok -eq 1 ]]; then
+  TEST_DATABASE_URL=$(printf '%s\n' "$pg_out" | tail -n 1)
+  TEST_ELASTICSEARCH_URL=$(printf '%s\n' "$es_out" | tail -n 1)
+  export TEST_DATABASE_URL TEST_ELASTICSEARCH_URL
+  log "TEST_DATABASE_URL=$TEST_DATABASE_URL"
+  log "TEST_ELASTICSEARCH_URL=$TEST_ELASTICSEARCH_URL"
+  set +e
+  TTDN_TEST_CONFIG=postgres-es "$PYTEST" "${pytest_args[@]}"
+  rc_pges=$?
+  set -e
+else
+  rc_pges=1
+fi
+
+# ---- Summary -----------------------------------------------------------------------------
+banner "Summary"
+printf 'sqlite:      %s\n' "$(describe_rc "$rc_sqlite")"
+if [[ $services_ok -eq 1 ]]; then
+  printf 'postgres-es: %s\n' "$(describe_rc "$rc_pges")"
+else
+  printf 'postgres-es: FAILED: PostgreSQL/Elasticsearch did not start (see above); tests not run\n'
+fi
+if [[ $rc_sqlite -ne 0 || $rc_pges -ne 0 ]]; then
+  exit 1
+fi
