@@ -1,0 +1,390 @@
+"""The taxonomy's rules: what a user's value for an ethnic group, border route, province or topic
+means, and the reference tables read for lists, facets and display.
+
+Resolution follows API.md; the first level that matches wins:
+(1) code or id; (2) name or spelling variant, exactly (case-insensitive, NFC); (3) name or spelling
+variant without diacritics, hyphens, apostrophes or spaces (`app.text.squash`); (4) other name,
+exactly; (5) other name without diacritics. Two candidates at one level are a 422 listing them.
+
+The tables are tiny (54 + 3 + ~60 + 10 rows) and change only when seeded, so every call reads them
+afresh: nothing can go stale after a reseed or between the databases tests run on.
+"""
+
+import uuid
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta, timezone
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.errors import NotFound, ValidationFailed
+from app.taxonomy.models import BorderRoute, EthnicGroup, Province, ProvinceSuccession, Topic
+from app.text import nfc, squash
+
+Loc = Sequence[str | int]
+
+# Province validity is a matter of Vietnamese legal dates: "today" is today in Vietnam (UTC+7, no DST).
+VIETNAM_TIME = timezone(timedelta(hours=7), "ICT")
+
+
+def today() -> date:
+    return datetime.now(VIETNAM_TIME).date()
+
+
+def _exact(value: str) -> str:
+    """Case-insensitive, whitespace-normalised NFC: level 1, 2 and 4 comparisons keep diacritics."""
+    return " ".join(nfc(value).split()).casefold()
+
+
+@dataclass(frozen=True)
+class _Candidate:
+    key: str
+    label: str  # how a tie lists it: "08 Mông"
+    codes: frozenset[str]
+    names_exact: frozenset[str]
+    names_loose: frozenset[str]
+    others_exact: frozenset[str]
+    others_loose: frozenset[str]
+
+    @classmethod
+    def build(
+        cls, key: str, label: str, codes: Iterable[str], names: Iterable[str], others: Iterable[str] = ()
+    ) -> "_Candidate":
+        names, others = [n for n in names if n], [n for n in others if n]
+        return cls(
+            key=key,
+            label=label,
+            codes=frozenset(_exact(c) for c in codes),
+            names_exact=frozenset(_exact(n) for n in names),
+            names_loose=frozenset(squash(n) for n in names) - {""},
+            others_exact=frozenset(_exact(n) for n in others),
+            others_loose=frozenset(squash(n) for n in others) - {""},
+        )
+
+
+def _first_level_matches(value: str, candidates: Sequence[_Candidate]) -> list[_Candidate]:
+    """The candidates matching at the first level that matches anything, or [] for an unknown value."""
+    exact, loose = _exact(value), squash(value)
+    levels: tuple[Callable[[_Candidate], bool], ...] = (
+        lambda c: exact in c.codes,
+        lambda c: exact in c.names_exact,
+        lambda c: loose in c.names_loose,
+        lambda c: exact in c.others_exact,
+        lambda c: loose in c.others_loose,
+    )
+    for matches in levels:
+        found = [c for c in candidates if matches(c)]
+        if found:
+            return found
+    return []
+
+
+def _clean(value: str, loc: Loc, what: str) -> str:
+    cleaned = nfc(value).strip()
+    if not cleaned:
+        raise ValidationFailed(loc, f"An empty value does not name any {what}.")
+    return cleaned
+
+
+def _unknown(value: str, loc: Loc, what: str) -> ValidationFailed:
+    return ValidationFailed(loc, f"Unknown {what} '{value}'.")
+
+
+def _ambiguous(value: str, labels: Iterable[str], loc: Loc, what: str, remedy: str) -> ValidationFailed:
+    listed = ", ".join(labels)
+    return ValidationFailed(loc, f"'{value}' is ambiguous: it names more than one {what} ({listed}); {remedy}.")
+
+
+def _resolve_key(value: str, candidates: Sequence[_Candidate], loc: Loc, what: str) -> str:
+    value = _clean(value, loc, what)
+    found = _first_level_matches(value, candidates)
+    if not found:
+        raise _unknown(value, loc, what)
+    if len(found) > 1:
+        raise _ambiguous(value, (c.label for c in found), loc, what, "give the code")
+    return found[0].key
+
+
+def _unique(values: Iterable[str]) -> list[str]:
+    return list(dict.fromkeys(values))
+
+
+# Ethnic groups
+
+
+def _ethnic_groups(session: Session) -> list[EthnicGroup]:
+    return list(session.scalars(select(EthnicGroup).order_by(EthnicGroup.code)))
+
+
+def _ethnic_group_candidates(groups: Iterable[EthnicGroup]) -> list[_Candidate]:
+    # Hidden (derogatory) names are matched like other names, so old records still resolve.
+    return [
+        _Candidate.build(
+            key=g.code,
+            label=f"{g.code} {g.name}",
+            codes=(g.code, g.code.lstrip("0")),
+            names=(g.name, *g.spelling_variants),
+            others=(*g.other_names, *g.hidden_names),
+        )
+        for g in groups
+    ]
+
+
+def resolve_ethnic_group(session: Session, value: str, loc: Loc) -> EthnicGroup:
+    """An ethnic group from its 2008-list code, name, spelling variant or other name (API.md's order)."""
+    groups = {g.code: g for g in _ethnic_groups(session)}
+    return groups[_resolve_key(value, _ethnic_group_candidates(groups.values()), loc, "ethnic group")]
+
+
+def resolve_ethnic_groups(session: Session, values: Sequence[str], loc: Loc) -> list[str]:
+    """Codes of the given ethnic groups, de-duplicated, in input order."""
+    candidates = _ethnic_group_candidates(_ethnic_groups(session)) if values else []
+    return _unique(_resolve_key(value, candidates, loc, "ethnic group") for value in values)
+
+
+def get_ethnic_group(session: Session, code: str) -> EthnicGroup:
+    group = session.get(EthnicGroup, code)
+    if group is None:
+        raise NotFound(f"No ethnic group has code '{code}'.")
+    return group
+
+
+def list_ethnic_groups(session: Session, q: str | None = None) -> list[EthnicGroup]:
+    """All groups, or those whose name, spelling variant or other name contains `q`, ignoring
+    diacritics, case, hyphens and apostrophes. Hidden names match too; they are never shown."""
+    groups = _ethnic_groups(session)
+    needle = squash(q) if q else ""
+    if not needle:
+        return groups
+    return [g for g in groups if any(needle in squash(name) for name in _all_names(g))]
+
+
+def _all_names(group: EthnicGroup) -> tuple[str, ...]:
+    return (group.name, *group.spelling_variants, *group.other_names, *group.hidden_names)
+
+
+def ethnic_group_names(session: Session) -> dict[str, str]:
+    return {g.code: g.name for g in _ethnic_groups(session)}
+
+
+# Border routes
+
+
+def _border_routes(session: Session) -> list[BorderRoute]:
+    return list(session.scalars(select(BorderRoute).order_by(BorderRoute.code)))
+
+
+def _border_route_candidates(routes: Iterable[BorderRoute]) -> list[_Candidate]:
+    # The neighbour country, in Vietnamese or English, names its route: "Lào", "Laos".
+    return [
+        _Candidate.build(
+            key=r.code,
+            label=f"{r.code} {r.name}",
+            codes=(r.code,),
+            names=(r.name, r.neighbor_country, r.neighbor_country_vi),
+        )
+        for r in routes
+    ]
+
+
+def resolve_border_route(session: Session, value: str, loc: Loc) -> BorderRoute:
+    """A border route from its code ("VN-LA"), its name or its neighbour country ("Lào", "Laos")."""
+    routes = {r.code: r for r in _border_routes(session)}
+    return routes[_resolve_key(value, _border_route_candidates(routes.values()), loc, "border route")]
+
+
+def resolve_border_routes(session: Session, values: Sequence[str], loc: Loc) -> list[str]:
+    """Codes of the given border routes, de-duplicated, in input order."""
+    candidates = _border_route_candidates(_border_routes(session)) if values else []
+    return _unique(_resolve_key(value, candidates, loc, "border route") for value in values)
+
+
+def list_border_routes(session: Session) -> list[BorderRoute]:
+    return _border_routes(session)
+
+
+def border_route_names(session: Session) -> dict[str, str]:
+    return {r.code: r.name for r in _border_routes(session)}
+
+
+# Topics
+
+
+def _topics(session: Session) -> list[Topic]:
+    return list(session.scalars(select(Topic).order_by(Topic.slug)))
+
+
+def _topic_candidates(topics: Iterable[Topic]) -> list[_Candidate]:
+    return [
+        _Candidate.build(key=t.slug, label=f"{t.slug} {t.name}", codes=(t.slug,), names=(t.slug, t.name, t.name_en))
+        for t in topics
+    ]
+
+
+def resolve_topic(session: Session, value: str, loc: Loc) -> str:
+    """A topic's slug from the slug or its Vietnamese or English name, with or without diacritics."""
+    return _resolve_key(value, _topic_candidates(_topics(session)), loc, "topic")
+
+
+def resolve_topics(session: Session, values: Sequence[str], loc: Loc) -> list[str]:
+    """Slugs of the given topics, de-duplicated, in input order."""
+    candidates = _topic_candidates(_topics(session)) if values else []
+    return _unique(_resolve_key(value, candidates, loc, "topic") for value in values)
+
+
+def list_topics(session: Session) -> list[Topic]:
+    return _topics(session)
+
+
+def topic_names(session: Session) -> dict[str, str]:
+    return {t.slug: t.name for t in _topics(session)}
+
+
+# Provinces
+
+
+@dataclass(frozen=True)
+class ProvinceLinks:
+    """Direct succession links, by province id: who followed whom."""
+
+    successors: dict[uuid.UUID, list[uuid.UUID]]
+    predecessors: dict[uuid.UUID, list[uuid.UUID]]
+
+
+def province_links(session: Session) -> ProvinceLinks:
+    successors: dict[uuid.UUID, list[uuid.UUID]] = defaultdict(list)
+    predecessors: dict[uuid.UUID, list[uuid.UUID]] = defaultdict(list)
+    edges = session.execute(
+        select(ProvinceSuccession.predecessor_id, ProvinceSuccession.successor_id).order_by(
+            ProvinceSuccession.predecessor_id, ProvinceSuccession.successor_id
+        )
+    )
+    for predecessor, successor in edges:
+        successors[predecessor].append(successor)
+        predecessors[successor].append(predecessor)
+    return ProvinceLinks(successors=dict(successors), predecessors=dict(predecessors))
+
+
+def _reachable(start: uuid.UUID, links: dict[uuid.UUID, list[uuid.UUID]]) -> list[uuid.UUID]:
+    seen: dict[uuid.UUID, None] = {}
+    stack = list(links.get(start, ()))
+    while stack:
+        current = stack.pop()
+        if current not in seen:
+            seen[current] = None
+            stack.extend(links.get(current, ()))
+    return list(seen)
+
+
+def province_line_ids(session: Session, province_ids: Sequence[uuid.UUID | str]) -> list[str]:
+    """Every id in the lines of succession of the given provinces, as strings, for filters.
+
+    A line is the province, all its ancestors and all its descendants (transitively), not its
+    siblings: the old Quảng Trị's line is {old Quảng Trị, new Quảng Trị}; the new Quảng Trị's is
+    {new Quảng Trị, old Quảng Trị, old Quảng Bình}.
+    """
+    links = province_links(session)
+    line: dict[uuid.UUID, None] = {}
+    for given in province_ids:
+        province_id = given if isinstance(given, uuid.UUID) else uuid.UUID(str(given))
+        line[province_id] = None
+        line.update(dict.fromkeys(_reachable(province_id, links.predecessors)))
+        line.update(dict.fromkeys(_reachable(province_id, links.successors)))
+    return [str(province_id) for province_id in line]
+
+
+def valid_on(province: Province, day: date) -> bool:
+    return (province.valid_from is None or province.valid_from <= day) and (
+        province.valid_until is None or day <= province.valid_until
+    )
+
+
+def _provinces(session: Session) -> list[Province]:
+    return list(session.scalars(select(Province).order_by(Province.code, Province.name, Province.valid_from)))
+
+
+def provinces_on(session: Session, on: date, border_route: Sequence[str] | None = None) -> list[Province]:
+    """Provinces valid on `on`; with `border_route` (codes), only those on one of these routes."""
+    routes = set(border_route or ())
+    return [p for p in _provinces(session) if valid_on(p, on) and (not routes or routes.intersection(p.border_routes))]
+
+
+def get_province(session: Session, province_id: uuid.UUID) -> Province:
+    province = session.get(Province, province_id)
+    if province is None:
+        raise NotFound(f"No province has id '{province_id}'.")
+    return province
+
+
+def province_names(session: Session) -> dict[str, str]:
+    return {str(p.id): p.name for p in _provinces(session)}
+
+
+def _as_uuid(value: str) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        return None
+
+
+def _province_label(province: Province) -> str:
+    return f"{province.code} {province.name} (id {province.id})"
+
+
+def _province_by_code(provinces: Sequence[Province], value: str, loc: Loc, on: date) -> Province:
+    holders = [p for p in provinces if p.code == value.zfill(2) and valid_on(p, on)]
+    if len(holders) == 1:
+        return holders[0]
+    if not holders:
+        raise ValidationFailed(
+            loc,
+            f"No province holds code '{value}' on {on.isoformat()}; codes were reused in 2025: give a name or an id.",
+        )
+    raise _ambiguous(value, map(_province_label, holders), loc, "province", "give the province id")
+
+
+def _one_line(session: Session, value: str, found: Sequence[Province], loc: Loc, on: date) -> Province:
+    """Among same-named provinces of one line of succession, the one valid on `on`, else the latest."""
+    current = [p for p in found if valid_on(p, on)]
+    chosen = current[0] if current else max(found, key=lambda p: (p.valid_until or date.max, p.valid_from or date.min))
+    line = set(province_line_ids(session, [chosen.id]))
+    if len(current) > 1 or any(str(p.id) not in line for p in found):
+        raise _ambiguous(value, map(_province_label, found), loc, "province", "give the province id")
+    return chosen
+
+
+def resolve_province(session: Session, value: str, loc: Loc, on: date | None = None) -> Province:
+    """A province from its id, its code on day `on` (default today), or its name.
+
+    A bare code means the province holding it on `on` (codes were reused on 1 July 2025). A name
+    shared across periods within one line of succession (Lào Cai, Quảng Trị, Huế) means the
+    province valid on `on`, else the latest; the same name in two different lines is a tie.
+    """
+    on = on or today()
+    value = _clean(value, loc, "province")
+    as_id = _as_uuid(value)
+    if as_id is not None:
+        province = session.get(Province, as_id)
+        if province is None:
+            raise _unknown(value, loc, "province")
+        return province
+    provinces = _provinces(session)
+    if value.isdigit():
+        return _province_by_code(provinces, value, loc, on)
+    by_id = {str(p.id): p for p in provinces}
+    candidates = [
+        _Candidate.build(key=str(p.id), label=_province_label(p), codes=(), names=(p.name, p.name_ascii))
+        for p in provinces
+    ]
+    found = _first_level_matches(value, candidates)
+    if not found:
+        raise _unknown(value, loc, "province")
+    return _one_line(session, value, [by_id[c.key] for c in found], loc, on)
+
+
+def resolve_provinces(session: Session, values: Sequence[str], loc: Loc, on: date | None = None) -> list[uuid.UUID]:
+    """Ids of the given provinces (what a material stores), de-duplicated, in input order."""
+    ids = [resolve_province(session, value, loc, on).id for value in values]
+    return list(dict.fromkeys(ids))
