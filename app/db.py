@@ -116,9 +116,17 @@ def get_session(request: Request) -> Session:
 DbSession = Annotated[Session, Depends(get_session)]
 
 
+def commit_even_on_error(request: Request) -> None:
+    """Keep this request's writes although it answers with an error: for the record of a
+    refusal (a failed sign-in), where the refusal itself is what must be saved. Only a route
+    that has written nothing else may ask for this."""
+    request.state.commit_on_error = True
+
+
 class TransactionMiddleware:
-    """Commits the request's session when the response starts with a status below 400,
-    rolls it back otherwise. A failing commit becomes a 500 problem, never a silent 200."""
+    """Commits the request's session when the response starts with a status below 400 (or when
+    the route asked for `commit_even_on_error`), rolls it back otherwise. A failing commit becomes
+    a 500 problem, never a silent 200."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -135,7 +143,7 @@ class TransactionMiddleware:
                 if session is not None:
                     state["db_session"] = None
                     try:
-                        if message["status"] < 400:
+                        if message["status"] < 400 or state.get("commit_on_error"):
                             await anyio.to_thread.run_sync(session.commit)
                         else:
                             await anyio.to_thread.run_sync(session.rollback)

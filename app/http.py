@@ -8,6 +8,7 @@ from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.config import Settings
+from app.context import RequestInfo, current_request
 
 _UPLOAD_PATH = re.compile(r"^/api/v1/materials/[^/]+/attachments/?$")
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
@@ -37,6 +38,8 @@ class RequestContextMiddleware:
         given = dict(scope["headers"]).get(b"x-request-id", b"").decode("latin-1")
         request_id = given if _REQUEST_ID.match(given) else uuid.uuid4().hex
         scope.setdefault("state", {})["request_id"] = request_id
+        client = scope.get("client")
+        token = current_request.set(RequestInfo(request_id=request_id, ip=client[0] if client else None))
 
         async def send_with_id(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -44,7 +47,10 @@ class RequestContextMiddleware:
                 message["headers"] = [*message["headers"], (b"x-request-id", request_id.encode())]
             await send(message)
 
-        await self.app(scope, receive, send_with_id)
+        try:
+            await self.app(scope, receive, send_with_id)
+        finally:
+            current_request.reset(token)
 
 
 class SecurityHeadersMiddleware:

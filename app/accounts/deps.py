@@ -1,0 +1,136 @@
+"""Who is calling, resolved once per request; every route declares what it needs here.
+
+Routes under /api/v1 take one of the aliases below. Role checks live in these aliases, never in
+handler bodies; rules that depend on the object (four eyes) live in the services.
+"""
+
+import base64
+import binascii
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Annotated, Literal
+
+from fastapi import Depends, Request, Security
+from fastapi.security import APIKeyHeader
+
+from app.accounts import keys, security
+from app.accounts import service as accounts_service
+from app.config import Settings
+from app.db import DbSession
+from app.errors import Forbidden, Unauthorized
+
+STAFF_ROLES = frozenset({"admin", "editor", "reviewer", "analyst"})
+
+# Declared through fastapi.security so OpenAPI shows the schemes; parsed by get_principal.
+_auth_header = APIKeyHeader(name="Authorization", auto_error=False, description="Bearer token or Basic")
+UNIT_CHALLENGE = {"WWW-Authenticate": 'Bearer, Basic realm="ttdn-hub"'}
+
+
+@dataclass(frozen=True)
+class Principal:
+    type: Literal["user", "unit"]
+    id: uuid.UUID
+    label: str
+    roles: frozenset[str] = field(default_factory=frozenset)
+
+    @property
+    def is_staff(self) -> bool:
+        return self.type == "user"
+
+    def has_any(self, *roles: str) -> bool:
+        return bool(self.roles.intersection(roles))
+
+
+def get_settings_from_app(request: Request) -> Settings:
+    return request.app.state.settings
+
+
+AppSettings = Annotated[Settings, Depends(get_settings_from_app)]
+
+
+def get_principal(
+    request: Request,
+    session: DbSession,
+    settings: AppSettings,
+    authorization: Annotated[str | None, Security(_auth_header)] = None,
+) -> Principal:
+    """The caller, from `Authorization: Bearer <access token or unit key>` or HTTP Basic
+    (unit code and key, for generic feed readers). Resolved once per request."""
+    cached = getattr(request.state, "principal", None)
+    if cached is not None:
+        return cached
+    scheme, _, credentials = (authorization or "").partition(" ")
+    scheme, credentials = scheme.lower(), credentials.strip()
+    if scheme == "bearer" and keys.looks_like_key(credentials):
+        principal = _unit_principal(session, credentials, None)
+    elif scheme == "bearer" and credentials:
+        principal = _staff_principal(session, settings, credentials)
+    elif scheme == "basic" and credentials:
+        unit_code, key = _basic_credentials(credentials)
+        principal = _unit_principal(session, key, unit_code)
+    else:
+        raise Unauthorized(headers=UNIT_CHALLENGE)
+    request.state.principal = principal
+    return principal
+
+
+def _staff_principal(session: DbSession, settings: Settings, token: str) -> Principal:
+    user_id = security.read_access_token(token, settings.secret_key)
+    user = accounts_service.get_active_user(session, user_id) if user_id else None
+    if user is None:
+        raise Unauthorized("The access token is invalid, expired, or its account is disabled.")
+    return Principal(type="user", id=user.id, label=user.email, roles=frozenset(user.roles))
+
+
+def _unit_principal(session: DbSession, key: str, unit_code: str | None) -> Principal:
+    owner = keys.owner_of(session, key, unit_code)
+    if owner is None:
+        raise Unauthorized("The key is unknown, revoked, or its unit is inactive.", headers=UNIT_CHALLENGE)
+    return Principal(type="unit", id=owner.unit_id, label=owner.unit_code)
+
+
+def _basic_credentials(encoded: str) -> tuple[str, str]:
+    try:
+        user, _, password = base64.b64decode(encoded, validate=True).decode("utf-8").partition(":")
+    except (ValueError, binascii.Error):
+        raise Unauthorized("Malformed Basic credentials.", headers=UNIT_CHALLENGE) from None
+    return user, password
+
+
+def _requires(*roles: str, units: bool = False) -> Callable[[Principal], Principal]:
+    allowed = frozenset(roles)
+
+    def check(principal: Annotated[Principal, Depends(get_principal)]) -> Principal:
+        if principal.type == "unit":
+            if units:
+                return principal
+            raise Forbidden("Border units may read the reference data and their own feed only.")
+        if not principal.roles & allowed:
+            raise Forbidden(f"This needs one of the roles: {', '.join(sorted(allowed))}.")
+        return principal
+
+    return check
+
+
+def _unit_only(principal: Annotated[Principal, Depends(get_principal)]) -> Principal:
+    if principal.type != "unit":
+        raise Forbidden("Only border units have a feed; staff read bundles under /bundles.")
+    return principal
+
+
+# Reference data: every authenticated principal, staff or unit.
+AnyPrincipal = Annotated[Principal, Depends(_requires(*STAFF_ROLES, units=True))]
+# Reading materials, search, revisions: every staff role.
+StaffUser = Annotated[Principal, Depends(_requires(*STAFF_ROLES))]
+# Writing materials and bundles.
+EditorUser = Annotated[Principal, Depends(_requires("admin", "editor"))]
+# Moving materials through review and publication (what each move needs is in the workflow).
+WorkflowUser = Annotated[Principal, Depends(_requires("admin", "editor", "reviewer"))]
+ReviewerUser = Annotated[Principal, Depends(_requires("admin", "reviewer"))]
+AdminUser = Annotated[Principal, Depends(_requires("admin"))]
+# A border unit reading its own feed.
+UnitPrincipal = Annotated[Principal, Depends(_unit_only)]
+# Reading the audit trail and reports.
+AuditReader = Annotated[Principal, Depends(_requires("admin", "analyst"))]
+CurrentUser = StaffUser

@@ -1,0 +1,44 @@
+"""Password hashing (Argon2 via argon2-cffi) and signed access tokens (PyJWT)."""
+
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import jwt
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+
+_hasher = PasswordHasher()
+# Verified against when the account does not exist, so both paths cost the same time.
+_DUMMY_HASH = _hasher.hash("not-a-real-password-just-for-timing")
+ALGORITHM = "HS256"
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def verify_password(password_hash: str | None, password: str) -> bool:
+    try:
+        return _hasher.verify(password_hash or _DUMMY_HASH, password) and password_hash is not None
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def issue_access_token(user_id: uuid.UUID, secret: str, minutes: int) -> tuple[str, int]:
+    now = datetime.now(UTC)
+    claims = {"sub": str(user_id), "typ": "access", "iat": now, "exp": now + timedelta(minutes=minutes)}
+    return jwt.encode(claims, secret, algorithm=ALGORITHM), minutes * 60
+
+
+def read_access_token(token: str, secret: str) -> uuid.UUID | None:
+    """The user id of a valid, unexpired access token, else None."""
+    try:
+        claims = jwt.decode(token, secret, algorithms=[ALGORITHM], options={"require": ["exp", "sub"]})
+    except jwt.PyJWTError:
+        return None
+    if claims.get("typ") != "access":
+        return None
+    try:
+        return uuid.UUID(claims["sub"])
+    except (ValueError, TypeError):
+        return None

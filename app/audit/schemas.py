@@ -1,0 +1,28 @@
+import uuid
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel
+
+
+class AuditActor(BaseModel):
+    type: str
+    id: str | None
+    label: str
+
+
+class AuditRead(BaseModel):
+    id: uuid.UUID
+    at: datetime
+    actor: AuditActor
+    action: str
+    entity_type: str
+    entity_id: str | None
+    changes: dict[str, Any]
+    request_id: str | None
+    ip: str | None
+
+
+class AuditPage(BaseModel):
+    items: list[AuditRead]
+    next_cursor: str | None
