@@ -1,5 +1,7 @@
 """Imports every domain's ORM models so that Base.metadata knows every table (Alembic, tests)."""
 
 from app.accounts import models as accounts_models  # noqa: F401
+from app.audit import models as audit_models  # noqa: F401
 from app.materials import models as materials_models  # noqa: F401
 from app.taxonomy import models as taxonomy_models  # noqa: F401
+from app.units import models as units_models  # noqa: F401

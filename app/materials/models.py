@@ -1,0 +1,108 @@
+"""Materials, their tags, every saved version, and attachments."""
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import BigInteger, Boolean, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.db import Base, JSONType, UTCDateTime, UUIDStr, new_id, utcnow
+
+TAG_FACETS = ("ethnic_group", "border_route", "province", "topic")
+
+
+class Material(Base):
+    __tablename__ = "materials"
+    __table_args__ = (Index("ix_materials_status_updated", "status", "updated_at"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(UUIDStr, primary_key=True, default=new_id)
+    title: Mapped[str] = mapped_column(String(500))
+    summary: Mapped[str] = mapped_column(Text, default="")
+    body: Mapped[str] = mapped_column(Text, default="")
+    kind: Mapped[str] = mapped_column(String(30))
+    language: Mapped[str] = mapped_column(String(35))
+    classification: Mapped[str] = mapped_column(String(20), default="public")
+    status: Mapped[str] = mapped_column(String(20), default="draft")
+    publish_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    source: Mapped[str | None] = mapped_column(String(1000))
+    is_demo: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_by: Mapped[uuid.UUID | None] = mapped_column(UUIDStr, ForeignKey("users.id"))
+    updated_by: Mapped[uuid.UUID | None] = mapped_column(UUIDStr, ForeignKey("users.id"))
+    # Who last changed the content (not the status): the four-eyes rule reads this.
+    last_edited_by: Mapped[uuid.UUID | None] = mapped_column(UUIDStr, ForeignKey("users.id"))
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    tags: Mapped[list["MaterialTag"]] = relationship(
+        cascade="all, delete-orphan", lazy="selectin", order_by="MaterialTag.position"
+    )
+    attachments: Mapped[list["Attachment"]] = relationship(
+        cascade="all, delete-orphan", lazy="selectin", order_by="Attachment.created_at"
+    )
+
+    def tag_values(self, facet: str) -> list[str]:
+        return [t.value for t in self.tags if t.facet == facet]
+
+
+class MaterialTag(Base):
+    """One (facet, value) of a material: what filters and facets read. `position` keeps input order."""
+
+    __tablename__ = "material_tags"
+    __table_args__ = (Index("ix_material_tags_facet_value", "facet", "value"),)
+
+    material_id: Mapped[uuid.UUID] = mapped_column(
+        UUIDStr, ForeignKey("materials.id", ondelete="CASCADE"), primary_key=True
+    )
+    facet: Mapped[str] = mapped_column(String(20), primary_key=True)
+    value: Mapped[str] = mapped_column(String(60), primary_key=True)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class MaterialRevision(Base):
+    """Every saved version of a material, whole, as the API showed it."""
+
+    __tablename__ = "material_revisions"
+
+    material_id: Mapped[uuid.UUID] = mapped_column(
+        UUIDStr, ForeignKey("materials.id", ondelete="CASCADE"), primary_key=True
+    )
+    version: Mapped[int] = mapped_column(Integer, primary_key=True)
+    snapshot: Mapped[dict] = mapped_column(JSONType)
+    saved_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    saved_by: Mapped[uuid.UUID | None] = mapped_column(UUIDStr, ForeignKey("users.id"))
+    change: Mapped[str] = mapped_column(String(40))  # created, updated, transition:<to>, attachment
+
+
+class Attachment(Base):
+    __tablename__ = "attachments"
+
+    id: Mapped[uuid.UUID] = mapped_column(UUIDStr, primary_key=True, default=new_id)
+    material_id: Mapped[uuid.UUID] = mapped_column(UUIDStr, ForeignKey("materials.id", ondelete="CASCADE"), index=True)
+    filename: Mapped[str] = mapped_column(String(255))
+    media_type: Mapped[str] = mapped_column(String(127))
+    size: Mapped[int] = mapped_column(BigInteger)
+    sha256: Mapped[str] = mapped_column(String(64), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_by: Mapped[uuid.UUID | None] = mapped_column(UUIDStr, ForeignKey("users.id"))
+
+
+class SearchOutbox(Base):
+    """A material that changed (or was deleted) and must be (re)sent to the search backend.
+
+    Written by the materials service in the same transaction as the change; drained by the
+    search indexer. Rows are marked processed rather than deleted at once, so a rebuild can
+    replay what changed while it was copying; the indexer purges old processed rows.
+    """
+
+    __tablename__ = "search_outbox"
+    __table_args__ = (Index("ix_search_outbox_pending", "processed_at", "id"),)
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True)
+    material_id: Mapped[uuid.UUID] = mapped_column(UUIDStr)
+    # The material's version after the change; for a deletion, one more than its last version.
+    version: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    processed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

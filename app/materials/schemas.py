@@ -1,0 +1,150 @@
+import uuid
+from datetime import datetime
+from typing import Annotated, Self
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+
+from app.materials import languages
+from app.materials.filters import Classification, Kind, Status
+from app.text import nfc
+
+
+def _language(tag: str) -> str:
+    # Raising ValueError makes pydantic report it at body.language with this message.
+    try:
+        return languages.normalise(tag, ["body", "language"])
+    except Exception as exc:
+        raise ValueError(getattr(exc, "detail", str(exc))) from None
+
+
+def _nfc_stripped(value: str) -> str:
+    return nfc(value).strip()
+
+
+Title = Annotated[str, AfterValidator(_nfc_stripped), Field(min_length=1, max_length=500)]
+Summary = Annotated[str, AfterValidator(_nfc_stripped), Field(max_length=5000)]
+Body = Annotated[str, AfterValidator(nfc), Field(max_length=500_000)]
+Language = Annotated[str, Field(min_length=1, max_length=35), AfterValidator(_language)]
+TagValues = Annotated[list[Annotated[str, Field(min_length=1, max_length=200)]], Field(max_length=60)]
+Source = Annotated[str, AfterValidator(_nfc_stripped), Field(max_length=1000)]
+
+
+class _Schedule(BaseModel):
+    @model_validator(mode="after")
+    def _expires_after_publish(self) -> Self:
+        publish_at = getattr(self, "publish_at", None)
+        expires_at = getattr(self, "expires_at", None)
+        for name, value in (("publish_at", publish_at), ("expires_at", expires_at)):
+            if value is not None and value.tzinfo is None:
+                raise ValueError(f"{name} needs a time zone (RFC 3339), e.g. 2025-07-01T00:00:00Z")
+        if publish_at and expires_at and expires_at <= publish_at:
+            raise ValueError("expires_at must be after publish_at")
+        return self
+
+
+class MaterialCreate(_Schedule):
+    """Taxonomy values may be codes, names or other names; they are stored as codes and ids."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    title: Title
+    summary: Summary = ""
+    body: Body = ""
+    kind: Kind
+    language: Language
+    ethnic_groups: TagValues = []
+    border_routes: TagValues = []
+    provinces: TagValues = []
+    topics: TagValues = []
+    classification: Classification = "public"
+    publish_at: datetime | None = None
+    expires_at: datetime | None = None
+    source: Source | None = None
+
+
+class MaterialUpdate(_Schedule):
+    """Every field optional; only the fields sent are changed (applied with exclude_unset)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    title: Title | None = None
+    summary: Summary | None = None
+    body: Body | None = None
+    kind: Kind | None = None
+    language: Language | None = None
+    ethnic_groups: TagValues | None = None
+    border_routes: TagValues | None = None
+    provinces: TagValues | None = None
+    topics: TagValues | None = None
+    classification: Classification | None = None
+    publish_at: datetime | None = None
+    expires_at: datetime | None = None
+    source: Source | None = None
+
+    @model_validator(mode="after")
+    def _required_stay_set(self) -> Self:
+        for name in ("title", "kind", "language", "classification", "summary", "body"):
+            if name in self.model_fields_set and getattr(self, name) is None:
+                raise ValueError(f"{name} cannot be null")
+        return self
+
+
+class AttachmentRead(BaseModel):
+    id: uuid.UUID
+    filename: str
+    media_type: str
+    size: int
+    sha256: str
+    url: str
+
+
+class MaterialRead(BaseModel):
+    id: uuid.UUID
+    title: str
+    summary: str
+    body: str
+    kind: str
+    language: str
+    ethnic_groups: list[str]
+    border_routes: list[str]
+    provinces: list[str]
+    topics: list[str]
+    classification: str
+    status: str
+    publish_at: datetime | None
+    expires_at: datetime | None
+    published_at: datetime | None
+    source: str | None
+    is_demo: bool
+    created_at: datetime
+    updated_at: datetime
+    created_by: uuid.UUID | None
+    version: int
+    attachments: list[AttachmentRead]
+
+
+class MaterialPage(BaseModel):
+    items: list[MaterialRead]
+    next_cursor: str | None
+
+
+class TransitionRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    to: Status
+
+
+class RevisionSummary(BaseModel):
+    version: int
+    saved_at: datetime
+    saved_by: uuid.UUID | None
+    change: str
+
+
+class RevisionPage(BaseModel):
+    items: list[RevisionSummary]
+    next_cursor: str | None
+
+
+class RevisionRead(RevisionSummary):
+    material: MaterialRead

@@ -1,0 +1,320 @@
+"""The rules for materials: writes, concurrency, workflow, revisions and the search outbox.
+
+Every write here happens in the caller's transaction (services flush, never commit) and, in
+that same transaction, saves the new version whole as a revision and queues the material for
+the search indexer.
+"""
+
+import uuid
+from typing import Any
+
+from sqlalchemy import Select, exists, select
+from sqlalchemy.orm import Session
+
+from app import concurrency
+from app.accounts.deps import Principal
+from app.audit import service as audit_service
+from app.db import new_id, utcnow
+from app.errors import Conflict, NotFound, ValidationFailed
+from app.materials import workflow
+from app.materials.filters import MaterialFilters
+from app.materials.models import Material, MaterialRevision, MaterialTag, SearchOutbox
+from app.materials.schemas import AttachmentRead, MaterialCreate, MaterialRead, MaterialUpdate
+from app.pagination import decode_id_cursor, encode_id_cursor
+from app.taxonomy import service as taxonomy_service
+
+API_PREFIX = "/api/v1"
+TAG_FIELDS = {
+    "ethnic_groups": "ethnic_group",
+    "border_routes": "border_route",
+    "provinces": "province",
+    "topics": "topic",
+}
+PLAIN_FIELDS = ("title", "summary", "body", "kind", "language", "classification", "publish_at", "expires_at", "source")
+
+
+# --- reading -----------------------------------------------------------------------------------
+
+
+def get_material(session: Session, material_id: uuid.UUID) -> Material:
+    material = session.get(Material, material_id)
+    if material is None:
+        raise NotFound(f"No material with id {material_id}.")
+    return material
+
+
+def to_read(material: Material) -> MaterialRead:
+    return MaterialRead(
+        id=material.id,
+        title=material.title,
+        summary=material.summary,
+        body=material.body,
+        kind=material.kind,
+        language=material.language,
+        ethnic_groups=material.tag_values("ethnic_group"),
+        border_routes=material.tag_values("border_route"),
+        provinces=material.tag_values("province"),
+        topics=material.tag_values("topic"),
+        classification=material.classification,
+        status=material.status,
+        publish_at=material.publish_at,
+        expires_at=material.expires_at,
+        published_at=material.published_at,
+        source=material.source,
+        is_demo=material.is_demo,
+        created_at=material.created_at,
+        updated_at=material.updated_at,
+        created_by=material.created_by,
+        version=material.version,
+        attachments=[
+            AttachmentRead(
+                id=a.id,
+                filename=a.filename,
+                media_type=a.media_type,
+                size=a.size,
+                sha256=a.sha256,
+                url=f"{API_PREFIX}/attachments/{a.id}/content",
+            )
+            for a in material.attachments
+        ],
+    )
+
+
+def etag(material: Material) -> str:
+    return concurrency.etag_for(material.id, material.version)
+
+
+def apply_filters(query: Select[Any], filters: MaterialFilters) -> Select[Any]:
+    """Restrict a SELECT over Material by the resolved filters (OR within, AND across)."""
+    tag_filters = {
+        "ethnic_group": filters.ethnic_group,
+        "border_route": filters.border_route,
+        "province": filters.province,
+        "topic": filters.topic,
+    }
+    for facet, values in tag_filters.items():
+        if values:
+            query = query.where(
+                exists().where(
+                    MaterialTag.material_id == Material.id,
+                    MaterialTag.facet == facet,
+                    MaterialTag.value.in_(values),
+                )
+            )
+    for column, values in (
+        (Material.kind, filters.kind),
+        (Material.language, filters.language),
+        (Material.status, filters.status),
+        (Material.classification, filters.classification),
+    ):
+        if values:
+            query = query.where(column.in_(values))
+    if filters.published_from:
+        query = query.where(Material.published_at >= filters.published_from)
+    if filters.published_to:
+        query = query.where(Material.published_at <= filters.published_to)
+    return query
+
+
+def list_materials(
+    session: Session, filters: MaterialFilters, limit: int, cursor: str | None
+) -> tuple[list[Material], str | None]:
+    """Newest first (ids are time-ordered); the cursor is the last id seen."""
+    query = apply_filters(select(Material), filters).order_by(Material.id.desc()).limit(limit + 1)
+    if cursor:
+        query = query.where(Material.id < decode_id_cursor(cursor))
+    rows = list(session.scalars(query))
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return rows, (encode_id_cursor(rows[-1].id) if more and rows else None)
+
+
+# --- writing -----------------------------------------------------------------------------------
+
+
+def resolve_tags(session: Session, values: dict[str, list[str]]) -> dict[str, list[str]]:
+    """Codes, names and other names -> the codes and ids stored; unknown values are 422s."""
+    resolved: dict[str, list[str]] = {}
+    for field, given in values.items():
+        loc = ["body", field]
+        if field == "ethnic_groups":
+            resolved[field] = taxonomy_service.resolve_ethnic_groups(session, given, loc)
+        elif field == "border_routes":
+            resolved[field] = taxonomy_service.resolve_border_routes(session, given, loc)
+        elif field == "provinces":
+            resolved[field] = [str(i) for i in taxonomy_service.resolve_provinces(session, given, loc)]
+        else:
+            resolved[field] = taxonomy_service.resolve_topics(session, given, loc)
+    return resolved
+
+
+def _set_tags(material: Material, field: str, values: list[str]) -> None:
+    facet = TAG_FIELDS[field]
+    keep = [t for t in material.tags if t.facet != facet]
+    new = [MaterialTag(facet=facet, value=v, position=i) for i, v in enumerate(dict.fromkeys(values))]
+    material.tags = keep + new
+
+
+# Bookkeeping that changes on every write; the audit trail records what the writer changed.
+UNAUDITED = frozenset({"version", "updated_at"})
+
+
+def history_for(
+    material: Material, actor: Principal | None, change: str, before: dict[str, Any] | None = None
+) -> list[object]:
+    """The revision that keeps this version whole, the outbox row that queues it for search,
+    and, when `before` is given, the audit record of what changed."""
+    snapshot = to_read(material).model_dump(mode="json")
+    rows: list[object] = [
+        MaterialRevision(
+            material_id=material.id,
+            version=material.version,
+            snapshot=snapshot,
+            saved_at=material.updated_at,
+            saved_by=actor.id if actor and actor.is_staff else None,
+            change=change,
+        ),
+        SearchOutbox(material_id=material.id, version=material.version),
+    ]
+    if before is not None:
+        changes = audit_service.diff(before, snapshot, UNAUDITED)
+        rows.append(audit_service.entry(actor, f"material.{change}", "material", material.id, changes))
+    return rows
+
+
+def snapshot(material: Material) -> dict[str, Any]:
+    return to_read(material).model_dump(mode="json")
+
+
+def record_version(
+    session: Session, material: Material, actor: Principal | None, change: str, before: dict[str, Any]
+) -> None:
+    """Save this version whole, queue it for indexing and audit it, in the caller's transaction."""
+    session.add_all(history_for(material, actor, change, before))
+    session.flush()
+
+
+def queue_for_index(session: Session, material_id: uuid.UUID, version: int) -> None:
+    session.add(SearchOutbox(material_id=material_id, version=version))
+
+
+def build_material(
+    data: MaterialCreate,
+    tags: dict[str, list[str]],
+    actor: Principal | None,
+    *,
+    status: str = "draft",
+    is_demo: bool = False,
+) -> Material:
+    """A new material built whole in memory (tags resolved already), so bulk loads can add many at once."""
+    now = utcnow()
+    actor_id = actor.id if actor and actor.is_staff else None
+    material = Material(
+        id=new_id(),
+        **{name: getattr(data, name) for name in PLAIN_FIELDS},
+        status=status,
+        published_at=max(data.publish_at or now, now) if status in ("published", "archived") else None,
+        is_demo=is_demo,
+        created_at=now,
+        updated_at=now,
+        created_by=actor_id,
+        updated_by=actor_id,
+        last_edited_by=actor_id,
+        version=1,
+        attachments=[],
+    )
+    material.tags = [
+        MaterialTag(material_id=material.id, facet=TAG_FIELDS[field], value=value, position=i)
+        for field, values in tags.items()
+        for i, value in enumerate(dict.fromkeys(values))
+    ]
+    return material
+
+
+def create_material(session: Session, data: MaterialCreate, actor: Principal | None) -> Material:
+    """A new draft, its first revision and its outbox row."""
+    tags = resolve_tags(session, {f: getattr(data, f) for f in TAG_FIELDS})
+    material = build_material(data, tags, actor)
+    session.add(material)
+    record_version(session, material, actor, "created", before={})
+    return material
+
+
+def check_if_match(material: Material, if_match: str | None) -> None:
+    concurrency.check_if_match(material.id, material.version, if_match, "material")
+
+
+def update_material(
+    session: Session, material_id: uuid.UUID, data: MaterialUpdate, actor: Principal, if_match: str | None
+) -> Material:
+    material = get_material(session, material_id)
+    check_if_match(material, if_match)
+    workflow.check_editable(material)
+    before = snapshot(material)
+    changes = data.model_dump(exclude_unset=True)
+    tag_changes = resolve_tags(session, {f: changes.pop(f) for f in list(changes) if f in TAG_FIELDS})
+    publish_at = changes.get("publish_at", material.publish_at)
+    expires_at = changes.get("expires_at", material.expires_at)
+    if publish_at and expires_at and expires_at <= publish_at:
+        raise ValidationFailed(["body", "expires_at"], "expires_at must be after publish_at.")
+    for name, value in changes.items():
+        setattr(material, name, value)
+    for field, values in tag_changes.items():
+        _set_tags(material, field, values)
+    bump(material, actor, content_edit=True)
+    record_version(session, material, actor, "updated", before)
+    return material
+
+
+def bump(material: Material, actor: Principal, *, content_edit: bool) -> None:
+    material.version += 1
+    material.updated_at = utcnow()
+    material.updated_by = actor.id
+    if content_edit:
+        material.last_edited_by = actor.id
+
+
+def delete_material(session: Session, material_id: uuid.UUID, actor: Principal, if_match: str | None) -> None:
+    material = get_material(session, material_id)
+    check_if_match(material, if_match)
+    if material.status != "draft":
+        raise Conflict(
+            f"Only drafts can be deleted; this material is {material.status} (archive it instead).",
+            extra={"status_now": material.status},
+        )
+    # The deletion outranks every version the material had, so no stale update can revive it.
+    queue_for_index(session, material.id, material.version + 1)
+    audit_service.record(session, actor, "material.deleted", "material", material.id, {"title": [material.title, None]})
+    session.delete(material)
+    session.flush()
+
+
+def transition(session: Session, material_id: uuid.UUID, to: str, actor: Principal) -> Material:
+    material = get_material(session, material_id)
+    workflow.check_move(material, to, actor)
+    before = snapshot(material)
+    material.status = to
+    if to == "published":
+        material.published_at = max(material.publish_at or utcnow(), utcnow())
+    bump(material, actor, content_edit=False)
+    record_version(session, material, actor, f"transition:{to}", before)
+    return material
+
+
+def list_revisions(session: Session, material_id: uuid.UUID) -> list[MaterialRevision]:
+    get_material(session, material_id)
+    return list(
+        session.scalars(
+            select(MaterialRevision)
+            .where(MaterialRevision.material_id == material_id)
+            .order_by(MaterialRevision.version)
+        )
+    )
+
+
+def get_revision(session: Session, material_id: uuid.UUID, version: int) -> MaterialRevision:
+    revision = session.get(MaterialRevision, (material_id, version))
+    if revision is None:
+        get_material(session, material_id)
+        raise NotFound(f"Material {material_id} has no version {version}.")
+    return revision

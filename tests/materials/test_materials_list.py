@@ -1,0 +1,107 @@
+"""GET /materials: the filters of search (without q), resolved like API.md says, and paging."""
+
+import pytest
+
+from tests.factories import make_material
+
+
+@pytest.fixture
+def corpus(session, users):
+    author = users["editor"]
+    made = {
+        "mong_lao": make_material(session, author, ethnic_groups=["08"], border_routes=["VN-LA"], kind="video"),
+        "tay_cn": make_material(session, author, ethnic_groups=["02"], border_routes=["VN-CN"], language="hnj"),
+        "khmer_kh": make_material(
+            session,
+            author,
+            ethnic_groups=["05"],
+            border_routes=["VN-KH"],
+            status="published",
+            topics=["border-friendship"],
+        ),
+        "mong_tay": make_material(session, author, ethnic_groups=["08", "02"], classification="internal"),
+    }
+    session.commit()
+    return made
+
+
+def ids(response):
+    assert response.status_code == 200, response.text
+    return {item["id"] for item in response.json()["items"]}
+
+
+@pytest.mark.parametrize("value", ["08", "Mông", "mong", "H'Mông"])
+def test_ethnic_group_filter_accepts_code_name_and_variants(client, auth, corpus, value):
+    got = ids(client.get("/api/v1/materials", params={"ethnic_group": value}, headers=auth("analyst")))
+    assert got == {str(corpus["mong_lao"].id), str(corpus["mong_tay"].id)}
+
+
+def test_values_or_within_a_filter_and_across_filters(client, auth, corpus):
+    either = ids(client.get("/api/v1/materials", params={"ethnic_group": ["mong", "khmer"]}, headers=auth("analyst")))
+    assert either == {str(corpus[k].id) for k in ("mong_lao", "mong_tay", "khmer_kh")}
+    both = ids(
+        client.get("/api/v1/materials", params={"ethnic_group": "mong", "border_route": "lao"}, headers=auth("analyst"))
+    )
+    assert both == {str(corpus["mong_lao"].id)}
+
+
+@pytest.mark.parametrize(
+    ("params", "key"),
+    [
+        ({"kind": "video"}, "mong_lao"),
+        ({"language": "hnj"}, "tay_cn"),
+        ({"status": "published"}, "khmer_kh"),
+        ({"topic": "Hữu nghị biên giới"}, "khmer_kh"),
+        ({"classification": "internal"}, "mong_tay"),
+        ({"border_route": "Trung Quốc"}, "tay_cn"),
+    ],
+)
+def test_each_filter(client, auth, corpus, params, key):
+    assert ids(client.get("/api/v1/materials", params=params, headers=auth("analyst"))) == {str(corpus[key].id)}
+
+
+def test_unknown_and_ambiguous_values_are_422(client, auth, corpus):
+    unknown = client.get("/api/v1/materials", params={"ethnic_group": "Không tồn tại"}, headers=auth("analyst"))
+    assert unknown.status_code == 422
+    assert unknown.json()["errors"][0]["loc"] == ["query", "ethnic_group"]
+    assert "Không tồn tại" in unknown.json()["errors"][0]["msg"]
+    bad_kind = client.get("/api/v1/materials", params={"kind": "poem"}, headers=auth("analyst"))
+    assert bad_kind.status_code == 422
+
+
+def test_province_filter_follows_the_line_of_succession(client, auth, session, users):
+    provinces_then = client.get("/api/v1/provinces", params={"on": "2025-06-30"}, headers=auth("analyst")).json()
+    quang_binh = next(p for p in provinces_then["items"] if p["name"] == "Quảng Bình")
+    old_tagged = make_material(session, users["editor"], provinces=[quang_binh["id"]])
+    new_tagged = make_material(session, users["editor"], provinces=["Quảng Trị"])  # today's Quảng Trị
+    session.commit()
+    by_new = ids(client.get("/api/v1/materials", params={"province": "Quảng Trị"}, headers=auth("analyst")))
+    assert by_new == {str(old_tagged.id), str(new_tagged.id)}
+    by_old = ids(client.get("/api/v1/materials", params={"province": quang_binh["id"]}, headers=auth("analyst")))
+    assert by_old == {str(old_tagged.id), str(new_tagged.id)}
+    by_old_code = ids(
+        client.get("/api/v1/materials", params={"province": "44", "on": "2025-06-30"}, headers=auth("analyst"))
+    )
+    assert by_old_code == by_old
+
+
+def test_cursor_paging_never_repeats_or_skips(client, auth, session, users):
+    made = [make_material(session, users["editor"], kind="leaflet") for _ in range(25)]
+    session.commit()
+    seen, cursor = [], None
+    while True:
+        params = {"kind": "leaflet", "limit": 7, **({"cursor": cursor} if cursor else {})}
+        page = client.get("/api/v1/materials", params=params, headers=auth("analyst")).json()
+        seen.extend(item["id"] for item in page["items"])
+        cursor = page["next_cursor"]
+        if not cursor:
+            break
+    assert len(seen) == len(set(seen)) == 25
+    assert seen == [str(m.id) for m in sorted(made, key=lambda m: m.id, reverse=True)]
+
+
+@pytest.mark.parametrize("params", [{"limit": 0}, {"limit": 101}, {"cursor": "%%%"}, {"published_from": "yesterday"}])
+def test_bad_paging_and_dates_are_422(client, auth, params):
+    response = client.get("/api/v1/materials", params=params, headers=auth("analyst"))
+    assert response.status_code == 422
+    assert response.headers["content-type"].startswith("application/problem+json")

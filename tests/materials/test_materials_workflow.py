@@ -1,0 +1,95 @@
+"""The status workflow: legal moves, who may make them, four eyes, publication time."""
+
+import pytest
+
+from tests.factories import make_material
+
+
+def move(client, headers, material_id, to):
+    return client.post(f"/api/v1/materials/{material_id}/transitions", json={"to": to}, headers=headers)
+
+
+@pytest.fixture
+def draft(session, users):
+    material = make_material(session, users["editor"])
+    session.commit()
+    return material
+
+
+def test_full_path_to_publication(client, auth, draft):
+    assert move(client, auth("editor"), draft.id, "in_review").status_code == 200
+    assert move(client, auth("reviewer"), draft.id, "approved").status_code == 200
+    published = move(client, auth("reviewer"), draft.id, "published")
+    assert published.status_code == 200
+    body = published.json()
+    assert body["status"] == "published" and body["published_at"] is not None and body["version"] == 4
+    revisions = client.get(f"/api/v1/materials/{draft.id}/revisions", headers=auth("analyst")).json()["items"]
+    assert [r["change"] for r in revisions] == [
+        "created",
+        "transition:in_review",
+        "transition:approved",
+        "transition:published",
+    ]
+
+
+@pytest.mark.parametrize("to", ["approved", "published", "archived", "draft", "nonsense"])
+def test_illegal_moves_from_draft(client, auth, draft, to):
+    response = move(client, auth("admin"), draft.id, to)
+    assert response.status_code == (422 if to == "nonsense" else 409)
+    assert response.headers["content-type"].startswith("application/problem+json")
+
+
+def test_editor_cannot_approve(client, auth, draft):
+    move(client, auth("editor"), draft.id, "in_review")
+    assert move(client, auth("editor2"), draft.id, "approved").status_code == 403
+
+
+def test_analyst_moves_nothing(client, auth, draft):
+    assert move(client, auth("analyst"), draft.id, "in_review").status_code == 403
+
+
+def test_four_eyes_author_cannot_approve_own_work(client, auth, session, users):
+    material = make_material(session, users["admin"])
+    session.commit()
+    assert move(client, auth("admin"), material.id, "in_review").status_code == 200
+    refused = move(client, auth("admin"), material.id, "approved")
+    assert refused.status_code == 403
+    assert "Four eyes" in refused.json()["detail"]
+    assert move(client, auth("reviewer"), material.id, "approved").status_code == 200
+
+
+def test_four_eyes_last_editor_cannot_approve(client, auth, draft, users):
+    move(client, auth("editor"), draft.id, "in_review")
+    url = f"/api/v1/materials/{draft.id}"
+    etag = client.get(url, headers=auth("admin")).headers["etag"]
+    # An admin edits while in review: now the admin may not approve, a reviewer may.
+    assert client.patch(url, json={"summary": "Sửa"}, headers={**auth("admin"), "If-Match": etag}).status_code == 200
+    assert move(client, auth("admin"), draft.id, "approved").status_code == 403
+    assert move(client, auth("reviewer"), draft.id, "approved").status_code == 200
+    # Approving is not editing: the same reviewer may publish.
+    assert move(client, auth("reviewer"), draft.id, "published").status_code == 200
+
+
+def test_approved_material_is_not_editable_until_back_in_draft(client, auth, session, users):
+    material = make_material(session, users["editor"], status="approved")
+    session.commit()
+    url = f"/api/v1/materials/{material.id}"
+    etag = client.get(url, headers=auth("editor")).headers["etag"]
+    response = client.patch(url, json={"title": "Sửa"}, headers={**auth("editor"), "If-Match": etag})
+    assert response.status_code == 409
+    assert move(client, auth("editor"), material.id, "draft").status_code == 200
+
+
+def test_archive_and_revive(client, auth, session, users):
+    material = make_material(session, users["editor"], status="published")
+    session.commit()
+    assert move(client, auth("editor"), material.id, "archived").status_code == 403
+    assert move(client, auth("reviewer"), material.id, "archived").status_code == 200
+    assert move(client, auth("editor"), material.id, "draft").status_code == 200
+
+
+def test_scheduled_publication_keeps_publish_at(client, auth, session, users):
+    material = make_material(session, users["editor"], status="approved", publish_at="2099-01-01T08:00:00Z")
+    session.commit()
+    body = move(client, auth("reviewer"), material.id, "published").json()
+    assert body["published_at"].startswith("2099-01-01T08:00:00")
