@@ -1,0 +1,36 @@
+"""The register of receiving units: border guard posts, police, communes, departments, offices."""
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import Boolean, ForeignKey, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.db import Base, JSONType, UTCDateTime, UUIDStr, new_id, utcnow
+
+UNIT_TYPES = (
+    "border_guard_post",
+    "police",
+    "commune",
+    "provincial_department",
+    "ethnic_affairs_office",
+    "other",
+)
+
+
+class Unit(Base):
+    __tablename__ = "units"
+
+    id: Mapped[uuid.UUID] = mapped_column(UUIDStr, primary_key=True, default=new_id)
+    code: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(300))
+    type: Mapped[str] = mapped_column(String(40))
+    # By id, so the unit keeps its province through the 2025 merger (codes were reused).
+    province: Mapped[uuid.UUID | None] = mapped_column(UUIDStr, ForeignKey("provinces.id"))
+    border_routes: Mapped[list[str]] = mapped_column(JSONType, default=list)
+    parent_id: Mapped[uuid.UUID | None] = mapped_column(UUIDStr, ForeignKey("units.id"))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    is_demo: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    version: Mapped[int] = mapped_column(Integer, default=1)

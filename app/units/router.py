@@ -1,0 +1,114 @@
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Header, Query, Response
+
+from app.accounts import keys
+from app.accounts.deps import AdminUser, EditorUser, StaffUser
+from app.audit import service as audit_service
+from app.db import DbSession
+from app.errors import NotFound
+from app.taxonomy import service as taxonomy_service
+from app.units import service as units_service
+from app.units.models import Unit
+from app.units.schemas import KeyCreated, KeyPage, KeyRead, UnitCreate, UnitPage, UnitRead, UnitType, UnitUpdate
+
+router = APIRouter(tags=["units"])
+
+
+def _read(response: Response, unit: Unit) -> UnitRead:
+    response.headers["ETag"] = units_service.etag(unit)
+    return UnitRead.model_validate(unit)
+
+
+@router.post("/units", status_code=201, response_model=UnitRead, operation_id="create_unit")
+def create_unit(data: UnitCreate, session: DbSession, actor: EditorUser, response: Response) -> UnitRead:
+    """Register a receiving unit (admins and editors). Province and routes may be given by name."""
+    unit = units_service.create_unit(session, data, actor)
+    response.headers["Location"] = f"/api/v1/units/{unit.id}"
+    return _read(response, unit)
+
+
+@router.get("/units", response_model=UnitPage, operation_id="list_units")
+def list_units(
+    session: DbSession,
+    _: StaffUser,
+    active: bool | None = None,
+    type: Annotated[list[UnitType], Query()] = [],
+    border_route: Annotated[list[str], Query()] = [],
+    province: Annotated[list[str], Query()] = [],
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    cursor: str | None = None,
+) -> UnitPage:
+    """Units, oldest first; a province filter matches its whole line of succession."""
+    province_ids = taxonomy_service.resolve_provinces(session, province, ["query", "province"])
+    items, next_cursor = units_service.list_units(
+        session,
+        active=active,
+        unit_type=list(type),
+        border_route=taxonomy_service.resolve_border_routes(session, border_route, ["query", "border_route"]),
+        province_line=taxonomy_service.province_line_ids(session, province_ids) if province_ids else [],
+        limit=limit,
+        cursor=cursor,
+    )
+    return UnitPage(items=[UnitRead.model_validate(u) for u in items], next_cursor=next_cursor)
+
+
+@router.get("/units/{unit_id}", response_model=UnitRead, operation_id="get_unit")
+def get_unit(unit_id: uuid.UUID, session: DbSession, _: StaffUser, response: Response) -> UnitRead:
+    """One unit, with its ETag."""
+    return _read(response, units_service.get_unit(session, unit_id))
+
+
+@router.patch("/units/{unit_id}", response_model=UnitRead, operation_id="update_unit")
+def update_unit(
+    unit_id: uuid.UUID,
+    data: UnitUpdate,
+    session: DbSession,
+    actor: EditorUser,
+    response: Response,
+    if_match: Annotated[str | None, Header()] = None,
+) -> UnitRead:
+    """Change a unit; needs If-Match. Setting `active` to false stops its keys at once."""
+    return _read(response, units_service.update_unit(session, unit_id, data, actor, if_match))
+
+
+@router.delete("/units/{unit_id}", response_model=UnitRead, operation_id="deactivate_unit")
+def deactivate_unit(
+    unit_id: uuid.UUID,
+    session: DbSession,
+    actor: EditorUser,
+    response: Response,
+    if_match: Annotated[str | None, Header()] = None,
+) -> UnitRead:
+    """Deactivate (units are never deleted: what they received stays on record). Needs If-Match."""
+    return _read(response, units_service.deactivate_unit(session, unit_id, actor, if_match))
+
+
+@router.post("/units/{unit_id}/keys", status_code=201, response_model=KeyCreated, operation_id="issue_unit_key")
+def issue_unit_key(unit_id: uuid.UUID, session: DbSession, actor: AdminUser, response: Response) -> KeyCreated:
+    """A new API key for the unit (admins). The key is shown in this answer only; keep it safe.
+    A unit may hold several keys, so a new one can be rolled out before the old is revoked."""
+    unit = units_service.get_unit(session, unit_id)
+    api_key, plain = keys.issue_key(session, unit.id, actor.id)
+    audit_service.record(session, actor, "key.issued", "unit", unit.id, {"key_id": [None, str(api_key.id)]})
+    response.headers["Location"] = f"/api/v1/units/{unit.id}/keys/{api_key.id}"
+    response.headers["Cache-Control"] = "no-store"
+    return KeyCreated(id=api_key.id, prefix=api_key.prefix, key=plain, created_at=api_key.created_at)
+
+
+@router.get("/units/{unit_id}/keys", response_model=KeyPage, operation_id="list_unit_keys")
+def list_unit_keys(unit_id: uuid.UUID, session: DbSession, _: AdminUser) -> KeyPage:
+    """The unit's keys: prefixes and dates, never the secrets."""
+    units_service.get_unit(session, unit_id)
+    return KeyPage(items=[KeyRead.model_validate(k) for k in keys.list_keys(session, unit_id)], next_cursor=None)
+
+
+@router.delete("/units/{unit_id}/keys/{key_id}", status_code=204, operation_id="revoke_unit_key")
+def revoke_unit_key(unit_id: uuid.UUID, key_id: uuid.UUID, session: DbSession, actor: AdminUser) -> Response:
+    """Revoke a key; it stops working at once (within seconds on other server processes)."""
+    api_key = keys.revoke_key(session, unit_id, key_id)
+    if api_key is None:
+        raise NotFound(f"Unit {unit_id} has no key {key_id}.")
+    audit_service.record(session, actor, "key.revoked", "unit", unit_id, {"key_id": [str(key_id), None]})
+    return Response(status_code=204)
