@@ -1,16 +1,19 @@
+import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Header, Query, Request, Response
 from fastapi.security import OAuth2PasswordRequestForm
 
+from app import concurrency
 from app.accounts import security, throttle
 from app.accounts import service as accounts_service
-from app.accounts.deps import AppSettings, Principal, get_principal
-from app.accounts.schemas import MeRead, TokenRead
+from app.accounts.deps import AdminUser, AppSettings, Principal, get_principal
+from app.accounts.models import User
+from app.accounts.schemas import MeRead, TokenRead, UserCreate, UserPage, UserRead, UserUpdate
 from app.audit import service as audit_service
 from app.audit.service import Anonymous
 from app.db import DbSession, commit_even_on_error
-from app.errors import Unauthorized
+from app.errors import Unauthorized, ValidationFailed
 
 router = APIRouter(tags=["accounts"])
 
@@ -42,3 +45,49 @@ def issue_token(
 def read_me(principal: Annotated[Principal, Depends(get_principal)]) -> MeRead:
     """Who the caller is and which roles they hold."""
     return MeRead(type=principal.type, id=principal.id, label=principal.label, roles=sorted(principal.roles))
+
+
+def _user_read(response: Response, user: User) -> UserRead:
+    response.headers["ETag"] = concurrency.etag_for(user.id, user.version)
+    return UserRead.model_validate(user)
+
+
+@router.post("/users", status_code=201, response_model=UserRead, operation_id="create_user")
+def create_user(data: UserCreate, session: DbSession, actor: AdminUser, response: Response) -> UserRead:
+    """Create a staff account (admins)."""
+    user = accounts_service.create_user(session, data.email, data.password, list(data.roles), data.full_name, actor)
+    response.headers["Location"] = f"/api/v1/users/{user.id}"
+    return _user_read(response, user)
+
+
+@router.get("/users", response_model=UserPage, operation_id="list_users")
+def list_users(
+    session: DbSession, _: AdminUser, limit: Annotated[int, Query(ge=1, le=100)] = 20, cursor: str | None = None
+) -> UserPage:
+    """Staff accounts (admins)."""
+    users, next_cursor = accounts_service.list_users(session, limit, cursor)
+    return UserPage(items=[UserRead.model_validate(u) for u in users], next_cursor=next_cursor)
+
+
+@router.get("/users/{user_id}", response_model=UserRead, operation_id="get_user")
+def get_user(user_id: uuid.UUID, session: DbSession, _: AdminUser, response: Response) -> UserRead:
+    """One staff account (admins)."""
+    return _user_read(response, accounts_service.get_user(session, user_id))
+
+
+@router.patch("/users/{user_id}", response_model=UserRead, operation_id="update_user")
+def update_user(
+    user_id: uuid.UUID,
+    data: UserUpdate,
+    session: DbSession,
+    actor: AdminUser,
+    response: Response,
+    if_match: Annotated[str | None, Header()] = None,
+) -> UserRead:
+    """Change roles, name or password, disable (`active: false`) or re-enable (admins; If-Match)."""
+    changes = data.model_dump(exclude_unset=True)
+    for name in ("roles", "active", "full_name", "password"):
+        if name in changes and changes[name] is None:
+            raise ValidationFailed(["body", name], f"{name} cannot be null.")
+    user = accounts_service.update_user(session, user_id, changes, actor, if_match)
+    return _user_read(response, user)

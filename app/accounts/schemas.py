@@ -2,7 +2,7 @@ import uuid
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 Role = Literal["admin", "editor", "reviewer", "analyst"]
 ROLES: tuple[str, ...] = ("admin", "editor", "reviewer", "analyst")
@@ -34,3 +34,28 @@ class UserRead(BaseModel):
     created_at: datetime
     updated_at: datetime
     version: int
+
+
+class UserCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    email: str = Field(min_length=3, max_length=320)
+    password: str = Field(min_length=1, max_length=200)
+    roles: list[Role] = Field(min_length=1)
+    full_name: str = Field(default="", max_length=200)
+
+
+class UserUpdate(BaseModel):
+    """Only the fields sent change. `active: false` disables the account; its tokens stop at once."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    full_name: str | None = Field(default=None, max_length=200)
+    roles: list[Role] | None = Field(default=None, min_length=1)
+    active: bool | None = None
+    password: str | None = Field(default=None, min_length=1, max_length=200)
+
+
+class UserPage(BaseModel):
+    items: list[UserRead]
+    next_cursor: str | None

@@ -4,32 +4,48 @@ import uuid
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
+from zxcvbn import zxcvbn
 
+from app import concurrency
 from app.accounts import security
 from app.accounts.models import User
 from app.accounts.schemas import ROLES
-from app.errors import Conflict, Unauthorized, ValidationFailed
+from app.audit import service as audit_service
+from app.audit.service import Actor
+from app.errors import Conflict, NotFound, Unauthorized, ValidationFailed
+from app.pagination import decode_id_cursor, encode_id_cursor
 
 MIN_PASSWORD_LENGTH = 12
+MIN_PASSWORD_SCORE = 3  # zxcvbn: 0 (trivial) to 4 (strong)
 
 
 def normalise_email(email: str) -> str:
     return email.strip().lower()
 
 
-def validate_password(password: str) -> None:
+def validate_password(password: str, hints: list[str] | None = None) -> None:
+    """At least MIN_PASSWORD_LENGTH characters, and not guessable: zxcvbn knows the 30,000 most
+    common passwords, keyboard walks, dates and words, and scores what is left."""
     if len(password) < MIN_PASSWORD_LENGTH:
-        raise ValidationFailed(["password"], f"The password must have at least {MIN_PASSWORD_LENGTH} characters.")
+        raise ValidationFailed(
+            ["body", "password"], f"The password must have at least {MIN_PASSWORD_LENGTH} characters."
+        )
+    if zxcvbn(password[:100], user_inputs=hints or [])["score"] < MIN_PASSWORD_SCORE:
+        raise ValidationFailed(
+            ["body", "password"], "This password is too easy to guess (a common password or common words)."
+        )
 
 
-def create_user(session: Session, email: str, password: str, roles: list[str], full_name: str = "") -> User:
+def create_user(
+    session: Session, email: str, password: str, roles: list[str], full_name: str = "", actor: Actor | None = None
+) -> User:
     email = normalise_email(email)
     if "@" not in email or len(email) > 320:
-        raise ValidationFailed(["email"], "Not an e-mail address.")
+        raise ValidationFailed(["body", "email"], "Not an e-mail address.")
     unknown = [r for r in roles if r not in ROLES]
     if unknown or not roles:
-        raise ValidationFailed(["roles"], f"Roles must be some of {', '.join(ROLES)}.")
-    validate_password(password)
+        raise ValidationFailed(["body", "roles"], f"Roles must be some of {', '.join(ROLES)}.")
+    validate_password(password, [email.split("@")[0], full_name])
     if session.scalar(select(User.id).where(func.lower(User.email) == email)) is not None:
         raise Conflict(f"A user with the e-mail {email} exists already.")
     user = User(
@@ -40,6 +56,7 @@ def create_user(session: Session, email: str, password: str, roles: list[str], f
     )
     session.add(user)
     session.flush()
+    audit_service.record(session, actor, "user.created", "user", user.id, audit_service.diff({}, user_snapshot(user)))
     return user
 
 
@@ -58,3 +75,57 @@ def get_active_user(session: Session, user_id: uuid.UUID) -> User | None:
 
 def count_users(session: Session) -> int:
     return session.scalar(select(func.count()).select_from(User)) or 0
+
+
+def get_user(session: Session, user_id: uuid.UUID) -> User:
+    user = session.get(User, user_id)
+    if user is None:
+        raise NotFound(f"No user with id {user_id}.")
+    return user
+
+
+def user_snapshot(user: User) -> dict[str, object]:
+    return {"email": user.email, "full_name": user.full_name, "roles": list(user.roles), "active": user.active}
+
+
+def update_user(
+    session: Session, user_id: uuid.UUID, changes: dict[str, object], actor: Actor, if_match: str | None
+) -> User:
+    """Change roles, name, active flag or password. Admins cannot disable or demote themselves,
+    so the service can never be left without an admin by accident."""
+    user = get_user(session, user_id)
+    concurrency.check_if_match(user.id, user.version, if_match, "user")
+    before = user_snapshot(user)
+    if user.id == actor.id and (
+        changes.get("active") is False or ("roles" in changes and "admin" not in changes["roles"])
+    ):
+        raise Conflict("You cannot disable yourself or remove your own admin role; ask another admin.")
+    if "roles" in changes:
+        roles = changes["roles"]
+        if not roles or any(r not in ROLES for r in roles):
+            raise ValidationFailed(["body", "roles"], f"Roles must be some of {', '.join(ROLES)}.")
+        user.roles = sorted(set(roles))
+    if "password" in changes:
+        validate_password(str(changes["password"]), [user.email.split("@")[0], user.full_name])
+        user.password_hash = security.hash_password(str(changes["password"]))
+    for name in ("full_name", "active"):
+        if name in changes:
+            setattr(user, name, changes[name])
+    user.version += 1
+    session.flush()
+    after = user_snapshot(user)
+    diff = audit_service.diff(before, after)
+    if "password" in changes:
+        diff["password"] = ["(set)", "(changed)"]
+    audit_service.record(session, actor, "user.updated", "user", user.id, diff)
+    return user
+
+
+def list_users(session: Session, limit: int, cursor: str | None) -> tuple[list[User], str | None]:
+    query = select(User).order_by(User.id).limit(limit + 1)
+    if cursor:
+        query = query.where(User.id > decode_id_cursor(cursor))
+    rows = list(session.scalars(query))
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return rows, (encode_id_cursor(rows[-1].id) if more and rows else None)

@@ -1,0 +1,94 @@
+"""create_app(): the lifespan builds engine, session factory and search backend; routers; errors."""
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import APIRouter, FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+from sqlalchemy.orm import Session, sessionmaker
+
+from app.accounts.router import router as accounts_router
+from app.audit.router import router as audit_router
+from app.config import Settings, get_settings
+from app.db import TransactionMiddleware, build_engine, build_session_factory
+from app.errors import install_error_handlers
+from app.http import BodyLimitMiddleware, RequestContextMiddleware, SecurityHeadersMiddleware
+from app.materials.router import router as materials_router
+from app.ops.router import router as ops_router
+from app.search.backend import SearchBackend
+from app.search.factory import build_search_backend
+from app.search.indexer import BackgroundIndexer
+from app.search.router import router as search_router
+from app.taxonomy.router import router as taxonomy_router
+from app.units.router import router as units_router
+
+API_PREFIX = "/api/v1"
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    session_factory: sessionmaker[Session] | None = None,
+    search_backend: SearchBackend | None = None,
+) -> FastAPI:
+    """Build the application. Tests pass their own session factory and backend."""
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        engine = None
+        factory = session_factory
+        if factory is None:
+            engine = build_engine(settings.sqlalchemy_url)
+            factory = build_session_factory(engine)
+        backend = search_backend or build_search_backend(settings, factory)
+        app.state.session_factory = factory
+        app.state.search_backend = backend
+        indexer = BackgroundIndexer(factory, backend, settings)
+        app.state.indexer = indexer
+        indexer.start()
+        try:
+            yield
+        finally:
+            indexer.stop()
+            if engine is not None:
+                engine.dispose()
+
+    app = FastAPI(
+        title="ttdn-hub",
+        version="1.0",
+        description="External-information materials for Vietnam's border regions.",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    install_error_handlers(app)
+
+    api = APIRouter(prefix=API_PREFIX)
+    for router in (
+        accounts_router,
+        taxonomy_router,
+        materials_router,
+        search_router,
+        units_router,
+        audit_router,
+    ):
+        api.include_router(router)
+    app.include_router(api)
+    app.include_router(ops_router)
+
+    # Outermost last: request context wraps everything, so even a 413 carries a request id.
+    app.add_middleware(TransactionMiddleware)
+    app.add_middleware(BodyLimitMiddleware, settings=settings)
+    app.add_middleware(SecurityHeadersMiddleware)
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["GET", "POST", "PATCH", "DELETE"],
+            allow_headers=["Authorization", "Content-Type", "If-Match", "If-None-Match", "X-Request-ID"],
+            expose_headers=["ETag", "Location", "X-Request-ID", "Retry-After"],
+        )
+    app.add_middleware(RequestContextMiddleware)
+    logging.getLogger("ttdn").setLevel(logging.INFO)
+    return app

@@ -1,0 +1,89 @@
+"""Admins manage staff accounts; passwords must be long and not guessable."""
+
+import pytest
+
+from tests.factories import TEST_PASSWORD
+
+
+def new_user(**fields):
+    body = {"email": "bien.tap@example.test", "password": "núi rừng biên cương xanh", "roles": ["editor"]}
+    body.update(fields)
+    return body
+
+
+def test_admin_creates_a_user_who_can_sign_in(client, auth):
+    response = client.post("/api/v1/users", json=new_user(), headers=auth("admin"))
+    assert response.status_code == 201, response.text
+    assert "password" not in response.text and "argon2" not in response.text
+    token = client.post(
+        "/api/v1/auth/token", data={"username": "bien.tap@example.test", "password": "núi rừng biên cương xanh"}
+    )
+    assert token.status_code == 200
+
+
+@pytest.mark.parametrize("password", ["short", "password1234", "qwertyuiop123", "aaaaaaaaaaaa"])
+def test_weak_and_common_passwords_are_refused(client, auth, password):
+    response = client.post("/api/v1/users", json=new_user(password=password), headers=auth("admin"))
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["loc"] == ["body", "password"]
+
+
+@pytest.mark.parametrize("role", ["editor", "reviewer", "analyst"])
+def test_only_admins_manage_users(client, auth, role, users):
+    assert client.post("/api/v1/users", json=new_user(), headers=auth(role)).status_code == 403
+    assert client.get("/api/v1/users", headers=auth(role)).status_code == 403
+    assert client.patch(f"/api/v1/users/{users['editor'].id}", json={}, headers=auth(role)).status_code == 403
+
+
+def test_disable_and_re_enable(client, auth, users):
+    url = f"/api/v1/users/{users['editor'].id}"
+    editor_headers = auth("editor")
+    etag = client.get(url, headers=auth("admin")).headers["etag"]
+    assert client.patch(url, json={"active": False}, headers=auth("admin")).status_code == 428
+    disabled = client.patch(url, json={"active": False}, headers={**auth("admin"), "If-Match": etag})
+    assert disabled.status_code == 200 and disabled.json()["active"] is False
+    assert client.get("/api/v1/me", headers=editor_headers).status_code == 401
+    enabled = client.patch(url, json={"active": True}, headers={**auth("admin"), "If-Match": disabled.headers["etag"]})
+    assert enabled.json()["active"] is True
+    assert client.get("/api/v1/me", headers=editor_headers).status_code == 200
+    assert (
+        client.post(
+            "/api/v1/auth/token", data={"username": "editor@example.test", "password": TEST_PASSWORD}
+        ).status_code
+        == 200
+    )
+
+
+def test_admin_cannot_lock_themselves_out(client, auth, users):
+    url = f"/api/v1/users/{users['admin'].id}"
+    etag = client.get(url, headers=auth("admin")).headers["etag"]
+    assert client.patch(url, json={"active": False}, headers={**auth("admin"), "If-Match": etag}).status_code == 409
+    assert client.patch(url, json={"roles": ["editor"]}, headers={**auth("admin"), "If-Match": etag}).status_code == 409
+
+
+def test_role_change_takes_effect_on_the_next_request(client, auth, users):
+    headers = auth("analyst")
+    assert (
+        client.post(
+            "/api/v1/materials", json={"title": "x", "kind": "news", "language": "vi"}, headers=headers
+        ).status_code
+        == 403
+    )
+    url = f"/api/v1/users/{users['analyst'].id}"
+    etag = client.get(url, headers=auth("admin")).headers["etag"]
+    client.patch(url, json={"roles": ["editor"]}, headers={**auth("admin"), "If-Match": etag})
+    assert (
+        client.post(
+            "/api/v1/materials", json={"title": "x", "kind": "news", "language": "vi"}, headers=headers
+        ).status_code
+        == 201
+    )
+
+
+def test_user_changes_are_audited_without_the_password(client, auth, users):
+    url = f"/api/v1/users/{users['editor'].id}"
+    etag = client.get(url, headers=auth("admin")).headers["etag"]
+    client.patch(url, json={"password": "mây trắng đầu non xa"}, headers={**auth("admin"), "If-Match": etag})
+    records = client.get("/api/v1/audit", params={"entity_id": str(users["editor"].id)}, headers=auth("admin")).json()
+    assert records["items"][0]["changes"] == {"password": ["(set)", "(changed)"]}
+    assert "mây trắng" not in str(records)
