@@ -8,6 +8,16 @@ from app.db import Base, build_engine
 config = context.config
 target_metadata = Base.metadata
 
+# Objects the database creates for us (FTS5's shadow tables, PostgreSQL generated columns):
+# autogenerate must neither create nor drop them.
+_GENERATED_COLUMNS = {"folded_vector", "exact_vector"}
+
+
+def include_object(obj, name, type_, reflected, compare_to) -> bool:  # type: ignore[no-untyped-def]
+    if type_ == "table" and name.startswith("search_fts"):
+        return False
+    return not (type_ == "column" and name in _GENERATED_COLUMNS)
+
 
 def run_migrations_offline() -> None:
     url = config.get_main_option("sqlalchemy.url") or get_settings().sqlalchemy_url
@@ -34,6 +44,7 @@ def _run(connection) -> None:  # type: ignore[no-untyped-def]
         target_metadata=target_metadata,
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
+        include_object=include_object,
     )
     with context.begin_transaction():
         context.run_migrations()

@@ -5,8 +5,7 @@ from sqlalchemy import delete, text, update
 from sqlalchemy.exc import DBAPIError
 
 from app.audit.models import AuditRecord
-from tests.factories import TEST_PASSWORD
-from tests.factories import material_data
+from tests.factories import TEST_PASSWORD, material_data
 
 
 def audit(client, auth, **params):

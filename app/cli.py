@@ -1,0 +1,242 @@
+"""The `ttdn` command (Typer). Each command is thin: it opens a session and calls a service."""
+
+import os
+import secrets
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated
+
+import typer
+import uvicorn
+from pydantic import ValidationError
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from sqlalchemy.orm import Session, sessionmaker
+
+from app import migrate as migrations
+from app.accounts import keys
+from app.accounts import service as accounts_service
+from app.audit import service as audit_service
+from app.config import get_settings
+from app.db import build_engine, build_session_factory, session_scope
+from app.errors import AppError
+from app.materials import demo, importer
+from app.search import indexer
+from app.search.backend import BackendUnavailable, SearchBackend
+from app.search.factory import build_search_backend
+from app.taxonomy import seed as taxonomy_seed
+from app.units import service as units_service
+from app.units.models import UNIT_TYPES
+from app.units.schemas import UnitCreate
+
+cli = typer.Typer(help="ttdn-hub: external-information materials for the border regions.", no_args_is_help=True)
+
+
+@contextmanager
+def open_session() -> Iterator[Session]:
+    settings = get_settings()
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    engine = build_engine(settings.sqlalchemy_url)
+    try:
+        yield from session_scope(build_session_factory(engine))
+    finally:
+        engine.dispose()
+
+
+def fail(message: str) -> None:
+    typer.secho(message, fg=typer.colors.RED, err=True)
+    raise typer.Exit(code=1)
+
+
+@cli.command()
+def serve(
+    host: Annotated[str, typer.Option(envvar="HOST")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(envvar="PORT")] = 8000,
+    workers: int = 1,
+) -> None:
+    """Serve the API with uvicorn."""
+    uvicorn.run("app.main:create_app", factory=True, host=host, port=port, workers=workers, proxy_headers=True)
+
+
+@cli.command()
+def migrate() -> None:
+    """Bring the database schema to the latest revision (Alembic)."""
+    settings = get_settings()
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    engine = build_engine(settings.sqlalchemy_url)
+    try:
+        migrations.upgrade(engine)
+    finally:
+        engine.dispose()
+    typer.echo("database is at the latest revision")
+
+
+@cli.command("create-user")
+def create_user(
+    email: str,
+    role: Annotated[list[str], typer.Option("--role", help="admin, editor, reviewer or analyst; repeatable")],
+    full_name: Annotated[str, typer.Option("--name")] = "",
+) -> None:
+    """Create a staff user; the password comes from TTDN_PASSWORD or a prompt."""
+    password = os.environ.get("TTDN_PASSWORD") or typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    try:
+        with open_session() as session:
+            user = accounts_service.create_user(session, email, password, role, full_name)
+            typer.echo(f"created {user.email} ({', '.join(user.roles)}) id={user.id}")
+    except AppError as exc:
+        fail(f"error: {exc.detail}")
+
+
+@cli.command("create-unit")
+def create_unit(
+    code: str,
+    name: Annotated[str, typer.Option("--name")],
+    unit_type: Annotated[str, typer.Option("--type", help=", ".join(UNIT_TYPES))] = "border_guard_post",
+    province: Annotated[str | None, typer.Option("--province", help="Id, code or name")] = None,
+    border_route: Annotated[list[str] | None, typer.Option("--border-route", help="Repeatable")] = None,
+) -> None:
+    """Register a receiving unit."""
+    try:
+        data = UnitCreate(code=code, name=name, type=unit_type, province=province, border_routes=border_route or [])
+        with open_session() as session:
+            unit = units_service.create_unit(session, data, None)
+            typer.echo(f"created unit {unit.code} id={unit.id}")
+    except ValidationError as exc:
+        fail("error: " + "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()))
+    except AppError as exc:
+        fail(f"error: {exc.errors[0]['msg'] if exc.errors else exc.detail}")
+
+
+@cli.command("issue-key")
+def issue_key(unit_code: str) -> None:
+    """Issue an API key for a unit and print it once (store it safely; only its hash is kept)."""
+    try:
+        with open_session() as session:
+            unit = units_service.get_unit_by_code(session, unit_code)
+            api_key, plain = keys.issue_key(session, unit.id, None)
+            audit_service.record(session, None, "key.issued", "unit", unit.id, {"key_id": [None, str(api_key.id)]})
+    except AppError as exc:
+        fail(f"error: {exc.detail}")
+    typer.echo(plain)
+
+
+@cli.command()
+def seed(
+    demo_if_empty: Annotated[
+        bool, typer.Option("--demo-if-empty", help="Also load the demo set and a first admin into an empty database")
+    ] = False,
+) -> None:
+    """Load the reference data (idempotent: a second run changes nothing)."""
+    settings = get_settings()
+    with open_session() as session:
+        counts = taxonomy_seed.load_reference(session)
+        typer.echo("reference data: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
+        if not demo_if_empty:
+            return
+        if settings.is_production:
+            typer.echo("APP_ENV=production: no demo data and no generated admin")
+            return
+        if accounts_service.count_users(session) == 0:
+            password = secrets.token_urlsafe(18)
+            accounts_service.create_user(session, "admin@ttdn.local", password, ["admin"], "Administrator")
+            typer.secho(
+                f"created the first admin: admin@ttdn.local / {password}  (shown once; change it)",
+                fg=typer.colors.YELLOW,
+            )
+        added = demo.load_demo(session)
+        if added:
+            typer.echo(f"demo set: {added} materials (marked is_demo)")
+
+
+@cli.command("import")
+def import_materials(
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True)],
+    batch_size: Annotated[int, typer.Option(min=1, max=10_000)] = 500,
+) -> None:
+    """Load materials from NDJSON (one MaterialCreate object per line, optional `status`).
+
+    A bad line is reported with its number and skipped; good lines land. The search index is
+    brought up to date before the command returns."""
+    settings = get_settings()
+    engine = build_engine(settings.sqlalchemy_url)
+    factory = build_session_factory(engine)
+    started = time.perf_counter()
+    total = sum(1 for _ in file.open(encoding="utf-8"))
+    with file.open(encoding="utf-8") as lines, progress_bar() as bar:
+        task = bar.add_task("importing", total=total)
+        report = importer.import_lines(
+            factory, lines, batch_size=batch_size, on_progress=lambda n: bar.advance(task, n)
+        )
+    backend = build_search_backend(settings, factory)
+    indexed = drain_with_progress(factory, backend)
+    engine.dispose()
+    seconds = time.perf_counter() - started
+    for number, reason in report.errors:
+        typer.secho(f"line {number}: {reason}", fg=typer.colors.RED, err=True)
+    typer.echo(
+        f"imported {report.imported} materials, {len(report.errors)} lines skipped, "
+        f"{indexed} indexed, in {seconds:.1f} s"
+    )
+    if report.errors:
+        raise typer.Exit(code=2)
+
+
+def progress_bar() -> Progress:
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        transient=False,
+    )
+
+
+def drain_with_progress(factory: sessionmaker[Session], backend: SearchBackend) -> int:
+    """Index everything still waiting in the outbox, showing progress."""
+    with factory() as session:
+        pending = indexer.backlog(session)
+    done = 0
+    with progress_bar() as bar:
+        task = bar.add_task("indexing", total=pending)
+        while count := indexer.drain(factory, backend):
+            done += count
+            bar.advance(task, count)
+    backend.refresh()
+    return done
+
+
+@cli.command()
+def reindex(
+    drop: Annotated[
+        bool, typer.Option("--drop", help="Remove everything indexed first (searches find nothing until done)")
+    ] = False,
+) -> None:
+    """Rebuild the search index from the database; searches keep working while it runs."""
+    settings = get_settings()
+    engine = build_engine(settings.sqlalchemy_url)
+    factory = build_session_factory(engine)
+    backend = build_search_backend(settings, factory)
+    started = time.perf_counter()
+    try:
+        with factory() as session:
+            total = indexer.material_count(session)
+        if drop:
+            backend.drop()
+        with progress_bar() as bar:
+            task = bar.add_task("reindexing", total=total)
+            count = indexer.rebuild(factory, backend, on_progress=lambda done: bar.update(task, completed=done))
+        backend.refresh()
+    except BackendUnavailable as exc:
+        fail(f"error: {exc}")
+    finally:
+        engine.dispose()
+    typer.echo(f"indexed {count} materials with the {backend.name} backend in {time.perf_counter() - started:.1f} s")
+
+
+def main() -> None:
+    cli()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,110 @@
+"""The small protocol every search backend implements (Elasticsearch, and the database).
+
+Search is a projection of the database: a backend stores `SearchDocument`s and answers a
+`SearchQuery` with ids, scores, a total, disjunctive facet counts and an opaque cursor. What
+the API shows is read back from the database by id.
+"""
+
+import uuid
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Literal, Protocol
+
+# Keyword facets, in the order the API lists them. Province values are province ids.
+FACETS: tuple[str, ...] = ("ethnic_group", "border_route", "province", "kind", "language", "topic")
+# Filters that are not facets.
+PLAIN_FILTERS: tuple[str, ...] = ("status", "classification")
+
+
+@dataclass(frozen=True)
+class SearchDocument:
+    id: uuid.UUID
+    version: int
+    title: str
+    summary: str
+    body: str
+    kind: str
+    language: str
+    classification: str
+    status: str
+    ethnic_groups: list[str]
+    border_routes: list[str]
+    provinces: list[str]
+    topics: list[str]
+    published_at: datetime | None
+    updated_at: datetime
+
+
+@dataclass(frozen=True)
+class SearchQuery:
+    """Filters are already resolved to stored values: codes, province ids (whole lines), slugs.
+
+    Values OR within a filter, AND across filters. A filter that is absent does not restrict.
+    """
+
+    text: str | None = None
+    filters: dict[str, list[str]] = field(default_factory=dict)
+    published_from: datetime | None = None
+    published_to: datetime | None = None
+    sort: Literal["relevance", "newest"] = "relevance"
+    limit: int = 20
+    cursor: str | None = None
+    with_facets: bool = True
+
+
+@dataclass(frozen=True)
+class FacetCount:
+    value: str
+    count: int
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    id: uuid.UUID
+    score: float | None
+
+
+@dataclass
+class SearchPage:
+    hits: list[SearchHit]
+    total: int
+    facets: dict[str, list[FacetCount]]
+    next_cursor: str | None
+
+
+class InvalidCursor(ValueError):
+    """The cursor was not made by this backend for this sort."""
+
+
+class BackendUnavailable(RuntimeError):
+    """The backend cannot be reached; callers retry or report, never lose the change."""
+
+
+ProgressCallback = Callable[[int], None]
+
+
+class SearchBackend(Protocol):
+    name: str
+
+    def ensure_ready(self) -> None:
+        """Create what the backend needs (index and alias, tables) if missing."""
+
+    def ping(self) -> bool: ...
+
+    def index_many(self, docs: list[SearchDocument]) -> None:
+        """Upsert; a document older (by version) than the stored one is ignored."""
+
+    def delete_many(self, items: list[tuple[uuid.UUID, int]]) -> None:
+        """Delete (id, version) pairs; a delete older than the stored document is ignored."""
+
+    def search(self, query: SearchQuery) -> SearchPage: ...
+
+    def refresh(self) -> None:
+        """Make everything indexed so far visible to search."""
+
+    def rebuild(self, docs: Iterable[SearchDocument], on_progress: ProgressCallback | None = None) -> int:
+        """Build a fresh index from `docs` and switch searches to it with no downtime."""
+
+    def drop(self) -> None:
+        """Remove everything this backend stored (tests, and `ttdn reindex --drop`)."""

@@ -1,0 +1,126 @@
+"""What the search backends share: the `SearchDocument` of a material, sort modes and cursors."""
+
+import base64
+import json
+import uuid
+from collections.abc import Callable, Iterable, Iterator
+from datetime import datetime
+from functools import lru_cache
+from itertools import islice
+from typing import Any, TypeVar
+
+from app.materials.models import Material
+from app.search.backend import InvalidCursor, SearchDocument, SearchQuery
+from app.text import fold, folded_words, words
+
+T = TypeVar("T")
+
+
+def document_for(material: Material) -> SearchDocument:
+    """The search projection of `material`, tags loaded (province values are id strings)."""
+    return SearchDocument(
+        id=material.id,
+        version=material.version,
+        title=material.title,
+        summary=material.summary or "",
+        body=material.body or "",
+        kind=material.kind,
+        language=material.language,
+        classification=material.classification,
+        status=material.status,
+        ethnic_groups=material.tag_values("ethnic_group"),
+        border_routes=material.tag_values("border_route"),
+        provinces=[str(value) for value in material.tag_values("province")],
+        topics=material.tag_values("topic"),
+        published_at=material.published_at,
+        updated_at=material.updated_at,
+    )
+
+
+def folded_text(value: str) -> str:
+    """The folded words of `value`, space-separated: what the backends index next to the original.
+
+    Splitting into words here, as `folded_words()` does for queries, makes every backend see
+    the same tokens ("H'Mông" is "h mong" on both sides) whatever its own tokenizer does.
+    """
+    return " ".join(_fold_word(word) for word in words(value))
+
+
+# Vietnamese is written in syllables and a few thousand of them make up most text: folding
+# each distinct one once makes indexing 100,000 documents several times faster.
+_fold_word = lru_cache(maxsize=65536)(fold)
+
+
+def facet_values(doc: SearchDocument) -> dict[str, list[str]]:
+    """The document's value(s) for every facet, keyed like `FACETS`."""
+    return {
+        "ethnic_group": list(doc.ethnic_groups),
+        "border_route": list(doc.border_routes),
+        "province": list(doc.provinces),
+        "kind": [doc.kind],
+        "language": [doc.language],
+        "topic": list(doc.topics),
+    }
+
+
+def effective_sort(query: SearchQuery) -> str:
+    """Relevance needs words to rank by; without them it sorts like `newest`."""
+    if query.sort == "relevance" and folded_words(query.text or ""):
+        return "relevance"
+    return "newest"
+
+
+def encode_cursor(sort: str, after: list[Any]) -> str:
+    """Opaque to clients: the sort it was made for and the last hit's sort values."""
+    raw = json.dumps({"s": sort, "a": after}, separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str, sort: str, parsers: tuple[Callable[[Any], Any], ...]) -> list[Any]:
+    """The sort values in `cursor`, each read by its parser; InvalidCursor if it is garbage or
+    was made for another sort."""
+    try:
+        data = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        after = data["a"]
+        if data["s"] != sort:
+            raise InvalidCursor("The cursor was made for another sort order.")
+        if not isinstance(after, list) or len(after) != len(parsers):
+            raise ValueError("wrong number of sort values")
+        return [parse(value) for parse, value in zip(parsers, after, strict=True)]
+    except (ValueError, TypeError, KeyError) as exc:
+        raise InvalidCursor("The cursor is not one this search made.") from exc
+
+
+def number(value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise TypeError("not a number")
+    return value
+
+
+def integer(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError("not an integer")
+    return value
+
+
+def keyword(value: Any) -> str:
+    if not isinstance(value, str):
+        raise TypeError("not a string")
+    return value
+
+
+def uuid_text(value: Any) -> str:
+    return str(uuid.UUID(keyword(value)))
+
+
+def aware_datetime(value: Any) -> datetime:
+    parsed = datetime.fromisoformat(keyword(value))
+    if parsed.tzinfo is None:
+        raise ValueError("no time zone")
+    return parsed
+
+
+def chunks(items: Iterable[T], size: int) -> Iterator[list[T]]:
+    iterator = iter(items)
+    while chunk := list(islice(iterator, size)):
+        yield chunk

@@ -1,0 +1,333 @@
+"""The Elasticsearch backend: one alias, a concrete index behind it, swapped on rebuild.
+
+The test cluster (and so the mapping) has only core analysis: no asciifolding, no custom
+analyzers. Diacritics are folded by the application instead: every text field is indexed
+twice, as written and folded (`title` and `title_folded`), both with the `standard` analyzer.
+Folded words must all match; the original words add score, so exact spellings rank first.
+
+Writes use external versions (the material's version), so a stale write never replaces a
+newer document: Elasticsearch answers it with a 409, which here means "already newer".
+"""
+
+import uuid
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager, suppress
+from datetime import UTC, datetime
+from typing import Any
+
+from elasticsearch import ApiError, BadRequestError, Elasticsearch, NotFoundError, TransportError
+
+from app.search.backend import (
+    FACETS,
+    PLAIN_FILTERS,
+    BackendUnavailable,
+    FacetCount,
+    ProgressCallback,
+    SearchDocument,
+    SearchHit,
+    SearchPage,
+    SearchQuery,
+)
+from app.search.documents import (
+    chunks,
+    decode_cursor,
+    effective_sort,
+    encode_cursor,
+    folded_text,
+    integer,
+    keyword,
+    number,
+)
+from app.text import folded_words, nfc
+
+# Filter name -> field.
+FIELDS = {
+    "ethnic_group": "ethnic_groups",
+    "border_route": "border_routes",
+    "province": "provinces",
+    "topic": "topics",
+    "kind": "kind",
+    "language": "language",
+    "status": "status",
+    "classification": "classification",
+}
+_KEYWORD = {"type": "keyword"}
+_TEXT = {"type": "text", "analyzer": "standard"}
+MAPPINGS: dict[str, Any] = {
+    "dynamic": "strict",
+    "properties": {
+        "id": _KEYWORD,
+        **{field: _KEYWORD for field in FIELDS.values()},
+        **{name: _TEXT for name in ("title", "summary", "body", "title_folded", "summary_folded", "body_folded")},
+        "published_at": {"type": "date"},
+        "updated_at": {"type": "date"},
+    },
+}
+SETTINGS: dict[str, Any] = {
+    "number_of_shards": 1,
+    "number_of_replicas": 0,
+    "refresh_interval": "1s",
+    # How long a delete's version is remembered. A stale write arriving later than this after
+    # a delete would recreate the document; the indexer only writes what it has just read, so
+    # keep a generous margin over the default 60 s.
+    "gc_deletes": "1h",
+}
+SORTS: dict[str, list[Any]] = {
+    "relevance": [{"_score": "desc"}, {"id": "asc"}],
+    "newest": [
+        {"published_at": {"order": "desc", "missing": "_last"}},
+        {"updated_at": "desc"},
+        {"id": "desc"},
+    ],
+}
+# Sort values as Elasticsearch returns them: a float score, epoch milliseconds, the id.
+CURSOR_VALUES: dict[str, tuple[Callable[[Any], Any], ...]] = {
+    "relevance": (number, keyword),
+    "newest": (integer, integer, keyword),
+}
+# More than there are values of any facet (provinces over all periods are fewer than 200).
+FACET_SIZE = 500
+BULK_CHUNK = 1000
+# Statuses that mean "not now" rather than "wrong request".
+_UNAVAILABLE = frozenset({429, 502, 503, 504})
+
+
+class IndexingFailed(RuntimeError):
+    """Elasticsearch refused a document (not a version conflict); the outbox rows stay pending."""
+
+
+class ElasticsearchBackend:
+    name = "elasticsearch"
+
+    def __init__(self, client: Elasticsearch, alias: str) -> None:
+        self.client = client
+        self.alias = alias
+        self._ready = False
+
+    def ensure_ready(self) -> None:
+        """Create the first index, with the alias, unless the alias exists. Done on first use."""
+        if self._ready:
+            return
+        with _reachable():
+            if not self.client.indices.exists_alias(name=self.alias):
+                # A fixed first name: two processes starting at once then create one index,
+                # not two behind one alias (which would refuse every write).
+                first = f"{self.alias}-initial"
+                try:
+                    self.client.indices.create(
+                        index=first, mappings=MAPPINGS, settings=SETTINGS, aliases={self.alias: {}}
+                    )
+                except BadRequestError as exc:
+                    if exc.error != "resource_already_exists_exception":
+                        raise
+                    self.client.indices.put_alias(index=first, name=self.alias)
+        self._ready = True
+
+    def ping(self) -> bool:
+        try:
+            health = self.client.cluster.health()
+        except (TransportError, ApiError):
+            return False
+        return health.get("status") in ("green", "yellow")
+
+    def refresh(self) -> None:
+        self.ensure_ready()
+        with _reachable():
+            self.client.indices.refresh(index=self.alias)
+
+    def index_many(self, docs: list[SearchDocument]) -> None:
+        self.ensure_ready()
+        for chunk in chunks(docs, BULK_CHUNK):
+            self._bulk(_index_operations(self.alias, chunk))
+
+    def delete_many(self, items: list[tuple[uuid.UUID, int]]) -> None:
+        self.ensure_ready()
+        for chunk in chunks(items, BULK_CHUNK):
+            operations = [
+                {
+                    "delete": {
+                        "_index": self.alias,
+                        "_id": str(material_id),
+                        "version": version,
+                        "version_type": "external",
+                    }
+                }
+                for material_id, version in chunk
+            ]
+            self._bulk(operations)
+
+    def _bulk(self, operations: list[dict[str, Any]]) -> None:
+        with _reachable():
+            response = self.client.bulk(operations=operations)
+        if not response.get("errors"):
+            return
+        failures = []
+        for item in response["items"]:
+            ((action, result),) = item.items()
+            # 409: the stored document is as new or newer, which is what we want.
+            if "error" in result and result.get("status") != 409:
+                failures.append(
+                    f"{action} {result.get('_id')}: {result['error'].get('type')}: {result['error'].get('reason')}"
+                )
+        if failures:
+            raise IndexingFailed(f"{len(failures)} document(s) refused, first: {failures[0]}")
+
+    def search(self, query: SearchQuery) -> SearchPage:
+        self.ensure_ready()
+        sort = effective_sort(query)
+        request: dict[str, Any] = {
+            "query": _scoring_query(query),
+            "sort": SORTS[sort],
+            "size": query.limit + 1,
+            "track_total_hits": True,
+            "source": False,
+        }
+        if query.cursor:
+            request["search_after"] = decode_cursor(query.cursor, sort, CURSOR_VALUES[sort])
+        selected = {f: {"terms": {FIELDS[f]: query.filters[f]}} for f in FACETS if query.filters.get(f)}
+        if selected:
+            request["post_filter"] = {"bool": {"filter": list(selected.values())}}
+        if query.with_facets:
+            request["aggs"] = _facet_aggregations(selected)
+        with _reachable():
+            response = self.client.search(index=self.alias, **request)
+        hits = response["hits"]["hits"]
+        next_cursor = encode_cursor(sort, hits[query.limit - 1]["sort"]) if len(hits) > query.limit else None
+        return SearchPage(
+            hits=[SearchHit(uuid.UUID(hit["_id"]), hit["_score"]) for hit in hits[: query.limit]],
+            total=response["hits"]["total"]["value"],
+            facets=_facet_counts(response.get("aggregations", {})) if query.with_facets else {},
+            next_cursor=next_cursor,
+        )
+
+    def rebuild(self, docs: Iterable[SearchDocument], on_progress: ProgressCallback | None = None) -> int:
+        """Fill a new index, then move the alias to it in one atomic call and delete the old."""
+        index = f"{self.alias}-{datetime.now(UTC):%Y%m%d%H%M%S}-{uuid.uuid4().hex[:6]}"
+        with _reachable():
+            # No refreshes while filling: faster, and nobody searches this index yet.
+            self.client.indices.create(index=index, mappings=MAPPINGS, settings={**SETTINGS, "refresh_interval": "-1"})
+        try:
+            count = 0
+            for chunk in chunks(docs, BULK_CHUNK):
+                self._bulk(_index_operations(index, chunk))
+                count += len(chunk)
+                if on_progress:
+                    on_progress(count)
+            with _reachable():
+                self.client.indices.put_settings(
+                    index=index, settings={"refresh_interval": SETTINGS["refresh_interval"]}
+                )
+                self.client.indices.refresh(index=index)
+                old = self._indices()
+                actions = [{"remove": {"index": name, "alias": self.alias}} for name in old]
+                self.client.indices.update_aliases(actions=[*actions, {"add": {"index": index, "alias": self.alias}}])
+        except BaseException:
+            with suppress(TransportError, ApiError):
+                self.client.options(ignore_status=404).indices.delete(index=index)
+            raise
+        with _reachable():
+            for name in old:
+                self.client.options(ignore_status=404).indices.delete(index=name)
+        self._ready = True
+        return count
+
+    def drop(self) -> None:
+        """Delete the alias and every index behind it."""
+        with _reachable():
+            for name in self._indices():
+                self.client.options(ignore_status=404).indices.delete(index=name)
+        self._ready = False
+
+    def _indices(self) -> list[str]:
+        try:
+            return sorted(self.client.indices.get_alias(name=self.alias))
+        except NotFoundError:
+            return []
+
+
+@contextmanager
+def _reachable() -> Iterator[None]:
+    """Connection trouble and overload become BackendUnavailable; the message names no host or secret."""
+    try:
+        yield
+    except TransportError as exc:
+        raise BackendUnavailable(f"Elasticsearch cannot be reached ({type(exc).__name__}).") from exc
+    except ApiError as exc:
+        if exc.meta.status in _UNAVAILABLE:
+            raise BackendUnavailable(f"Elasticsearch is unavailable (HTTP {exc.meta.status}).") from exc
+        raise
+
+
+def _source(doc: SearchDocument) -> dict[str, Any]:
+    return {
+        "id": str(doc.id),
+        "title": doc.title,
+        "summary": doc.summary,
+        "body": doc.body,
+        "title_folded": folded_text(doc.title),
+        "summary_folded": folded_text(doc.summary),
+        "body_folded": folded_text(doc.body),
+        "kind": doc.kind,
+        "language": doc.language,
+        "classification": doc.classification,
+        "status": doc.status,
+        "ethnic_groups": doc.ethnic_groups,
+        "border_routes": doc.border_routes,
+        "provinces": doc.provinces,
+        "topics": doc.topics,
+        "published_at": doc.published_at.isoformat() if doc.published_at else None,
+        "updated_at": doc.updated_at.isoformat(),
+    }
+
+
+def _index_operations(index: str, docs: list[SearchDocument]) -> list[dict[str, Any]]:
+    operations: list[dict[str, Any]] = []
+    for doc in docs:
+        operations.append(
+            {"index": {"_index": index, "_id": str(doc.id), "version": doc.version, "version_type": "external"}}
+        )
+        operations.append(_source(doc))
+    return operations
+
+
+def _scoring_query(query: SearchQuery) -> dict[str, Any]:
+    """Text (every folded word, in any folded field) and the filters that apply to facets too."""
+    plain: list[dict[str, Any]] = [
+        {"terms": {FIELDS[name]: query.filters[name]}} for name in PLAIN_FILTERS if query.filters.get(name)
+    ]
+    if query.published_from or query.published_to:
+        bounds = {"gte": query.published_from, "lte": query.published_to}
+        plain.append({"range": {"published_at": {k: v.isoformat() for k, v in bounds.items() if v}}})
+    words = folded_words(query.text or "")
+    if not words:
+        return {"bool": {"filter": plain}}
+    required = {
+        "multi_match": {
+            "query": " ".join(words),
+            "fields": ["title_folded^3", "summary_folded^2", "body_folded"],
+            "type": "cross_fields",
+            "operator": "and",
+        }
+    }
+    exact = {"multi_match": {"query": nfc(query.text or ""), "fields": ["title^3", "summary^2", "body"]}}
+    return {"bool": {"must": [required], "should": [exact], "filter": plain}}
+
+
+def _facet_aggregations(selected: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """Per facet, the hits of every other selected facet: choosing a kind still counts the others."""
+    return {
+        facet: {
+            "filter": {"bool": {"filter": [clause for other, clause in selected.items() if other != facet]}},
+            "aggs": {"values": {"terms": {"field": FIELDS[facet], "size": FACET_SIZE}}},
+        }
+        for facet in FACETS
+    }
+
+
+def _facet_counts(aggregations: dict[str, Any]) -> dict[str, list[FacetCount]]:
+    facets = {}
+    for facet in FACETS:
+        buckets = aggregations[facet]["values"]["buckets"]
+        counts = [FacetCount(str(bucket["key"]), bucket["doc_count"]) for bucket in buckets]
+        facets[facet] = sorted(counts, key=lambda c: (-c.count, c.value))
+    return facets

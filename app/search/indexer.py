@@ -1,0 +1,212 @@
+"""Keeps the search backend a projection of the database: drains the outbox, rebuilds.
+
+Every write to a material adds a `SearchOutbox` row (material id, version) in the same
+transaction. `drain()` sends the current state of those materials to the backend, with their
+versions, and only then marks the rows processed: an outage leaves them pending and loses
+nothing. A material that is gone is deleted with the version its deletion row carries, one
+more than its last version, so no stale copy can come back after it.
+"""
+
+import logging
+import threading
+import uuid
+from collections.abc import Iterator
+from datetime import timedelta
+
+from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy.orm import Session, noload, selectinload, sessionmaker
+
+from app.config import Settings
+from app.db import utcnow
+from app.materials.models import Material, SearchOutbox
+from app.search.backend import BackendUnavailable, ProgressCallback, SearchBackend, SearchDocument
+from app.search.documents import chunks, document_for
+
+log = logging.getLogger("ttdn.search.indexer")
+
+MAX_BACKOFF_SECONDS = 30.0
+PURGE_AFTER = timedelta(days=1)
+PURGE_EVERY = timedelta(hours=1)
+# Rows processed this long before a rebuild started are replayed after it too: processes'
+# clocks differ a little, and replaying one more change costs nothing (versions decide).
+REPLAY_MARGIN = timedelta(minutes=1)
+LOAD_CHUNK = 500
+
+
+def backlog(session: Session) -> int:
+    """How many changes wait to be indexed."""
+    return (
+        session.scalar(select(func.count()).select_from(SearchOutbox).where(SearchOutbox.processed_at.is_(None))) or 0
+    )
+
+
+def drain(session_factory: sessionmaker[Session], backend: SearchBackend, batch_size: int = 500) -> int:
+    """Index every pending change, oldest first, in batches; returns how many rows were processed.
+
+    Raises BackendUnavailable (or the backend's error) with the failed batch still pending;
+    batches before it stay done. No transaction is held open during the backend call: the
+    database backend writes the same SQLite file, which allows one writer at a time.
+    """
+    processed = 0
+    while True:
+        with session_factory() as session:
+            rows = session.execute(
+                select(SearchOutbox.id, SearchOutbox.material_id, SearchOutbox.version)
+                .where(SearchOutbox.processed_at.is_(None))
+                .order_by(SearchOutbox.id)
+                .limit(batch_size)
+            ).all()
+            if not rows:
+                return processed
+            versions: dict[uuid.UUID, int] = {}
+            for row in rows:
+                versions[row.material_id] = max(row.version, versions.get(row.material_id, row.version))
+            docs, deletes = _current_state(session, versions)
+        _send(backend, docs, deletes)
+        with session_factory() as session:
+            ids = [row.id for row in rows]
+            session.execute(update(SearchOutbox).where(SearchOutbox.id.in_(ids)).values(processed_at=utcnow()))
+            session.commit()
+        processed += len(rows)
+        if len(rows) < batch_size:
+            return processed
+
+
+def rebuild(
+    session_factory: sessionmaker[Session], backend: SearchBackend, on_progress: ProgressCallback | None = None
+) -> int:
+    """Rebuild the backend from every material, then replay what changed meanwhile; returns the count.
+
+    Changes made during the copy may have gone to the old index (the background indexer keeps
+    running): every outbox row newer than the mark taken first, and every row processed since
+    the start, is applied again to the new one.
+    """
+    with session_factory() as session:
+        mark = session.scalar(select(func.max(SearchOutbox.id))) or 0
+    started = utcnow()
+    count = backend.rebuild(_all_documents(session_factory), on_progress)
+    with session_factory() as session:
+        changed = session.execute(
+            select(SearchOutbox.material_id, func.max(SearchOutbox.version))
+            .where(
+                or_(
+                    SearchOutbox.id > mark,
+                    SearchOutbox.processed_at.is_(None),
+                    SearchOutbox.processed_at >= started - REPLAY_MARGIN,
+                )
+            )
+            .group_by(SearchOutbox.material_id)
+        ).all()
+    for chunk in chunks(changed, LOAD_CHUNK):
+        with session_factory() as session:
+            docs, deletes = _current_state(session, dict(tuple(row) for row in chunk))
+        _send(backend, docs, deletes)
+    return count
+
+
+def material_count(session: Session) -> int:
+    return session.scalar(select(func.count()).select_from(Material)) or 0
+
+
+def purge_processed(session_factory: sessionmaker[Session]) -> int:
+    """Forget rows processed more than a day ago (a rebuild replays only recent ones)."""
+    with session_factory() as session:
+        result = session.execute(delete(SearchOutbox).where(SearchOutbox.processed_at < utcnow() - PURGE_AFTER))
+        session.commit()
+    return result.rowcount or 0
+
+
+def _current_state(
+    session: Session, versions: dict[uuid.UUID, int]
+) -> tuple[list[SearchDocument], list[tuple[uuid.UUID, int]]]:
+    """Documents of the materials that exist; (id, version) deletes for those that do not."""
+    found: dict[uuid.UUID, SearchDocument] = {}
+    for chunk in chunks(list(versions), LOAD_CHUNK):
+        stmt = (
+            select(Material)
+            .where(Material.id.in_(chunk))
+            .options(selectinload(Material.tags), noload(Material.attachments))
+        )
+        found.update((material.id, document_for(material)) for material in session.scalars(stmt))
+    deletes = [(material_id, version) for material_id, version in versions.items() if material_id not in found]
+    return list(found.values()), deletes
+
+
+def _send(backend: SearchBackend, docs: list[SearchDocument], deletes: list[tuple[uuid.UUID, int]]) -> None:
+    if docs:
+        backend.index_many(docs)
+    if deletes:
+        backend.delete_many(deletes)
+
+
+def _all_documents(session_factory: sessionmaker[Session]) -> Iterator[SearchDocument]:
+    with session_factory() as session:
+        stmt = (
+            select(Material)
+            .options(selectinload(Material.tags), noload(Material.attachments))
+            .order_by(Material.id)
+            .execution_options(yield_per=LOAD_CHUNK)
+        )
+        for material in session.scalars(stmt):
+            yield document_for(material)
+
+
+class BackgroundIndexer:
+    """A daemon thread that drains the outbox every `indexer_interval_seconds` (0: never runs).
+
+    While the backend is unreachable it waits longer each time, up to 30 s, and says so in the
+    log once per attempt: the backlog is visible on /readyz meanwhile.
+    """
+
+    def __init__(self, session_factory: sessionmaker[Session], backend: SearchBackend, settings: Settings) -> None:
+        self._session_factory = session_factory
+        self._backend = backend
+        self._interval = settings.indexer_interval_seconds
+        self._batch_size = settings.indexer_batch_size
+        self._stopping = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._failures = 0
+        self._last_purge = utcnow() - PURGE_EVERY
+
+    def start(self) -> None:
+        if self._interval <= 0 or self._thread is not None:
+            return
+        self._stopping.clear()
+        self._thread = threading.Thread(target=self._run, name="search-indexer", daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout: float = 10.0) -> None:
+        self._stopping.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+            self._thread = None
+
+    def _run(self) -> None:
+        while not self._stopping.is_set():
+            self._stopping.wait(self.run_once())
+
+    def run_once(self) -> float:
+        """One drain (and, hourly, a purge); returns the seconds to wait before the next."""
+        try:
+            count = drain(self._session_factory, self._backend, self._batch_size)
+            if utcnow() - self._last_purge >= PURGE_EVERY:
+                purge_processed(self._session_factory)
+                self._last_purge = utcnow()
+        except BackendUnavailable as exc:
+            wait = self._backoff()
+            log.warning("search backend unavailable (%s); retrying in %.0f s", exc, wait)
+            return wait
+        except Exception:
+            wait = self._backoff()
+            log.exception("indexing failed; retrying in %.0f s", wait)
+            return wait
+        if self._failures:
+            log.info("search backend reachable again")
+        self._failures = 0
+        if count:
+            log.info("indexed %d change(s)", count)
+        return self._interval
+
+    def _backoff(self) -> float:
+        self._failures += 1
+        return min(MAX_BACKOFF_SECONDS, self._interval * 2**self._failures)

@@ -1,0 +1,44 @@
+"""GET /search (mounted under /api/v1)."""
+
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Depends, Query, Request
+
+from app.accounts.deps import StaffUser
+from app.db import DbSession
+from app.materials.filters import MaterialFiltersDep
+from app.search import service as search_service
+from app.search.backend import SearchBackend
+from app.search.schemas import SearchResults
+
+router = APIRouter(tags=["search"])
+
+
+def get_search_backend(request: Request) -> SearchBackend:
+    return request.app.state.search_backend
+
+
+SearchBackendDep = Annotated[SearchBackend, Depends(get_search_backend)]
+
+
+@router.get("/search", response_model=SearchResults, operation_id="search_materials")
+def search_materials(
+    session: DbSession,
+    _: StaffUser,
+    backend: SearchBackendDep,
+    filters: MaterialFiltersDep,
+    q: Annotated[str | None, Query(max_length=500, description="Words to find; diacritics optional")] = None,
+    sort: Annotated[Literal["relevance", "newest"], Query()] = "relevance",
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    cursor: Annotated[str | None, Query(max_length=2000, description="`next_cursor` of the previous page")] = None,
+) -> SearchResults:
+    """Search materials: full text (`q`) with the filters of GET /materials.
+
+    `q` ignores diacritics ("dan toc mong" finds "dân tộc Mông"); exact spellings rank higher.
+    Filters repeat: values OR within a filter, AND across filters. Staff see every status
+    unless `status` is given. Without `q`, `relevance` sorts like `newest` (published, then
+    updated, newest first). Facets count each value over the results of every other filter,
+    so choosing one kind still shows how many there are of the others. Highlights are
+    fragments of the original text with the matches in `<mark>`, the rest HTML-escaped.
+    """
+    return search_service.search_materials(session, backend, filters, text=q, sort=sort, limit=limit, cursor=cursor)

@@ -1,0 +1,113 @@
+"""Search: the backend finds ids; what is shown is read from the database, highlighted here."""
+
+import uuid
+from typing import Literal
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.errors import ServiceUnavailable, ValidationFailed
+from app.materials.filters import MaterialFilters
+from app.materials.models import Material
+from app.search.backend import FACETS, BackendUnavailable, FacetCount, InvalidCursor, SearchBackend, SearchQuery
+from app.search.highlight import highlight
+from app.search.schemas import FacetValue, SearchItem, SearchResults
+from app.taxonomy import service as taxonomy_service
+
+HIGHLIGHTED_FIELDS = ("title", "summary", "body")
+KIND_NAMES = {
+    "article": "Bài viết",
+    "news": "Tin tức",
+    "video": "Video",
+    "audio": "Âm thanh",
+    "image": "Hình ảnh",
+    "infographic": "Đồ họa thông tin",
+    "leaflet": "Tờ rơi",
+    "radio_script": "Kịch bản phát thanh",
+    "book": "Sách",
+    "document": "Tài liệu",
+}
+
+
+def search_materials(
+    session: Session,
+    backend: SearchBackend,
+    filters: MaterialFilters,
+    *,
+    text: str | None,
+    sort: Literal["relevance", "newest"],
+    limit: int,
+    cursor: str | None,
+) -> SearchResults:
+    """One page of materials matching `text` and `filters`, with totals and facet counts.
+
+    Hits whose material is gone from the database (deleted, not yet unindexed) are left out.
+    """
+    query = SearchQuery(
+        text=text or None,
+        filters=filters.keyword_filters(),
+        published_from=filters.published_from,
+        published_to=filters.published_to,
+        sort=sort,
+        limit=limit,
+        cursor=cursor,
+    )
+    try:
+        page = backend.search(query)
+    except InvalidCursor as exc:
+        raise ValidationFailed(["query", "cursor"], str(exc)) from exc
+    except BackendUnavailable as exc:
+        raise ServiceUnavailable(
+            "Search is unavailable right now; try again shortly.", headers={"Retry-After": "5"}
+        ) from exc
+    materials = _materials_by_id(session, [hit.id for hit in page.hits])
+    items = [_item(materials[hit.id], text) for hit in page.hits if hit.id in materials]
+    return SearchResults(
+        total=page.total, items=items, facets=_named_facets(session, page.facets), next_cursor=page.next_cursor
+    )
+
+
+def _materials_by_id(session: Session, ids: list[uuid.UUID]) -> dict[uuid.UUID, Material]:
+    if not ids:
+        return {}
+    return {material.id: material for material in session.scalars(select(Material).where(Material.id.in_(ids)))}
+
+
+def _item(material: Material, text: str | None) -> SearchItem:
+    highlights = {}
+    for field in HIGHLIGHTED_FIELDS:
+        fragments = highlight(getattr(material, field) or "", text)
+        if fragments:
+            highlights[field] = fragments
+    return SearchItem(
+        id=material.id,
+        title=material.title,
+        summary=material.summary,
+        kind=material.kind,
+        language=material.language,
+        ethnic_groups=material.tag_values("ethnic_group"),
+        border_routes=material.tag_values("border_route"),
+        provinces=[str(value) for value in material.tag_values("province")],
+        topics=material.tag_values("topic"),
+        status=material.status,
+        published_at=material.published_at,
+        highlights=highlights,
+    )
+
+
+def _named_facets(session: Session, facets: dict[str, list[FacetCount]]) -> dict[str, list[FacetValue]]:
+    names = {
+        "ethnic_group": taxonomy_service.ethnic_group_names(session),
+        "border_route": taxonomy_service.border_route_names(session),
+        "province": taxonomy_service.province_names(session),
+        "topic": taxonomy_service.topic_names(session),
+        "kind": KIND_NAMES,
+        "language": {},  # BCP 47 tags name themselves; no language-name data is installed
+    }
+    return {
+        facet: [
+            FacetValue(value=c.value, name=names[facet].get(c.value, c.value), count=c.count)
+            for c in facets.get(facet, [])
+        ]
+        for facet in FACETS
+    }

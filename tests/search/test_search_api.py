@@ -1,0 +1,162 @@
+"""GET /api/v1/search: materials written through the service, indexed from the outbox."""
+
+import pytest
+
+from tests.factories import make_material
+
+SEARCH = "/api/v1/search"
+ITEM_FIELDS = {
+    "id",
+    "title",
+    "summary",
+    "kind",
+    "language",
+    "ethnic_groups",
+    "border_routes",
+    "provinces",
+    "topics",
+    "status",
+    "published_at",
+    "highlights",
+}
+FACETS = ["ethnic_group", "border_route", "province", "kind", "language", "topic"]
+
+
+@pytest.fixture
+def corpus(session, users, index_now):
+    author = users["editor"]
+    made = {
+        "mong": make_material(
+            session,
+            author,
+            title="Tài liệu cho đồng bào dân tộc Mông",
+            summary="Phong tục <b>đón Tết</b> của người Mông",
+            body="Người Mông ở Hà Giang. " * 20 + "Lễ hội Gầu Tào của dân tộc Mông.",
+            ethnic_groups=["08"],
+            border_routes=["VN-CN"],
+            provinces=["Điện Biên"],
+            topics=["ethnic-policy"],
+            kind="video",
+            status="published",
+        ),
+        "tay": make_material(
+            session, author, title="Tiếng Tày cho cán bộ biên phòng", summary="Ghi chú", ethnic_groups=["02"]
+        ),
+        "mong_draft": make_material(
+            session, author, title="Bản nháp về người Mông", summary="Ghi chú", ethnic_groups=["08"], language="hnj"
+        ),
+    }
+    session.commit()
+    assert index_now() >= 3
+    return made
+
+
+def search(client, auth, **params):
+    response = client.get(SEARCH, params=params, headers=auth("analyst"))
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def test_response_has_the_documented_shape(client, auth, corpus):
+    body = search(client, auth, q="dan toc mong")
+    assert list(body) == ["total", "items", "facets", "next_cursor"]
+    assert body["total"] == 1
+    (item,) = body["items"]
+    assert set(item) == ITEM_FIELDS
+    material = corpus["mong"]
+    assert item["id"] == str(material.id)
+    assert item["title"] == material.title
+    assert item["ethnic_groups"] == ["08"] and item["border_routes"] == ["VN-CN"]
+    assert item["provinces"] == [str(p) for p in material.tag_values("province")]
+    assert item["status"] == "published" and item["published_at"] is not None
+    assert list(body["facets"]) == FACETS
+    assert body["next_cursor"] is None
+
+
+def test_highlights_mark_the_original_text_and_escape_the_rest(client, auth, corpus):
+    (item,) = search(client, auth, q="dan toc mong")["items"]
+    highlights = item["highlights"]
+    assert highlights["title"] == ["Tài liệu cho đồng bào <mark>dân</mark> <mark>tộc</mark> <mark>Mông</mark>"]
+    assert highlights["summary"] == ["Phong tục &lt;b&gt;đón Tết&lt;/b&gt; của người <mark>Mông</mark>"]
+    assert 1 <= len(highlights["body"]) <= 3
+    assert all("<mark>Mông</mark>" in fragment and len(fragment) < 260 for fragment in highlights["body"])
+    (item,) = search(client, auth, q="gau tao")["items"]
+    assert list(item["highlights"]) == ["body"]
+    assert item["highlights"]["body"][0].endswith("Lễ hội <mark>Gầu</mark> <mark>Tào</mark> của dân tộc Mông.")
+
+
+def test_facets_carry_names(client, auth, corpus):
+    facets = search(client, auth)["facets"]
+    assert {"value": "08", "name": "Mông", "count": 2} in facets["ethnic_group"]
+    assert {"value": "video", "name": "Video", "count": 1} in facets["kind"]
+    assert facets["topic"] == [{"value": "ethnic-policy", "name": "Chính sách dân tộc", "count": 1}]
+    (province,) = facets["province"]
+    assert province["value"] == str(corpus["mong"].tag_values("province")[0])
+    assert province["name"] == "Điện Biên"
+
+
+def test_filters_resolve_names_and_facets_stay_disjunctive(client, auth, corpus):
+    body = search(client, auth, ethnic_group="mong", kind="video")
+    assert [item["id"] for item in body["items"]] == [str(corpus["mong"].id)]
+    kinds = {facet["value"]: facet["count"] for facet in body["facets"]["kind"]}
+    assert kinds == {"video": 1, "article": 1}
+
+
+def test_staff_see_every_status_unless_status_is_given(client, auth, corpus):
+    everything = {item["id"] for item in search(client, auth, q="mong")["items"]}
+    assert everything == {str(corpus["mong"].id), str(corpus["mong_draft"].id)}
+    published = search(client, auth, q="mong", status="published")["items"]
+    assert [item["id"] for item in published] == [str(corpus["mong"].id)]
+
+
+def test_exact_spelling_ranks_first(client, auth, corpus):
+    items = search(client, auth, q="Mông")["items"]
+    assert items[0]["id"] in {str(corpus["mong"].id), str(corpus["mong_draft"].id)}
+    assert {item["id"] for item in items} == {str(corpus["mong"].id), str(corpus["mong_draft"].id)}
+
+
+def test_next_cursor_walks_every_page(client, auth, corpus):
+    first = search(client, auth, sort="newest", limit=2)
+    assert len(first["items"]) == 2 and first["total"] == 3
+    second = search(client, auth, sort="newest", limit=2, cursor=first["next_cursor"])
+    assert len(second["items"]) == 1 and second["next_cursor"] is None
+    seen = [item["id"] for item in first["items"] + second["items"]]
+    assert sorted(seen) == sorted(str(m.id) for m in corpus.values())
+
+
+def test_a_material_gone_from_the_database_is_left_out(client, auth, session, corpus):
+    session.delete(corpus["tay"])  # gone, and its deletion not yet indexed
+    session.commit()
+    body = search(client, auth, q="tieng tay")
+    assert body["items"] == []
+
+
+def test_needs_credentials(client, corpus):
+    response = client.get(SEARCH, params={"q": "mong"})
+    assert response.status_code == 401
+    assert response.headers["content-type"].startswith("application/problem+json")
+
+
+@pytest.mark.parametrize(
+    ("params", "loc"),
+    [
+        ({"limit": 0}, ["query", "limit"]),
+        ({"limit": 101}, ["query", "limit"]),
+        ({"sort": "oldest"}, ["query", "sort"]),
+        ({"cursor": "not-a-cursor"}, ["query", "cursor"]),
+        ({"ethnic_group": "không có dân tộc này"}, ["query", "ethnic_group"]),
+        ({"kind": "poster"}, ["query", "kind"]),
+    ],
+)
+def test_bad_parameters_are_422_naming_the_parameter(client, auth, corpus, params, loc):
+    response = client.get(SEARCH, params=params, headers=auth("analyst"))
+    assert response.status_code == 422, response.text
+    assert response.headers["content-type"].startswith("application/problem+json")
+    assert any(error["loc"][:2] == loc for error in response.json()["errors"])
+
+
+def test_a_cursor_for_another_sort_is_422(client, auth, corpus):
+    cursor = search(client, auth, q="mong", limit=1)["next_cursor"]
+    response = client.get(SEARCH, params={"q": "mong", "sort": "newest", "cursor": cursor}, headers=auth("analyst"))
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["loc"] == ["query", "cursor"]
