@@ -1,0 +1,123 @@
+"""The `ttdn` command end to end on a scratch SQLite file: migrate, seed, users, import, reindex.
+
+The CLI reads its settings from the environment like the server does; these tests point it at
+a temporary DATA_DIR (the same in both configurations: the commands, not the database, are
+under test here; the services behind them are tested elsewhere on both configurations).
+"""
+
+import json
+
+import pytest
+from sqlalchemy import func, select
+from typer.testing import CliRunner
+
+from app.cli import cli
+from app.config import get_settings
+from app.db import build_engine, build_session_factory
+from app.materials.models import Material
+from app.search.backend import SearchQuery
+from app.search.database import DatabaseBackend
+from tests.factories import material_data
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def scratch(tmp_path, monkeypatch):
+    monkeypatch.setenv("DATA_DIR", str(tmp_path))
+    for name in ("DATABASE_URL", "ELASTICSEARCH_URL", "APP_ENV"):
+        monkeypatch.delenv(name, raising=False)
+    get_settings.cache_clear()
+    yield tmp_path
+    get_settings.cache_clear()
+
+
+def run(*args, env=None):
+    result = runner.invoke(cli, list(args), env=env)
+    return result
+
+
+def count_materials(data_dir) -> int:
+    engine = build_engine(f"sqlite:///{data_dir / 'ttdn.sqlite3'}")
+    with build_session_factory(engine)() as session:
+        n = session.scalar(select(func.count()).select_from(Material))
+    engine.dispose()
+    return n
+
+
+def test_migrate_and_seed_twice_changes_nothing(scratch):
+    assert run("migrate").exit_code == 0
+    first = run("seed", "--demo-if-empty")
+    assert first.exit_code == 0, first.output
+    assert "ethnic_groups 54" in first.output and "created the first admin" in first.output
+    assert count_materials(scratch) == 30
+    second = run("seed", "--demo-if-empty")
+    assert second.exit_code == 0
+    assert "ethnic_groups 0" in second.output and "admin" not in second.output
+    assert count_materials(scratch) == 30
+
+
+def test_production_gets_no_demo_and_no_generated_admin(scratch):
+    run("migrate")
+    env = {"APP_ENV": "production", "SECRET_KEY": "p" * 40}
+    get_settings.cache_clear()
+    result = run("seed", "--demo-if-empty", env=env)
+    assert result.exit_code == 0, result.output
+    assert "no demo data" in result.output
+    assert count_materials(scratch) == 0
+
+
+def test_create_user_takes_the_password_from_the_environment(scratch):
+    run("migrate")
+    ok = run("create-user", "Reviewer@Example.test", "--role", "reviewer", env={"TTDN_PASSWORD": "sông núi biên cương"})
+    assert ok.exit_code == 0 and "reviewer@example.test" in ok.output
+    weak = run("create-user", "x@example.test", "--role", "editor", env={"TTDN_PASSWORD": "password1234"})
+    assert weak.exit_code == 1 and "too easy to guess" in weak.output
+
+
+def test_import_reports_bad_lines_and_keeps_good_ones(scratch):
+    run("migrate")
+    run("seed")
+    lines = [
+        json.dumps(material_data(title="Một", ethnic_groups=["Mông"], status="published")),
+        "{not json",
+        json.dumps(material_data(title="Hai", ethnic_groups=["Không có dân tộc này"])),
+        json.dumps(material_data(title="Ba", kind="poem")),
+        "",
+        json.dumps(material_data(title="Bốn", border_routes=["lao"])),
+    ]
+    path = scratch / "in.ndjson"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    result = run("import", str(path))
+    assert result.exit_code == 2, result.output
+    assert "imported 2 materials, 3 lines skipped" in result.output
+    assert "line 2:" in result.output and "line 3:" in result.output and "line 4:" in result.output
+    assert "Không có dân tộc này" in result.output
+    assert count_materials(scratch) == 2
+    engine = build_engine(f"sqlite:///{scratch / 'ttdn.sqlite3'}")
+    backend = DatabaseBackend(build_session_factory(engine))
+    assert backend.search(SearchQuery(text="mot")).total == 1  # indexed before the command returned
+    engine.dispose()
+
+
+def test_reindex_rebuilds_the_database_backend(scratch):
+    run("migrate")
+    run("seed", "--demo-if-empty")
+    result = run("reindex")
+    assert result.exit_code == 0, result.output
+    assert "indexed 30 materials with the database backend" in result.output
+
+
+def test_create_unit_and_issue_key(scratch):
+    run("migrate")
+    run("seed")
+    created = run(
+        "create-unit", "DBP-01", "--name", "Đồn Biên phòng 01", "--province", "Lào Cai", "--border-route", "VN-CN"
+    )
+    assert created.exit_code == 0, created.output
+    key = run("issue-key", "DBP-01")
+    assert key.exit_code == 0 and key.output.strip().startswith("ttdn_")
+    missing = run("issue-key", "NOPE")
+    assert missing.exit_code == 1
+    bad = run("create-unit", "DBP-02", "--name", "X", "--province", "Atlantis")
+    assert bad.exit_code == 1 and "Atlantis" in bad.output
