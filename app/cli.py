@@ -14,6 +14,7 @@ from pydantic import ValidationError
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from sqlalchemy.orm import Session, sessionmaker
 
+from app import bundles as _bundles  # noqa: F401  (units created here receive live bundles)
 from app import migrate as migrations
 from app.accounts import keys
 from app.accounts import service as accounts_service
@@ -21,11 +22,15 @@ from app.audit import service as audit_service
 from app.config import get_settings
 from app.db import build_engine, build_session_factory, session_scope
 from app.errors import AppError
+from app.feeds import signing
+from app.feeds import verify as package_verify
 from app.materials import demo, importer
 from app.search import indexer
 from app.search.backend import BackendUnavailable, SearchBackend
 from app.search.factory import build_search_backend
 from app.taxonomy import seed as taxonomy_seed
+from app.units import demo as units_demo
+from app.units import importer as units_importer
 from app.units import service as units_service
 from app.units.models import UNIT_TYPES
 from app.units.schemas import UnitCreate
@@ -147,6 +152,9 @@ def seed(
         added = demo.load_demo(session)
         if added:
             typer.echo(f"demo set: {added} materials (marked is_demo)")
+        added_units = units_demo.load_demo_units(session)
+        if added_units:
+            typer.echo(f"demo set: {added_units} units (marked is_demo)")
 
 
 @cli.command("import")
@@ -180,6 +188,47 @@ def import_materials(
     )
     if report.errors:
         raise typer.Exit(code=2)
+
+
+@cli.command("import-units")
+def import_units(file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True)]) -> None:
+    """Load units from CSV: code,name,type,province,border_routes (;-separated),parent_code.
+
+    Every bad row is reported with its row number (the header is row 1) and skipped; good rows
+    land. Exit status 2 when some rows were skipped."""
+    with open_session() as session, file.open(encoding="utf-8-sig", newline="") as source:
+        report = units_importer.import_units(session, source)
+    for number, reason in report.errors:
+        typer.secho(f"row {number}: {reason}", fg=typer.colors.RED, err=True)
+    typer.echo(f"imported {len(report.created)} units, {len(report.errors)} rows skipped")
+    if report.errors:
+        raise typer.Exit(code=2)
+
+
+@cli.command("verify-package")
+def verify_package(
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True)],
+    public_key: Annotated[
+        str | None, typer.Option("--public-key", help="Base64 Ed25519 public key (GET /api/v1/feed/signing-key)")
+    ] = None,
+) -> None:
+    """Check an offline package: the manifest's signature, then every file's size and SHA-256.
+    Names every file that fails; exit status 1 if anything does.
+
+    Without --public-key, this installation's key is used when it has one; failing that, the
+    key inside the package, which proves integrity but not who signed it."""
+    key, source = public_key, "given" if public_key else ""
+    if key is None:
+        key = signing.installed_public_key(get_settings())
+        source = "this installation's signing key" if key else ""
+    result = package_verify.verify_package(file, key, source)
+    for path, reason in result.failures:
+        typer.secho(f"FAILED {path}: {reason}", fg=typer.colors.RED, err=True)
+    signature = "valid" if result.signature_ok else "INVALID"
+    typer.echo(f"signature {signature} (key: {result.key_source}); {result.checked} files checked")
+    if not result.ok:
+        raise typer.Exit(code=1)
+    typer.echo("package OK")
 
 
 def progress_bar() -> Progress:

@@ -1,5 +1,7 @@
 """Settings from the environment (pydantic-settings); one place for every knob."""
 
+import base64
+import binascii
 from functools import lru_cache
 from pathlib import Path
 
@@ -26,11 +28,21 @@ class Settings(BaseSettings):
     indexer_interval_seconds: float = 1.0
     indexer_batch_size: int = 500
     cors_origins: list[str] = []
+    # Ed25519 private key (base64 of the raw 32 bytes) that signs offline packages' manifests.
+    # Required in production (checked when the app starts); elsewhere one is generated under
+    # DATA_DIR on first use.
+    package_signing_key: str | None = None
+    # Urgent bundles not acknowledged within this many hours are listed as overdue.
+    urgent_ack_hours: float = 24.0
+    # How often scheduled bundles are released and expired ones withdrawn; 0 turns it off.
+    feed_release_interval_seconds: float = 15.0
 
     @model_validator(mode="after")
     def _refuse_unsafe_production(self) -> "Settings":
         if self.app_env == "production" and (self.secret_key == DEFAULT_SECRET_KEY or len(self.secret_key) < 32):
             raise ValueError("SECRET_KEY must be set to at least 32 characters when APP_ENV=production")
+        if self.package_signing_key and not _is_raw_key(self.package_signing_key):
+            raise ValueError("PACKAGE_SIGNING_KEY must be the base64 of a raw 32-byte Ed25519 private key")
         return self
 
     @property
@@ -51,6 +63,17 @@ class Settings(BaseSettings):
     @property
     def blob_dir(self) -> Path:
         return self.data_dir / "blobs"
+
+    @property
+    def packages_dir(self) -> Path:
+        return self.data_dir / "packages"
+
+
+def _is_raw_key(value: str) -> bool:
+    try:
+        return len(base64.b64decode(value, validate=True)) == 32
+    except (ValueError, binascii.Error):
+        return False
 
 
 @lru_cache

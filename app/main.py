@@ -10,9 +10,13 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from app.accounts.router import router as accounts_router
 from app.audit.router import router as audit_router
+from app.bundles.release import BackgroundReleaser
+from app.bundles.router import router as bundles_router
 from app.config import Settings, get_settings
 from app.db import TransactionMiddleware, build_engine, build_session_factory
 from app.errors import install_error_handlers
+from app.feeds import signing
+from app.feeds.router import router as feeds_router
 from app.http import BodyLimitMiddleware, RequestContextMiddleware, SecurityHeadersMiddleware
 from app.materials.router import router as materials_router
 from app.ops.router import router as ops_router
@@ -34,6 +38,7 @@ def create_app(
 ) -> FastAPI:
     """Build the application. Tests pass their own session factory and backend."""
     settings = settings or get_settings()
+    signing.check_configured(settings)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -48,9 +53,13 @@ def create_app(
         indexer = BackgroundIndexer(factory, backend, settings)
         app.state.indexer = indexer
         indexer.start()
+        releaser = BackgroundReleaser(factory, settings)
+        app.state.releaser = releaser
+        releaser.start()
         try:
             yield
         finally:
+            releaser.stop()
             indexer.stop()
             if engine is not None:
                 engine.dispose()
@@ -71,6 +80,8 @@ def create_app(
         materials_router,
         search_router,
         units_router,
+        bundles_router,
+        feeds_router,
         audit_router,
     ):
         api.include_router(router)

@@ -15,6 +15,7 @@ ANYONE = {"unit", "admin", "editor", "reviewer", "analyst"}
 STAFF = {"admin", "editor", "reviewer", "analyst"}
 EDITORS = {"admin", "editor"}
 WORKFLOW = {"admin", "editor", "reviewer"}
+REVIEWERS = {"admin", "reviewer"}
 ADMINS = {"admin"}
 AUDIT = {"admin", "analyst"}
 UNITS = {"unit"}
@@ -51,6 +52,24 @@ MATRIX: dict[tuple[str, str], set[str]] = {
     ("GET", "/api/v1/units/{unit_id}/keys"): ADMINS,
     ("DELETE", "/api/v1/units/{unit_id}/keys/{key_id}"): ADMINS,
     ("GET", "/api/v1/audit"): AUDIT,
+    ("POST", "/api/v1/bundles"): EDITORS,
+    ("GET", "/api/v1/bundles"): STAFF,
+    ("GET", "/api/v1/bundles/{bundle_id}"): STAFF,
+    ("PATCH", "/api/v1/bundles/{bundle_id}"): EDITORS,
+    ("DELETE", "/api/v1/bundles/{bundle_id}"): EDITORS,
+    ("POST", "/api/v1/bundles/{bundle_id}/publish"): REVIEWERS,
+    ("POST", "/api/v1/bundles/{bundle_id}/recall"): REVIEWERS,
+    ("GET", "/api/v1/bundles/{bundle_id}/publications"): STAFF,
+    ("GET", "/api/v1/bundles/{bundle_id}/publications/{version}"): STAFF,
+    ("GET", "/api/v1/bundles/{bundle_id}/deliveries"): STAFF,
+    ("GET", "/api/v1/deliveries/overdue"): STAFF,
+    ("GET", "/api/v1/feed"): UNITS,
+    ("GET", "/api/v1/feed.atom"): UNITS,
+    ("GET", "/api/v1/feed.json"): UNITS,
+    ("GET", "/api/v1/feed/signing-key"): ANYONE,
+    ("GET", "/api/v1/feed/bundles/{bundle_id}"): UNITS,
+    ("GET", "/api/v1/feed/bundles/{bundle_id}/package"): UNITS,
+    ("POST", "/api/v1/feed/bundles/{bundle_id}/ack"): UNITS,
 }
 PUBLIC = {("POST", "/api/v1/auth/token")}
 DUMMY_ID = "0190d0a8-0000-7000-8000-000000000000"

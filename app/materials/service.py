@@ -6,6 +6,7 @@ the search indexer.
 """
 
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import Select, exists, select
@@ -155,6 +156,10 @@ def _set_tags(material: Material, field: str, values: list[str]) -> None:
     material.tags = keep + new
 
 
+# Called before a material is deleted; a check raises Conflict to refuse. Domains that keep
+# references to materials register here at import (bundles does), so materials never import them.
+deletion_checks: list[Callable[[Session, Material], None]] = []
+
 # Bookkeeping that changes on every write; the audit trail records what the writer changed.
 UNAUDITED = frozenset({"version", "updated_at"})
 
@@ -282,6 +287,8 @@ def delete_material(session: Session, material_id: uuid.UUID, actor: Principal, 
             f"Only drafts can be deleted; this material is {material.status} (archive it instead).",
             extra={"status_now": material.status},
         )
+    for check in deletion_checks:
+        check(session, material)
     # The deletion outranks every version the material had, so no stale update can revive it.
     queue_for_index(session, material.id, material.version + 1)
     audit_service.record(session, actor, "material.deleted", "material", material.id, {"title": [material.title, None]})

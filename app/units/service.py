@@ -1,6 +1,7 @@
 """The register of receiving units. Units are deactivated, never deleted: history keeps them."""
 
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import func, select
@@ -16,6 +17,16 @@ from app.pagination import decode_id_cursor, encode_id_cursor
 from app.taxonomy import service as taxonomy_service
 from app.units.models import Unit
 from app.units.schemas import UnitCreate, UnitRead, UnitUpdate
+
+# Called (in the caller's transaction) when a unit starts receiving: created active, or
+# re-activated. Domains that deliver to units register here at import (bundles does), so that
+# units never import them.
+unit_activated_hooks: list[Callable[[Session, Unit], None]] = []
+
+
+def _activated(session: Session, unit: Unit) -> None:
+    for hook in unit_activated_hooks:
+        hook(session, unit)
 
 
 def get_unit(session: Session, unit_id: uuid.UUID) -> Unit:
@@ -76,6 +87,8 @@ def create_unit(session: Session, data: UnitCreate, actor: Principal | None) -> 
     session.add(unit)
     session.flush()
     audit_service.record(session, actor, "unit.created", "unit", unit.id, audit_service.diff({}, snapshot(unit)))
+    if unit.active:
+        _activated(session, unit)
     return unit
 
 
@@ -83,6 +96,7 @@ def update_unit(session: Session, unit_id: uuid.UUID, data: UnitUpdate, actor: P
     unit = get_unit(session, unit_id)
     concurrency.check_if_match(unit.id, unit.version, if_match, "unit")
     before = snapshot(unit)
+    was_active = unit.active
     changes = data.model_dump(exclude_unset=True)
     for name in ("name", "type", "active"):
         if name in changes and changes[name] is None:
@@ -104,6 +118,8 @@ def update_unit(session: Session, unit_id: uuid.UUID, data: UnitUpdate, actor: P
     session.flush()
     keys.forget_unit(unit.id)
     audit_service.record(session, actor, "unit.updated", "unit", unit.id, audit_service.diff(before, snapshot(unit)))
+    if unit.active and not was_active:
+        _activated(session, unit)
     return unit
 
 

@@ -1,0 +1,120 @@
+"""HTTP for feeds: conditional GET from a cheap version, gzip for text, ranges for packages."""
+
+import gzip
+import hashlib
+import os
+from collections.abc import Callable
+from datetime import UTC, datetime
+from email.utils import format_datetime, parsedate_to_datetime
+
+from fastapi import Request, Response
+from fastapi.responses import FileResponse
+from starlette.datastructures import Headers
+from starlette.responses import MalformedRangeHeader, RangeNotSatisfiable
+from starlette.types import Receive, Scope, Send
+
+from app.errors import problem
+
+CACHE_CONTROL = "private, no-cache"
+VARY = "Accept-Encoding, Authorization"
+GZIP_LEVEL = 6
+
+
+def strong_etag(*parts: object) -> str:
+    return '"' + hashlib.sha256("\x1f".join(map(str, parts)).encode()).hexdigest()[:40] + '"'
+
+
+def accepts_gzip(accept_encoding: str | None) -> bool:
+    """Whether Accept-Encoding allows gzip (by name, or by `*`), honouring q=0."""
+    weights: dict[str, float] = {}
+    for part in (accept_encoding or "").split(","):
+        coding, _, params = part.strip().partition(";")
+        q = 1.0
+        name, _, value = params.strip().partition("=")
+        if name.strip().lower() == "q":
+            try:
+                q = float(value)
+            except ValueError:
+                q = 0.0
+        if coding:
+            weights[coding.strip().lower()] = q
+    for coding in ("gzip", "x-gzip"):
+        if coding in weights:
+            return weights[coding] > 0
+    return weights.get("*", 0.0) > 0
+
+
+def if_none_match(request: Request, etag: str) -> bool:
+    given = request.headers.get("if-none-match")
+    if given is None:
+        return False
+    tags = [tag.strip() for tag in given.split(",")]
+    return "*" in tags or etag in tags or f"W/{etag}" in tags
+
+
+def last_modified(at: datetime | None, now: datetime) -> datetime | None:
+    """The Last-Modified to announce: the latest change, once its second is over. A date in the
+    current second could be followed by another change in the same second, which a client's
+    If-Modified-Since could not tell apart (RFC 9110 §8.8.2.2, §13.1.3)."""
+    if at is None or int(now.timestamp()) <= int(at.timestamp()):
+        return None
+    return at.replace(microsecond=0)
+
+
+def not_modified_since(request: Request, modified: datetime | None) -> bool:
+    given = request.headers.get("if-modified-since")
+    if given is None or modified is None or "if-none-match" in request.headers:
+        return False
+    try:
+        since = parsedate_to_datetime(given)
+    except (TypeError, ValueError):
+        return False
+    return since.tzinfo is not None and modified <= since
+
+
+def feed_response(
+    request: Request, render: Callable[[], bytes], media_type: str, version_tag: str, changed_at: datetime | None
+) -> Response:
+    """200 (gzipped when allowed) or 304, with a strong ETag per representation; `render` runs
+    only when the body is actually needed."""
+    gzipped = accepts_gzip(request.headers.get("accept-encoding"))
+    etag = version_tag[:-1] + ("-gzip" if gzipped else "") + '"'
+    headers = {"ETag": etag, "Cache-Control": CACHE_CONTROL, "Vary": VARY}
+    modified = last_modified(changed_at, datetime.now(UTC))
+    if modified is not None:
+        headers["Last-Modified"] = format_datetime(modified, usegmt=True)
+    if if_none_match(request, etag) or not_modified_since(request, modified):
+        return Response(status_code=304, headers=headers)
+    body = render()
+    if gzipped:
+        body = gzip.compress(body, compresslevel=GZIP_LEVEL, mtime=0)
+        headers["Content-Encoding"] = "gzip"
+    return Response(body, media_type=media_type, headers=headers)
+
+
+class PackageResponse(FileResponse):
+    """A FileResponse (Range, If-Range, 206, Accept-Ranges, constant memory) whose range errors
+    are RFC 9457 problems like every other error."""
+
+    def __init__(self, path: str | os.PathLike[str], etag: str, filename: str) -> None:
+        stat = os.stat(path)
+        headers = {"ETag": etag, "Cache-Control": CACHE_CONTROL}
+        super().__init__(path, headers=headers, media_type="application/zip", filename=filename, stat_result=stat)
+        self.size = stat.st_size
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        headers = Headers(scope=scope)
+        requested, if_range = headers.get("range"), headers.get("if-range")
+        if requested is not None and (if_range is None or self._should_use_range(if_range)):
+            try:
+                self._parse_range_header(requested, self.size)
+            except MalformedRangeHeader as exc:
+                await problem(400, f"Malformed Range header: {exc.content}")(scope, receive, send)
+                return
+            except RangeNotSatisfiable:
+                response = problem(
+                    416, f"The package has {self.size} bytes.", headers={"Content-Range": f"bytes */{self.size}"}
+                )
+                await response(scope, receive, send)
+                return
+        await super().__call__(scope, receive, send)

@@ -1,0 +1,110 @@
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Body, Query, Request, Response
+
+from app.accounts.deps import AnyPrincipal, AppSettings, UnitPrincipal
+from app.bundles import changelog
+from app.db import DbSession
+from app.feeds import package, signing, syndication
+from app.feeds import service as feeds_service
+from app.feeds.responses import PackageResponse, feed_response, if_none_match, strong_etag
+from app.feeds.schemas import AckRequest, FeedBundle, FeedPage, SigningKeyRead
+
+router = APIRouter(tags=["feeds"])
+
+ATOM = "application/atom+xml"
+JSON_FEED = "application/feed+json"
+
+
+@router.get("/feed", response_model=FeedPage, operation_id="get_feed")
+def get_feed(
+    request: Request,
+    session: DbSession,
+    unit: UnitPrincipal,
+    since: Annotated[str | None, Query(max_length=200)] = None,
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+) -> Response:
+    """What changed for the calling unit since the cursor (everything without it): each bundle
+    once, in its latest state, tombstones included; urgent first, then newest. Follow
+    `next_cursor` while it is set, then keep `cursor` for next time. Conditional GET and gzip."""
+    cursor = feeds_service.FeedCursor.decode(since) if since else None
+    seq, at = changelog.feed_version(session, unit.id)
+    tag = strong_etag("feed", unit.id, seq, since, limit)
+
+    def render() -> bytes:
+        return feeds_service.feed_page(session, unit.id, cursor, limit, seq).model_dump_json().encode()
+
+    return feed_response(request, render, "application/json", tag, at)
+
+
+def _head(request: Request, unit_id: uuid.UUID, label: str, path: str, at: object) -> syndication.FeedHead:
+    base = str(request.base_url).rstrip("/")
+    return syndication.FeedHead(unit_id=str(unit_id), unit_label=label, base_url=base, self_path=path, updated=at)
+
+
+@router.get("/feed.atom", operation_id="get_feed_atom", response_class=Response)
+def get_feed_atom(request: Request, session: DbSession, unit: UnitPrincipal) -> Response:
+    """The calling unit's feed as Atom (RFC 4287) for generic feed readers (HTTP Basic works)."""
+    seq, at = changelog.feed_version(session, unit.id)
+    head = _head(request, unit.id, unit.label, "/api/v1/feed.atom", at)
+
+    def render() -> bytes:
+        return syndication.atom(head, feeds_service.syndication_entries(session, unit.id, seq))
+
+    return feed_response(request, render, ATOM, strong_etag("atom", unit.id, seq, head.base_url), at)
+
+
+@router.get("/feed.json", operation_id="get_feed_json_feed", response_class=Response)
+def get_feed_json_feed(request: Request, session: DbSession, unit: UnitPrincipal) -> Response:
+    """The calling unit's feed as JSON Feed 1.1 (application/feed+json)."""
+    seq, at = changelog.feed_version(session, unit.id)
+    head = _head(request, unit.id, unit.label, "/api/v1/feed.json", at)
+
+    def render() -> bytes:
+        return syndication.json_feed(head, feeds_service.syndication_entries(session, unit.id, seq))
+
+    return feed_response(request, render, JSON_FEED, strong_etag("jsonfeed", unit.id, seq, head.base_url), at)
+
+
+@router.get("/feed/signing-key", response_model=SigningKeyRead, operation_id="get_signing_key")
+def get_signing_key(settings: AppSettings, _: AnyPrincipal) -> SigningKeyRead:
+    """The public key that signs package manifests: pin it, and check `manifest.sig` with it."""
+    public = signing.public_key_b64(signing.private_key(settings))
+    return SigningKeyRead(algorithm=signing.ALGORITHM, public_key=public, key_id=signing.key_id(public))
+
+
+@router.get("/feed/bundles/{bundle_id}", response_model=FeedBundle, operation_id="get_feed_bundle")
+def get_feed_bundle(bundle_id: uuid.UUID, session: DbSession, unit: UnitPrincipal) -> FeedBundle:
+    """A bundle in the calling unit's feed, with its materials exactly as published. 404 for a
+    bundle not addressed to the unit; 410 once recalled or expired. Marks it fetched."""
+    return feeds_service.bundle_for_unit(session, unit.id, bundle_id)
+
+
+@router.get("/feed/bundles/{bundle_id}/package", operation_id="get_feed_package", response_class=Response)
+def get_feed_package(
+    bundle_id: uuid.UUID, request: Request, session: DbSession, settings: AppSettings, unit: UnitPrincipal
+) -> Response:
+    """The bundle as a signed zip for offline use: the same bytes on every request, so an
+    interrupted download resumes with Range (and If-Range: the ETag, the zip's SHA-256)."""
+    publication = feeds_service.visible_publication(session, unit.id, bundle_id)
+    built = package.ensure_package(session, settings, publication)
+    feeds_service.mark_fetched(session, unit.id, publication)
+    etag = f'"{built.sha256}"'
+    if if_none_match(request, etag):
+        return Response(status_code=304, headers={"ETag": etag})
+    return PackageResponse(built.path, etag, f"ttdn-{bundle_id}-v{publication.version}.zip")
+
+
+@router.post("/feed/bundles/{bundle_id}/ack", status_code=204, operation_id="acknowledge_bundle")
+def acknowledge_bundle(
+    bundle_id: uuid.UUID,
+    session: DbSession,
+    settings: AppSettings,
+    unit: UnitPrincipal,
+    data: Annotated[AckRequest | None, Body()] = None,
+) -> Response:
+    """Confirm receipt (idempotent). Without a body: the version in your feed. A `version` other
+    than that one is a 409; a `manifest_sha256` not matching its package is a 409."""
+    feeds_service.acknowledge(session, settings, unit, bundle_id, data)
+    return Response(status_code=204)
