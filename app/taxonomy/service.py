@@ -15,6 +15,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -165,8 +166,13 @@ def _all_names(group: EthnicGroup) -> tuple[str, ...]:
     return (group.name, *group.spelling_variants, *group.other_names, *group.hidden_names)
 
 
+def _names(session: Session, key: Any, name: Any) -> dict[str, str]:
+    """{key: name} read as two columns: facet labels are needed on every search, whole rows are not."""
+    return {str(k): v for k, v in session.execute(select(key, name))}
+
+
 def ethnic_group_names(session: Session) -> dict[str, str]:
-    return {g.code: g.name for g in _ethnic_groups(session)}
+    return _names(session, EthnicGroup.code, EthnicGroup.name)
 
 
 # Border routes
@@ -206,7 +212,7 @@ def list_border_routes(session: Session) -> list[BorderRoute]:
 
 
 def border_route_names(session: Session) -> dict[str, str]:
-    return {r.code: r.name for r in _border_routes(session)}
+    return _names(session, BorderRoute.code, BorderRoute.name)
 
 
 # Topics
@@ -239,7 +245,7 @@ def list_topics(session: Session) -> list[Topic]:
 
 
 def topic_names(session: Session) -> dict[str, str]:
-    return {t.slug: t.name for t in _topics(session)}
+    return _names(session, Topic.slug, Topic.name)
 
 
 # Provinces
@@ -319,7 +325,7 @@ def get_province(session: Session, province_id: uuid.UUID) -> Province:
 
 
 def province_names(session: Session) -> dict[str, str]:
-    return {str(p.id): p.name for p in _provinces(session)}
+    return _names(session, Province.id, Province.name)
 
 
 def _as_uuid(value: str) -> uuid.UUID | None:
