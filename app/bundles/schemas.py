@@ -4,7 +4,7 @@ from typing import Annotated, Any, Literal, Self
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
-from app.text import nfc
+from app.schemas import Schedule, nfc_stripped
 from app.units.schemas import UnitType
 
 Priority = Literal["normal", "urgent"]
@@ -12,13 +12,9 @@ BundleStatus = Literal["draft", "published", "recalled"]
 DeliveryStatus = Literal["pending", "fetched", "acknowledged"]
 
 
-def _nfc_stripped(value: str) -> str:
-    return nfc(value).strip()
-
-
-Title = Annotated[str, AfterValidator(_nfc_stripped), Field(min_length=1, max_length=500)]
-Description = Annotated[str, AfterValidator(_nfc_stripped), Field(max_length=20_000)]
-Note = Annotated[str, AfterValidator(_nfc_stripped), Field(max_length=2_000)]
+Title = Annotated[str, AfterValidator(nfc_stripped), Field(min_length=1, max_length=500)]
+Description = Annotated[str, AfterValidator(nfc_stripped), Field(max_length=20_000)]
+Note = Annotated[str, AfterValidator(nfc_stripped), Field(max_length=2_000)]
 TargetValues = Annotated[list[Annotated[str, Field(min_length=1, max_length=200)]], Field(max_length=5_000)]
 
 
@@ -44,20 +40,7 @@ class BundleTargets(BaseModel):
 Items = Annotated[list[BundleItem], Field(max_length=1_000)]
 
 
-class _Schedule(BaseModel):
-    @model_validator(mode="after")
-    def _expires_after_publish(self) -> Self:
-        publish_at = getattr(self, "publish_at", None)
-        expires_at = getattr(self, "expires_at", None)
-        for name, value in (("publish_at", publish_at), ("expires_at", expires_at)):
-            if value is not None and value.tzinfo is None:
-                raise ValueError(f"{name} needs a time zone (RFC 3339), e.g. 2026-07-01T00:00:00Z")
-        if publish_at and expires_at and expires_at <= publish_at:
-            raise ValueError("expires_at must be after publish_at")
-        return self
-
-
-class BundleCreate(_Schedule):
+class BundleCreate(Schedule):
     model_config = ConfigDict(extra="forbid")
 
     title: Title
@@ -69,7 +52,7 @@ class BundleCreate(_Schedule):
     expires_at: datetime | None = None
 
 
-class BundleUpdate(_Schedule):
+class BundleUpdate(Schedule):
     """Every field optional; only the fields sent are changed (applied with exclude_unset)."""
 
     model_config = ConfigDict(extra="forbid")

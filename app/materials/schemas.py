@@ -6,6 +6,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validat
 
 from app.materials import languages
 from app.materials.filters import Classification, Kind, Status
+from app.schemas import Schedule, nfc_stripped
 from app.text import nfc
 
 
@@ -17,32 +18,15 @@ def _language(tag: str) -> str:
         raise ValueError(getattr(exc, "detail", str(exc))) from None
 
 
-def _nfc_stripped(value: str) -> str:
-    return nfc(value).strip()
-
-
-Title = Annotated[str, AfterValidator(_nfc_stripped), Field(min_length=1, max_length=500)]
-Summary = Annotated[str, AfterValidator(_nfc_stripped), Field(max_length=5000)]
+Title = Annotated[str, AfterValidator(nfc_stripped), Field(min_length=1, max_length=500)]
+Summary = Annotated[str, AfterValidator(nfc_stripped), Field(max_length=5000)]
 Body = Annotated[str, AfterValidator(nfc), Field(max_length=500_000)]
 Language = Annotated[str, Field(min_length=1, max_length=35), AfterValidator(_language)]
 TagValues = Annotated[list[Annotated[str, Field(min_length=1, max_length=200)]], Field(max_length=60)]
-Source = Annotated[str, AfterValidator(_nfc_stripped), Field(max_length=1000)]
+Source = Annotated[str, AfterValidator(nfc_stripped), Field(max_length=1000)]
 
 
-class _Schedule(BaseModel):
-    @model_validator(mode="after")
-    def _expires_after_publish(self) -> Self:
-        publish_at = getattr(self, "publish_at", None)
-        expires_at = getattr(self, "expires_at", None)
-        for name, value in (("publish_at", publish_at), ("expires_at", expires_at)):
-            if value is not None and value.tzinfo is None:
-                raise ValueError(f"{name} needs a time zone (RFC 3339), e.g. 2025-07-01T00:00:00Z")
-        if publish_at and expires_at and expires_at <= publish_at:
-            raise ValueError("expires_at must be after publish_at")
-        return self
-
-
-class MaterialCreate(_Schedule):
+class MaterialCreate(Schedule):
     """Taxonomy values may be codes, names or other names; they are stored as codes and ids."""
 
     model_config = ConfigDict(extra="forbid")
@@ -62,7 +46,7 @@ class MaterialCreate(_Schedule):
     source: Source | None = None
 
 
-class MaterialUpdate(_Schedule):
+class MaterialUpdate(Schedule):
     """Every field optional; only the fields sent are changed (applied with exclude_unset)."""
 
     model_config = ConfigDict(extra="forbid")
