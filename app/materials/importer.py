@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pydantic import ValidationError
+from sqlalchemy import insert, inspect
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.accounts.deps import Principal
@@ -19,7 +20,7 @@ from app.audit import service as audit_service
 from app.errors import AppError
 from app.materials import service as materials_service
 from app.materials.filters import STATUSES
-from app.materials.models import Material
+from app.materials.models import Material, MaterialTag
 from app.materials.schemas import MaterialCreate
 
 ProgressCallback = Callable[[int], None]
@@ -32,18 +33,26 @@ class ImportReport:
 
 
 class _TagCache:
-    """Resolving names is the slow part of an import and the same values recur on every line."""
+    """Resolving names is the slow part of an import and the same values recur on every line.
+
+    Cached per single value, not per list: lines combine a few hundred values in tens of
+    thousands of ways. A list resolves to its values' results in input order, de-duplicated,
+    and fails on its first bad value, as `resolve_tags` does for the whole list.
+    """
 
     def __init__(self) -> None:
-        self._cache: dict[tuple[str, tuple[str, ...]], list[str]] = {}
+        self._cache: dict[tuple[str, str], list[str]] = {}
 
     def resolve(self, session: Session, data: MaterialCreate) -> dict[str, list[str]]:
         out = {}
         for name in materials_service.TAG_FIELDS:
-            key = (name, tuple(getattr(data, name)))
-            if key not in self._cache:
-                self._cache[key] = materials_service.resolve_tags(session, {name: list(key[1])})[name]
-            out[name] = self._cache[key]
+            resolved: list[str] = []
+            for value in getattr(data, name):
+                key = (name, value)
+                if key not in self._cache:
+                    self._cache[key] = materials_service.resolve_tags(session, {name: [value]})[name]
+                resolved.extend(self._cache[key])
+            out[name] = list(dict.fromkeys(resolved))
         return out
 
 
@@ -69,13 +78,31 @@ def _parse(session: Session, line: str, tags: _TagCache, actor: Principal | None
 
 
 def _write(session: Session, materials: list[Material], actor: Principal | None) -> None:
+    """Insert the batch's rows: materials, tags, revisions, outbox rows and one audit record.
+
+    The rows are built by the materials service as for any write; they are inserted with bulk
+    INSERTs (executemany) rather than a unit-of-work flush, whose per-object bookkeeping cost
+    about a fifth of an import's time. Python-side column defaults still apply.
+    """
+    rows: dict[type, list[object]] = {Material: list(materials), MaterialTag: []}
     for material in materials:
-        session.add(material)
-        session.add_all(materials_service.history_for(material, actor, "imported"))
+        rows[MaterialTag].extend(material.tags)
+        for row in materials_service.history_for(material, actor, "imported"):
+            rows.setdefault(type(row), []).append(row)
+    # Parents first: tags, revisions and outbox rows refer to their material.
+    for model, objects in rows.items():
+        if objects:
+            session.execute(insert(model), [_column_values(obj) for obj in objects])
     # One audit record per batch: the ids it brought in (a record per line would double the load).
     ids = [str(m.id) for m in materials]
     audit_service.record(session, actor, "material.imported", "material", None, {"ids": ids, "count": len(ids)})
     session.flush()
+
+
+def _column_values(obj: object) -> dict[str, Any]:
+    """The column attributes set on a transient ORM object (relationships left out)."""
+    state = obj.__dict__
+    return {attr.key: state[attr.key] for attr in inspect(type(obj)).column_attrs if attr.key in state}
 
 
 def import_lines(

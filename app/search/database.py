@@ -282,13 +282,20 @@ class DatabaseBackend:
         after = decode_cursor(query.cursor, sort, parsers) if query.cursor else None
         with self._session_factory() as session:
             bitmaps = _load_postings(session)
-            matches = self._text_matches(session, query.text or "", scored=sort == "relevance")
-            base = _base_set(session, query, bitmaps, matches)
             chosen = {
                 f: _union(bitmaps.get(f, {}).get(v, 0) for v in query.filters[f])
                 for f in FACETS
                 if query.filters.get(f)
             }
+            # The filters are known before the text is searched: only documents passing them
+            # can be shown, so only they need a score.
+            filtered = _base_set(session, query, bitmaps, None)
+            universe = _union(bitmaps.get("kind", {}).values())
+            shown = reduce(and_, chosen.values(), filtered)
+            matches = self._text_matches(
+                session, query.text or "", scored=sort == "relevance", only=None if shown == universe else shown
+            )
+            base = filtered if matches is None else filtered & _bitmap(doc_id for doc_id, _ in matches)
             final = reduce(and_, chosen.values(), base)
             facets = _facet_counts(bitmaps, base, chosen) if query.with_facets else {}
             if sort == "relevance":
@@ -305,8 +312,13 @@ class DatabaseBackend:
             next_cursor = encode_cursor(sort, values)
         return SearchPage(hits=hits, total=final.bit_count(), facets=facets, next_cursor=next_cursor)
 
-    def _text_matches(self, session: Session, text: str, *, scored: bool) -> list[tuple[int, float]] | None:
+    def _text_matches(
+        self, session: Session, text: str, *, scored: bool, only: int | None = None
+    ) -> list[tuple[int, float | None]] | None:
         """(doc_id, score) of every document holding all the folded words; None without words.
+
+        With `only` (a bitmap), documents outside it get no score (None): scoring is most of the
+        cost of a search over a common word, and such documents are never shown.
 
         Plain SQL text, no ORM types: with tens of thousands of matches, per-row processing
         would cost more than the full-text search itself.
@@ -315,17 +327,35 @@ class DatabaseBackend:
         if not folded:
             return None
         if self._dialect == "sqlite":
-            score = f"-bm25(search_fts, {', '.join(map(str, BM25_WEIGHTS))})" if scored else "0.0"
-            sql = f"SELECT rowid, {score} FROM search_fts WHERE search_fts MATCH :expression"
-            params = {"expression": _fts_expression(folded, words(text))}
-        else:
-            score = "ts_rank(t.folded_vector, q.folded) + ts_rank(t.exact_vector, q.exact)" if scored else "0.0"
-            sql = (
-                f"SELECT t.doc_id, {score} FROM search_document_texts t, (SELECT plainto_tsquery('simple', :folded)"
-                " AS folded, to_tsquery('simple', :exact) AS exact) q WHERE t.folded_vector @@ q.folded"
-            )
-            params = {"folded": " ".join(folded), "exact": " | ".join(words(text))}
+            return _sqlite_matches(session, folded, words(text), scored=scored, only=only)
+        score = "ts_rank(t.folded_vector, q.folded) + ts_rank(t.exact_vector, q.exact)" if scored else "0.0"
+        sql = (
+            f"SELECT t.doc_id, {score} FROM search_document_texts t, (SELECT plainto_tsquery('simple', :folded)"
+            " AS folded, to_tsquery('simple', :exact) AS exact) q WHERE t.folded_vector @@ q.folded"
+        )
+        params = {"folded": " ".join(folded), "exact": " | ".join(words(text))}
         return [(row[0], row[1]) for row in session.execute(sa.text(sql), params)]
+
+
+def _sqlite_matches(
+    session: Session, folded: list[str], original: list[str], *, scored: bool, only: int | None
+) -> list[tuple[int, float | None]]:
+    """FTS5 matches, read through the driver's own cursor (SQLAlchemy rows cost more per row).
+
+    Unscored, the bare folded expression finds the same rows as the scoring one, for less.
+    """
+    driver = session.connection().connection.driver_connection
+    if not scored:
+        sql, expression = "SELECT rowid, 0.0 FROM search_fts WHERE search_fts MATCH ?", _fts_required(folded)
+    else:
+        score = f"-bm25(search_fts, {', '.join(map(str, BM25_WEIGHTS))})"
+        expression = _fts_expression(folded, original)
+        if only is not None:
+            members = _members(only)
+            driver.create_function("ttdn_shown", 1, lambda doc_id: _has(members, doc_id), deterministic=True)
+            score = f"CASE WHEN ttdn_shown(rowid) THEN {score} END"
+        sql = f"SELECT rowid, {score} FROM search_fts WHERE search_fts MATCH ?"
+    return driver.execute(sql, (expression,)).fetchall()
 
 
 _UPDATE_DOCUMENT = (
@@ -355,8 +385,12 @@ _DELETE_TAG = TAGS.delete().where(
 )
 
 
+def _fts_required(folded: list[str]) -> str:
+    return "{title_folded summary_folded body_folded} : (" + " AND ".join(f'"{w}"' for w in folded) + ")"
+
+
 def _fts_expression(folded: list[str], original: list[str]) -> str:
-    required = "{title_folded summary_folded body_folded} : (" + " AND ".join(f'"{w}"' for w in folded) + ")"
+    required = _fts_required(folded)
     exact = "{title summary body} : (" + " OR ".join(f'"{w}"' for w in original) + ")"
     # bm25 adds up every phrase of the expression found in the row, OR branches included;
     # `required AND (exact OR required)` matches exactly the rows `required` matches.
@@ -397,7 +431,7 @@ def _top_scored(session: Session, matches: list, members: bytes, after: list[Any
     Material ids are looked up only where they decide the order: among the matches tied
     with the cursor's score, and for the few best.
     """
-    candidates = [(score, doc_id) for doc_id, score in matches if _has(members, doc_id)]
+    candidates = [(score, doc_id) for doc_id, score in matches if score is not None and _has(members, doc_id)]
     if after:
         last_score, last_id = after
         tied = [doc_id for score, doc_id in candidates if score == last_score]
@@ -476,12 +510,12 @@ def _flip_postings(
 
 
 def _bitmap(doc_ids: Iterable[int]) -> int:
-    buffer = bytearray()
-    for doc_id in doc_ids:
-        index = doc_id >> 3
-        if index >= len(buffer):
-            buffer.extend(bytes(index + 1 - len(buffer)))
-        buffer[index] |= 1 << (doc_id & 7)
+    ids = doc_ids if isinstance(doc_ids, list | tuple) else list(doc_ids)
+    if not ids:
+        return 0
+    buffer = bytearray((max(ids) >> 3) + 1)
+    for doc_id in ids:
+        buffer[doc_id >> 3] |= 1 << (doc_id & 7)
     return int.from_bytes(buffer, "little")
 
 
