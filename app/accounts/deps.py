@@ -13,11 +13,12 @@ from typing import Annotated, Literal
 
 from fastapi import Depends, Request, Security
 from fastapi.security import APIKeyHeader
+from sqlalchemy.orm import Session
 
 from app.accounts import keys, security
 from app.accounts import service as accounts_service
 from app.config import Settings
-from app.db import DbSession
+from app.db import get_session
 from app.errors import Forbidden, Unauthorized
 
 STAFF_ROLES = frozenset({"admin", "editor", "reviewer", "analyst"})
@@ -42,7 +43,9 @@ class Principal:
         return bool(self.roles.intersection(roles))
 
 
-def get_settings_from_app(request: Request) -> Settings:
+# The cheap dependencies below are `async def`: FastAPI runs a plain `def` dependency in a worker
+# thread, and a thread hop per dependency cost more than the authentication itself.
+async def get_settings_from_app(request: Request) -> Settings:
     return request.app.state.settings
 
 
@@ -51,31 +54,33 @@ AppSettings = Annotated[Settings, Depends(get_settings_from_app)]
 
 def get_principal(
     request: Request,
-    session: DbSession,
     settings: AppSettings,
     authorization: Annotated[str | None, Security(_auth_header)] = None,
 ) -> Principal:
     """The caller, from `Authorization: Bearer <access token or unit key>` or HTTP Basic
-    (unit code and key, for generic feed readers). Resolved once per request."""
+    (unit code and key, for generic feed readers). Resolved once per request.
+
+    The request's database session is opened only when it is needed: a unit key found in the
+    key cache (keys.py) needs none, so such a request makes no database round trip at all."""
     cached = getattr(request.state, "principal", None)
     if cached is not None:
         return cached
     scheme, _, credentials = (authorization or "").partition(" ")
     scheme, credentials = scheme.lower(), credentials.strip()
     if scheme == "bearer" and keys.looks_like_key(credentials):
-        principal = _unit_principal(session, credentials, None)
+        principal = _unit_principal(request, credentials, None)
     elif scheme == "bearer" and credentials:
-        principal = _staff_principal(session, settings, credentials)
+        principal = _staff_principal(get_session(request), settings, credentials)
     elif scheme == "basic" and credentials:
         unit_code, key = _basic_credentials(credentials)
-        principal = _unit_principal(session, key, unit_code)
+        principal = _unit_principal(request, key, unit_code)
     else:
         raise Unauthorized(headers=UNIT_CHALLENGE)
     request.state.principal = principal
     return principal
 
 
-def _staff_principal(session: DbSession, settings: Settings, token: str) -> Principal:
+def _staff_principal(session: Session, settings: Settings, token: str) -> Principal:
     user_id = security.read_access_token(token, settings.secret_key)
     user = accounts_service.get_active_user(session, user_id) if user_id else None
     if user is None:
@@ -83,8 +88,8 @@ def _staff_principal(session: DbSession, settings: Settings, token: str) -> Prin
     return Principal(type="user", id=user.id, label=user.email, roles=frozenset(user.roles))
 
 
-def _unit_principal(session: DbSession, key: str, unit_code: str | None) -> Principal:
-    owner = keys.owner_of(session, key, unit_code)
+def _unit_principal(request: Request, key: str, unit_code: str | None) -> Principal:
+    owner = keys.owner_of(lambda: get_session(request), key, unit_code)
     if owner is None:
         raise Unauthorized("The key is unknown, revoked, or its unit is inactive.", headers=UNIT_CHALLENGE)
     return Principal(type="unit", id=owner.unit_id, label=owner.unit_code)
@@ -101,7 +106,7 @@ def _basic_credentials(encoded: str) -> tuple[str, str]:
 def _requires(*roles: str, units: bool = False) -> Callable[[Principal], Principal]:
     allowed = frozenset(roles)
 
-    def check(principal: Annotated[Principal, Depends(get_principal)]) -> Principal:
+    async def check(principal: Annotated[Principal, Depends(get_principal)]) -> Principal:
         if principal.type == "unit":
             if units:
                 return principal
@@ -113,7 +118,7 @@ def _requires(*roles: str, units: bool = False) -> Callable[[Principal], Princip
     return check
 
 
-def _unit_only(principal: Annotated[Principal, Depends(get_principal)]) -> Principal:
+async def _unit_only(principal: Annotated[Principal, Depends(get_principal)]) -> Principal:
     if principal.type != "unit":
         raise Forbidden("Only border units have a feed; staff read bundles under /bundles.")
     return principal

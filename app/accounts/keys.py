@@ -12,6 +12,7 @@ import secrets
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -70,8 +71,11 @@ def _load_owner(session: Session, prefix: str) -> KeyOwner | None:
     return KeyOwner(key_id, key_hash, unit_id, unit_code, usable=revoked_at is None and active)
 
 
-def owner_of(session: Session, key: str, unit_code: str | None = None) -> KeyOwner | None:
-    """The unit a presented key belongs to, or None. Compared in constant time."""
+def owner_of(open_session: Callable[[], Session], key: str, unit_code: str | None = None) -> KeyOwner | None:
+    """The unit a presented key belongs to, or None. Compared in constant time.
+
+    `open_session` gives the request's session; it is called only when the database is needed
+    (a cache miss, or recording the last use), so a cached key costs no round trip."""
     if not looks_like_key(key):
         return None
     prefix = _prefix_of(key)
@@ -79,7 +83,7 @@ def owner_of(session: Session, key: str, unit_code: str | None = None) -> KeyOwn
     with _cache_lock:
         cached = _cache.get(prefix)
     if cached is None or cached[0] < now:
-        owner = _load_owner(session, prefix)
+        owner = _load_owner(open_session(), prefix)
         with _cache_lock:
             _cache[prefix] = (now + KEY_CACHE_SECONDS, owner)
     else:
@@ -88,16 +92,16 @@ def owner_of(session: Session, key: str, unit_code: str | None = None) -> KeyOwn
         return None
     if unit_code is not None and not hmac.compare_digest(owner.unit_code.encode(), unit_code.encode()):
         return None
-    _touch(session, owner.key_id, now)
+    _touch(open_session, owner.key_id, now)
     return owner
 
 
-def _touch(session: Session, key_id: uuid.UUID, now: float) -> None:
+def _touch(open_session: Callable[[], Session], key_id: uuid.UUID, now: float) -> None:
     """Record last use at most once a minute per key, so reads stay reads."""
     if now - _last_touch.get(key_id, float("-inf")) < LAST_USED_RESOLUTION.total_seconds():
         return
     _last_touch[key_id] = now
-    session.execute(update(ApiKey).where(ApiKey.id == key_id).values(last_used_at=utcnow()))
+    open_session().execute(update(ApiKey).where(ApiKey.id == key_id).values(last_used_at=utcnow()))
 
 
 def forget(prefix: str) -> None:
