@@ -1,0 +1,133 @@
+"""Benchmark 6: throughput of an authenticated cheap GET against the unauthenticated /healthz.
+
+One server (PostgreSQL + Elasticsearch configuration), one load generator (wrk when installed,
+else a bounded Python loop), the same concurrency and duration for every target, in one run:
+`GET /healthz`, `GET /api/v1/border-routes` with a unit's API key (Bearer) and the same with a
+staff access token. Loopback only; every run is bounded in time (and the Python loop in count).
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import httpx
+
+from bench.common import TTDN, Measure, log, run, serve, staff_token
+
+CONNECTIONS = 8
+WARMUP_SECONDS = 3
+SECONDS = 10
+PYTHON_MAX_REQUESTS = 200_000
+# /me does nothing but authenticate; /border-routes also reads three rows of reference data.
+CHEAP_GETS = (("/api/v1/me", "me"), ("/api/v1/border-routes", "border_routes"))
+UNIT_CODE = "BENCH-POST-1"
+
+
+@dataclass(frozen=True)
+class Target:
+    name: str
+    path: str
+    authorization: str | None
+
+
+def issue_unit_key(env: dict[str, str]) -> str:
+    run([TTDN, "create-unit", UNIT_CODE, "--name", "Đồn biên phòng (bench)"], env)
+    result = subprocess.run([TTDN, "issue-key", UNIT_CODE], env=env, capture_output=True, text=True, check=True)
+    return result.stdout.strip().splitlines()[-1]
+
+
+def throughput(base_url: str, target: Target, seconds: int) -> float:
+    """Requests per second over `seconds`, with CONNECTIONS concurrent connections."""
+    if shutil.which("wrk"):
+        return _wrk(base_url, target, seconds)
+    return _python_load(base_url, target, seconds)
+
+
+def _wrk(base_url: str, target: Target, seconds: int) -> float:
+    cmd = ["wrk", "-t1", f"-c{CONNECTIONS}", f"-d{seconds}s", "--timeout", "10s"]
+    if target.authorization:
+        cmd += ["-H", f"Authorization: {target.authorization}"]
+    result = subprocess.run([*cmd, base_url + target.path], capture_output=True, text=True, check=True)
+    if re.search(r"Non-2xx or 3xx responses: \d+", result.stdout):
+        raise RuntimeError(f"{target.name}: some requests failed\n{result.stdout}")
+    match = re.search(r"Requests/sec:\s+([\d.]+)", result.stdout)
+    if not match:
+        raise RuntimeError(f"no Requests/sec in wrk's output:\n{result.stdout}")
+    return float(match.group(1))
+
+
+def _python_load(base_url: str, target: Target, seconds: int) -> float:
+    """CONNECTIONS threads, one httpx client each; stops at `seconds` or PYTHON_MAX_REQUESTS."""
+    headers = {"Authorization": target.authorization} if target.authorization else {}
+    deadline = time.monotonic() + seconds
+    counts = [0] * CONNECTIONS
+    failures: list[int] = []
+
+    def worker(slot: int) -> None:
+        with httpx.Client(base_url=base_url, headers=headers, timeout=10) as client:
+            while time.monotonic() < deadline and sum(counts) < PYTHON_MAX_REQUESTS:
+                if client.get(target.path).status_code != 200:
+                    failures.append(slot)
+                    return
+                counts[slot] += 1
+
+    started = time.monotonic()
+    threads = [threading.Thread(target=worker, args=(slot,)) for slot in range(CONNECTIONS)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(seconds + 30)
+    if failures:
+        raise RuntimeError(f"{target.name}: a request failed")
+    return sum(counts) / (time.monotonic() - started)
+
+
+def measure_targets(base_url: str, targets: Sequence[Target]) -> dict[str, float]:
+    for target in targets:
+        throughput(base_url, target, WARMUP_SECONDS)
+    rates = {}
+    for target in targets:
+        rates[target.name] = throughput(base_url, target, SECONDS)
+        log(f"{target.name}: {rates[target.name]:.0f} requests/s")
+    return rates
+
+
+def run_all(env: dict[str, str]) -> list[Measure]:
+    """Needs the PostgreSQL + Elasticsearch bench database prepared (staff user present)."""
+    key = issue_unit_key(env)
+    with serve(env) as server:
+        with httpx.Client(timeout=30) as client:
+            token = staff_token(client, server.base_url)
+        credentials = {"unit_key": f"Bearer {key}", "staff_token": f"Bearer {token}"}
+        targets = [Target("healthz", "/healthz", None)]
+        targets += [
+            Target(f"{who}_{slug}", path, authorization)
+            for path, slug in CHEAP_GETS
+            for who, authorization in credentials.items()
+        ]
+        rates = measure_targets(server.base_url, targets)
+    tool = "wrk" if shutil.which("wrk") else "python httpx threads"
+    command = f"{tool} -t1 -c{CONNECTIONS} -d{SECONDS}s against ttdn serve (PostgreSQL + Elasticsearch)"
+    return [_measure(target, rates, command) for target in targets[1:]]
+
+
+def _measure(target: Target, rates: dict[str, float], command: str) -> Measure:
+    ratio = rates[target.name] / rates["healthz"]
+    who = "a unit API key (Bearer)" if target.name.startswith("unit_key") else "a staff access token (Bearer)"
+    return Measure(
+        f"auth_{target.name}_rps",
+        rates[target.name],
+        "requests/s",
+        rates["healthz"],
+        ratio,
+        ">= 0.7 of /healthz",
+        ratio >= 0.7,
+        f"{command}: GET {target.path} with {who} vs GET /healthz",
+        [f"{CONNECTIONS} connections, {WARMUP_SECONDS} s warm-up per target, then {SECONDS} s each, one after another"],
+    )

@@ -1,0 +1,184 @@
+"""Benchmarks 1, 2, 4 and half of 5 on PostgreSQL + Elasticsearch: import, search, reindex, memory.
+
+Each is compared with a baseline taken in the same run: a raw `_bulk` of the same documents
+(import, reindex) and the same Elasticsearch requests sent straight to Elasticsearch (search).
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from app.config import Settings
+from bench.common import (
+    BASELINE_INDEX,
+    BENCH_ALIAS,
+    BENCH_DB,
+    ES_URL,
+    OUT,
+    PG_ADMIN_URL,
+    STAFF_EMAIL,
+    TTDN,
+    Measure,
+    log,
+    percentile,
+    pg_env,
+    run,
+    serve,
+    shell_line,
+    staff_token,
+)
+from bench.es_baseline import bulk_payloads, delete_index, raw_bulk
+from bench.search_bench import record_es_requests, run_search_mix
+
+DATA_DIR = OUT / "pg-es-data"
+
+
+def reset_services() -> None:
+    """A fresh bench database and no bench index (never the test suite's database or indices)."""
+    drop_services()
+    subprocess.run(["psql", f"{PG_ADMIN_URL}/postgres", "-qc", f"CREATE DATABASE {BENCH_DB}"], check=True)
+
+
+def drop_services() -> None:
+    subprocess.run(
+        ["psql", f"{PG_ADMIN_URL}/postgres", "-qc", f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)"], check=True
+    )
+    with httpx.Client(timeout=60) as client:
+        for index in _bench_indices(client):
+            delete_index(client, index)
+    shutil.rmtree(DATA_DIR, ignore_errors=True)
+
+
+def _bench_indices(client: httpx.Client) -> list[str]:
+    response = client.get(f"{ES_URL}/_cat/indices/{BENCH_ALIAS}*", params={"h": "index", "format": "json"})
+    response.raise_for_status()
+    return [row["index"] for row in response.json()]
+
+
+def prepare(env: dict[str, str]) -> None:
+    reset_services()
+    DATA_DIR.mkdir(parents=True, exist_ok=True)
+    run([TTDN, "migrate"], env)
+    run([TTDN, "seed"], env)
+    run([TTDN, "create-user", STAFF_EMAIL, "--role", "analyst"], env)
+
+
+def settings_for(env: dict[str, str]) -> Settings:
+    return Settings(
+        data_dir=Path(env["DATA_DIR"]),
+        database_url=env["DATABASE_URL"],
+        elasticsearch_url=env["ELASTICSEARCH_URL"],
+        elasticsearch_index=env["ELASTICSEARCH_INDEX"],
+        secret_key=env["SECRET_KEY"],
+        indexer_interval_seconds=0,
+        feed_release_interval_seconds=0,
+    )
+
+
+def import_and_bulk(env: dict[str, str], corpus: Path, count: int) -> tuple[Measure, list[bytes]]:
+    """Benchmark 1: `ttdn import` (PostgreSQL, then drained into Elasticsearch) vs raw `_bulk`."""
+    cmd = [TTDN, "import", str(corpus)]
+    seconds = run(cmd, env)
+    rate = count / seconds
+    log(f"ttdn import: {count} materials in {seconds:.1f} s, {rate:.0f} documents/s")
+    payloads, documents = bulk_payloads(settings_for(env).sqlalchemy_url, BASELINE_INDEX)
+    if documents != count:
+        raise RuntimeError(f"{documents} documents in the database, {count} lines in the corpus")
+    with httpx.Client(timeout=120) as client:
+        baseline = count / raw_bulk(client, BASELINE_INDEX, payloads, refresh_interval="1s")
+    measure = Measure(
+        "import_pg_es_docs_per_s",
+        rate,
+        "documents/s",
+        baseline,
+        rate / baseline,
+        ">= 0.5 of raw _bulk",
+        rate / baseline >= 0.5,
+        shell_line(cmd),
+        [
+            f"{count} materials, wall time of the whole command ({seconds:.1f} s): process start, "
+            "validation and writes to PostgreSQL, then draining the outbox into Elasticsearch and a refresh",
+            "baseline: the same documents (document_for + the backend's own bulk operations, 1,000 per request), "
+            "serialised beforehand, into a fresh index with the backend's mappings and settings, refreshed",
+        ],
+    )
+    return measure, payloads
+
+
+def reindex_and_bulk(env: dict[str, str], count: int, payloads: list[bytes]) -> Measure:
+    """Benchmark 4: `ttdn reindex` vs raw `_bulk` with the settings a rebuild uses (no refresh while filling)."""
+    cmd = [TTDN, "reindex"]
+    seconds = run(cmd, env)
+    rate = count / seconds
+    log(f"ttdn reindex: {count} materials in {seconds:.1f} s, {rate:.0f} documents/s")
+    with httpx.Client(timeout=120) as client:
+        baseline = count / raw_bulk(client, BASELINE_INDEX, payloads, refresh_interval="-1")
+    return Measure(
+        "reindex_docs_per_s",
+        rate,
+        "documents/s",
+        baseline,
+        rate / baseline,
+        ">= 0.8 of raw _bulk",
+        rate / baseline >= 0.8,
+        shell_line(cmd),
+        [
+            f"wall time of the whole command ({seconds:.1f} s): reading every material from PostgreSQL, "
+            "a new index filled without refreshes, refresh, alias swap, old index deleted",
+            "baseline: the same serialised documents into a fresh index with refresh_interval -1, "
+            "then 1s and a refresh",
+        ],
+    )
+
+
+def search(env: dict[str, str], queries: Sequence[dict[str, Any]]) -> tuple[list[Measure], dict[str, float]]:
+    """Benchmark 2: the 200 queries through `GET /api/v1/search` vs the same requests straight to Elasticsearch."""
+    requests = record_es_requests(settings_for(env), queries)
+    with serve(env) as server:
+        with httpx.Client(timeout=30) as client:
+            token = staff_token(client, server.base_url)
+        timings = run_search_mix(server.base_url, token, queries, requests)
+    memory = {"peak_mb": server.memory.peak_mb(), "startup_mb": server.startup_mb}
+    command = "ttdn serve (PostgreSQL + Elasticsearch); GET /api/v1/search x 200 queries, sequential, httpx"
+    return _latency_measures("search_pg_es", timings, command), memory
+
+
+def _latency_measures(prefix: str, timings: dict[str, list[float]], command: str) -> list[Measure]:
+    measures = []
+    for share, goal_factor in ((0.5, 1.5), (0.95, 2.0)):
+        label = f"p{round(share * 100)}"
+        api, direct = percentile(timings["api"], share), percentile(timings["direct"], share)
+        measures.append(
+            Measure(
+                f"{prefix}_{label}_ms",
+                api,
+                "ms",
+                direct,
+                api / direct,
+                f"<= {goal_factor}x direct",
+                api / direct <= goal_factor,
+                command,
+                [
+                    f"baseline: {label} of the same Elasticsearch requests (recorded from the application) "
+                    "sent straight to POST <alias>/_search with the same httpx client",
+                    f"{len(timings['api'])} timed requests each (warm-up pass first)",
+                ],
+            )
+        )
+    return measures
+
+
+def run_all(corpus: Path, count: int, queries: Sequence[dict[str, Any]]) -> tuple[list[Measure], dict[str, float]]:
+    env = pg_env(DATA_DIR)
+    log(f"PostgreSQL + Elasticsearch: database {BENCH_DB}, alias {BENCH_ALIAS}")
+    prepare(env)
+    imported, payloads = import_and_bulk(env, corpus, count)
+    searched, memory = search(env, queries)
+    reindexed = reindex_and_bulk(env, count, payloads)
+    return [imported, *searched, reindexed], memory

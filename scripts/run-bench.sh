@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# Run every benchmark (what `make bench` runs) and write bench/results.json and bench/RESULTS.md.
+#
+#   1. start PostgreSQL (127.0.0.1:55432) and Elasticsearch (127.0.0.1:59200) with the
+#      repository's scripts, or reuse the ones already running;
+#   2. generate the corpus (bench/out/corpus.ndjson, 100,000 materials, seed 7) when missing;
+#   3. install wrk (Debian) when missing and we are root; without it the load test falls back
+#      to a bounded Python loop;
+#   4. .venv/bin/python -m bench.run: its own database (ttdn_bench) and alias (ttdn-bench),
+#      removed at the end. Services started here are stopped on exit (KEEP_SERVICES=1 keeps them).
+#
+# Env: BENCH_COUNT (100000). Takes about half an hour on the 2-core machine.
+set -euo pipefail
+LOG_TAG=run-bench
+# shellcheck source=scripts/_lib.sh
+. "$(dirname "$0")/_lib.sh"
+cd "$REPO"
+
+PYTHON="$REPO/.venv/bin/python"
+[[ -x $PYTHON ]] || die "$PYTHON not found; run 'make venv' first"
+COUNT=${BENCH_COUNT:-100000}
+CORPUS="bench/out/corpus.ndjson"
+
+STARTED_LOG=$(mktemp)
+export TTDN_STARTED_LOG="$STARTED_LOG"
+cleanup() {
+  local rc=$? svc
+  if [[ ${KEEP_SERVICES:-0} == 1 ]]; then
+    log "KEEP_SERVICES=1: leaving services running"
+  else
+    while read -r svc; do
+      bash "$REPO/scripts/stop-services.sh" "$svc" || log "could not stop $svc"
+    done < <(sort -u "$STARTED_LOG")
+  fi
+  rm -f "$STARTED_LOG"
+  exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+pg_url=$(bash scripts/start-postgres.sh | tail -n 1)
+es_url=$(bash scripts/start-elasticsearch.sh | tail -n 1)
+log "PostgreSQL: $pg_url; Elasticsearch: $es_url"
+
+if [[ ! -s $CORPUS ]] || [[ $(wc -l <"$CORPUS") -ne $COUNT ]]; then
+  log "generating $CORPUS ($COUNT materials, seed 7)"
+  "$PYTHON" bench/corpus.py --count "$COUNT" --seed 7 --out "$CORPUS"
+fi
+
+if ! have wrk; then
+  if is_root; then
+    apt_install wrk || log "wrk could not be installed; the load test uses a Python loop"
+  else
+    log "wrk not installed and not root; the load test uses a Python loop"
+  fi
+fi
+
+"$PYTHON" -m bench.run --count "$COUNT" --corpus "$CORPUS"
