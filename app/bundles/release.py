@@ -8,7 +8,6 @@ them take turns, and each re-reads what is due after taking it.
 """
 
 import logging
-import threading
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -20,6 +19,7 @@ from app.bundles import changelog, delivery
 from app.bundles.models import BundlePublication
 from app.config import Settings
 from app.db import utcnow
+from app.worker import PeriodicWorker
 
 log = logging.getLogger("ttdn.bundles.release")
 
@@ -70,31 +70,16 @@ def release_due(session: Session, now: datetime | None = None) -> ReleaseReport:
         session.flush()
 
 
-class BackgroundReleaser:
+class BackgroundReleaser(PeriodicWorker):
     """A daemon thread running `release_due` every `feed_release_interval_seconds` (0: never)."""
 
     def __init__(self, session_factory: sessionmaker[Session], settings: Settings) -> None:
+        super().__init__("feed-releaser", settings.feed_release_interval_seconds)
         self._session_factory = session_factory
-        self._interval = settings.feed_release_interval_seconds
-        self._stopping = threading.Event()
-        self._thread: threading.Thread | None = None
 
-    def start(self) -> None:
-        if self._interval <= 0 or self._thread is not None:
-            return
-        self._stopping.clear()
-        self._thread = threading.Thread(target=self._run, name="feed-releaser", daemon=True)
-        self._thread.start()
-
-    def stop(self, timeout: float = 10.0) -> None:
-        self._stopping.set()
-        if self._thread is not None:
-            self._thread.join(timeout)
-            self._thread = None
-
-    def _run(self) -> None:
-        while not self._stopping.wait(self._interval):
-            self.run_once()
+    def tick(self) -> float:
+        self.run_once()
+        return self._interval
 
     def run_once(self) -> ReleaseReport | None:
         """One pass in its own transaction; a failure is logged and retried next time."""

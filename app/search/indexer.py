@@ -8,7 +8,6 @@ more than its last version, so no stale copy can come back after it.
 """
 
 import logging
-import threading
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field, fields
@@ -22,6 +21,7 @@ from app.db import utcnow
 from app.materials.models import Material, MaterialTag, SearchOutbox
 from app.search.backend import BackendUnavailable, ProgressCallback, SearchBackend, SearchDocument
 from app.search.documents import chunks, document_for
+from app.worker import PeriodicWorker
 
 log = logging.getLogger("ttdn.search.indexer")
 
@@ -192,7 +192,7 @@ def _load_documents(
     return [document_for(material) for material in materials.values()]  # type: ignore[arg-type]
 
 
-class BackgroundIndexer:
+class BackgroundIndexer(PeriodicWorker):
     """A daemon thread that drains the outbox every `indexer_interval_seconds` (0: never runs).
 
     While the backend is unreachable it waits longer each time, up to 30 s, and says so in the
@@ -200,31 +200,15 @@ class BackgroundIndexer:
     """
 
     def __init__(self, session_factory: sessionmaker[Session], backend: SearchBackend, settings: Settings) -> None:
+        super().__init__("search-indexer", settings.indexer_interval_seconds)
         self._session_factory = session_factory
         self._backend = backend
-        self._interval = settings.indexer_interval_seconds
         self._batch_size = settings.indexer_batch_size
-        self._stopping = threading.Event()
-        self._thread: threading.Thread | None = None
         self._failures = 0
         self._last_purge = utcnow() - PURGE_EVERY
 
-    def start(self) -> None:
-        if self._interval <= 0 or self._thread is not None:
-            return
-        self._stopping.clear()
-        self._thread = threading.Thread(target=self._run, name="search-indexer", daemon=True)
-        self._thread.start()
-
-    def stop(self, timeout: float = 10.0) -> None:
-        self._stopping.set()
-        if self._thread is not None:
-            self._thread.join(timeout)
-            self._thread = None
-
-    def _run(self) -> None:
-        while not self._stopping.is_set():
-            self._stopping.wait(self.run_once())
+    def tick(self) -> float:
+        return self.run_once()
 
     def run_once(self) -> float:
         """One drain (and, hourly, a purge); returns the seconds to wait before the next."""
