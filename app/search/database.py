@@ -21,13 +21,14 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from functools import reduce
-from operator import and_, or_
+from operator import and_
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, sessionmaker
 
-from app.db import Base, UTCDateTime, UUIDStr
+from app.db import UTCDateTime, UUIDStr
+from app.search import bitmaps as bm
 from app.search.backend import (
     FACETS,
     PLAIN_FILTERS,
@@ -37,6 +38,15 @@ from app.search.backend import (
     SearchHit,
     SearchPage,
     SearchQuery,
+)
+from app.search.database_tables import (
+    _FTS_DELETE,
+    _FTS_INSERT,
+    POSTINGS,
+    TAGS,
+    TEXTS,
+    TOMBSTONES,
+    D,
 )
 from app.search.documents import (
     aware_datetime,
@@ -53,64 +63,12 @@ from app.text import folded_words, words
 
 # Sorts a missing published_at after every real date, with no NULL handling in the keyset.
 NEVER_PUBLISHED = datetime(1, 1, 1, tzinfo=UTC)
-TEXT_COLUMNS = ("title", "summary", "body", "title_folded", "summary_folded", "body_folded")
 # bm25 column weights in TEXT_COLUMNS order: title over summary over body.
 BM25_WEIGHTS = (3.0, 2.0, 1.0, 3.0, 2.0, 1.0)
 WRITE_CHUNK = 500
 # Up to this many candidates, fetch them by id and sort; beyond, walk the `newest` index and
 # keep candidates as they come (about (limit + 1) * documents / candidates rows are read).
 DIRECT_LOOKUP_MAX = 2000
-_DocId = sa.BigInteger().with_variant(sa.Integer, "sqlite")
-
-D = sa.Table(
-    "search_documents",
-    Base.metadata,
-    # An integer key: FTS5 indexes rows by integer rowid, and bitmaps need small dense numbers.
-    sa.Column("doc_id", _DocId, primary_key=True, autoincrement=True),
-    sa.Column("material_id", UUIDStr, nullable=False, unique=True),
-    sa.Column("version", sa.BigInteger, nullable=False),
-    sa.Column("kind", sa.String(30), nullable=False),
-    sa.Column("language", sa.String(35), nullable=False),
-    sa.Column("classification", sa.String(20), nullable=False),
-    sa.Column("status", sa.String(20), nullable=False),
-    sa.Column("published_at", UTCDateTime),
-    sa.Column("published_sort", UTCDateTime, nullable=False),
-    sa.Column("updated_at", UTCDateTime, nullable=False),
-    sa.Index("ix_search_documents_newest", "published_sort", "updated_at", "material_id"),
-)
-TEXTS = sa.Table(
-    "search_document_texts",
-    Base.metadata,
-    sa.Column("doc_id", _DocId, primary_key=True, autoincrement=False),
-    *(sa.Column(name, sa.Text, nullable=False) for name in TEXT_COLUMNS),
-)
-TAGS = sa.Table(
-    "search_document_tags",
-    Base.metadata,
-    sa.Column("doc_id", _DocId, primary_key=True, autoincrement=False),
-    sa.Column("facet", sa.String(20), primary_key=True),
-    sa.Column("value", sa.String(60), primary_key=True),
-)
-POSTINGS = sa.Table(
-    "search_postings",
-    Base.metadata,
-    sa.Column("facet", sa.String(20), primary_key=True),
-    sa.Column("value", sa.String(60), primary_key=True),
-    sa.Column("bits", sa.LargeBinary, nullable=False),
-)
-TOMBSTONES = sa.Table(
-    "search_tombstones",
-    Base.metadata,
-    sa.Column("material_id", UUIDStr, primary_key=True),
-    sa.Column("version", sa.BigInteger, nullable=False),
-)
-
-_FTS_COLUMNS = ", ".join(TEXT_COLUMNS)
-_FTS_VALUES = ", ".join(f":{name}" for name in TEXT_COLUMNS)
-_FTS_INSERT = sa.text(f"INSERT INTO search_fts(rowid, {_FTS_COLUMNS}) VALUES (:doc_id, {_FTS_VALUES})")
-_FTS_DELETE = sa.text(
-    f"INSERT INTO search_fts(search_fts, rowid, {_FTS_COLUMNS}) VALUES ('delete', :doc_id, {_FTS_VALUES})"
-)
 
 
 class DatabaseBackend:
@@ -283,23 +241,23 @@ class DatabaseBackend:
         with self._session_factory() as session:
             bitmaps = _load_postings(session)
             chosen = {
-                f: _union(bitmaps.get(f, {}).get(v, 0) for v in query.filters[f])
+                f: bm.union(bitmaps.get(f, {}).get(v, 0) for v in query.filters[f])
                 for f in FACETS
                 if query.filters.get(f)
             }
             # The filters are known before the text is searched: only documents passing them
             # can be shown, so only they need a score.
             filtered = _base_set(session, query, bitmaps, None)
-            universe = _union(bitmaps.get("kind", {}).values())
+            universe = bm.union(bitmaps.get("kind", {}).values())
             shown = reduce(and_, chosen.values(), filtered)
             matches = self._text_matches(
                 session, query.text or "", scored=sort == "relevance", only=None if shown == universe else shown
             )
-            base = filtered if matches is None else filtered & _bitmap(doc_id for doc_id, _ in matches)
+            base = filtered if matches is None else filtered & bm.bitmap(doc_id for doc_id, _ in matches)
             final = reduce(and_, chosen.values(), base)
             facets = _facet_counts(bitmaps, base, chosen) if query.with_facets else {}
             if sort == "relevance":
-                rows = _top_scored(session, matches or [], _members(final), after, query.limit)
+                rows = _top_scored(session, matches or [], bm.members(final), after, query.limit)
             else:
                 rows = _top_newest(session, final, after, query.limit)
         hits = [SearchHit(row[1], row[0] if sort == "relevance" else None) for row in rows[: query.limit]]
@@ -351,8 +309,8 @@ def _sqlite_matches(
         score = f"-bm25(search_fts, {', '.join(map(str, BM25_WEIGHTS))})"
         expression = _fts_expression(folded, original)
         if only is not None:
-            members = _members(only)
-            driver.create_function("ttdn_shown", 1, lambda doc_id: _has(members, doc_id), deterministic=True)
+            members = bm.members(only)
+            driver.create_function("ttdn_shown", 1, lambda doc_id: bm.has(members, doc_id), deterministic=True)
             score = f"CASE WHEN ttdn_shown(rowid) THEN {score} END"
         sql = f"SELECT rowid, {score} FROM search_fts WHERE search_fts MATCH ?"
     return driver.execute(sql, (expression,)).fetchall()
@@ -399,19 +357,19 @@ def _fts_expression(folded: list[str], original: list[str]) -> str:
 
 def _base_set(session: Session, query: SearchQuery, bitmaps: dict[str, dict[str, int]], matches: list | None) -> int:
     """Documents passing the text and the non-facet filters (which apply to facet counts too)."""
-    base = _union(bitmaps.get("kind", {}).values())  # every document has exactly one kind
+    base = bm.union(bitmaps.get("kind", {}).values())  # every document has exactly one kind
     if matches is not None:
-        base &= _bitmap(doc_id for doc_id, _ in matches)
+        base &= bm.bitmap(doc_id for doc_id, _ in matches)
     for name in PLAIN_FILTERS:
         if query.filters.get(name):
-            base &= _union(bitmaps.get(name, {}).get(value, 0) for value in query.filters[name])
+            base &= bm.union(bitmaps.get(name, {}).get(value, 0) for value in query.filters[name])
     if query.published_from or query.published_to:
         stmt = sa.select(D.c.doc_id).where(D.c.published_at.is_not(None))
         if query.published_from:
             stmt = stmt.where(D.c.published_sort >= query.published_from)
         if query.published_to:
             stmt = stmt.where(D.c.published_sort <= query.published_to)
-        base &= _bitmap(session.scalars(stmt))
+        base &= bm.bitmap(session.scalars(stmt))
     return base
 
 
@@ -431,7 +389,7 @@ def _top_scored(session: Session, matches: list, members: bytes, after: list[Any
     Material ids are looked up only where they decide the order: among the matches tied
     with the cursor's score, and for the few best.
     """
-    candidates = [(score, doc_id) for doc_id, score in matches if score is not None and _has(members, doc_id)]
+    candidates = [(score, doc_id) for doc_id, score in matches if score is not None and bm.has(members, doc_id)]
     if after:
         last_score, last_id = after
         tied = [doc_id for score, doc_id in candidates if score == last_score]
@@ -470,12 +428,12 @@ def _top_newest(session: Session, final: int, after: list[Any] | None, limit: in
     stmt = stmt.order_by(*(column.desc() for column in key))
     count = final.bit_count()
     if count <= DIRECT_LOOKUP_MAX:
-        ids = _members_list(final)
+        ids = bm.members_list(final)
         rows = session.execute(stmt.where(D.c.doc_id.in_(ids)).limit(limit + 1)) if ids else []
         return [(None, *row[1:]) for row in rows]
-    members, found = _members(final), []
+    members, found = bm.members(final), []
     for row in session.execute(stmt.execution_options(yield_per=256)):
-        if _has(members, row.doc_id):
+        if bm.has(members, row.doc_id):
             found.append((None, *row[1:]))
             if len(found) > limit:
                 break
@@ -499,47 +457,16 @@ def _flip_postings(
     stmt = sa.select(POSTINGS.c.facet, POSTINGS.c.value, POSTINGS.c.bits).where(where).with_for_update()
     stored = {(row.facet, row.value): int.from_bytes(row.bits, "little") for row in session.execute(stmt)}
     for key in keys:
-        bits = (stored.get(key, 0) | _bitmap(added.get(key, ()))) & ~_bitmap(removed.get(key, ()))
+        bits = (stored.get(key, 0) | bm.bitmap(added.get(key, ()))) & ~bm.bitmap(removed.get(key, ()))
         where = (POSTINGS.c.facet == key[0]) & (POSTINGS.c.value == key[1])
         if key in stored:
             session.execute(
-                POSTINGS.delete().where(where) if not bits else POSTINGS.update().where(where).values(bits=_bytes(bits))
+                POSTINGS.delete().where(where)
+                if not bits
+                else POSTINGS.update().where(where).values(bits=bm.to_bytes(bits))
             )
         elif bits:
-            session.execute(POSTINGS.insert().values(facet=key[0], value=key[1], bits=_bytes(bits)))
-
-
-def _bitmap(doc_ids: Iterable[int]) -> int:
-    ids = doc_ids if isinstance(doc_ids, list | tuple) else list(doc_ids)
-    if not ids:
-        return 0
-    buffer = bytearray((max(ids) >> 3) + 1)
-    for doc_id in ids:
-        buffer[doc_id >> 3] |= 1 << (doc_id & 7)
-    return int.from_bytes(buffer, "little")
-
-
-def _bytes(bits: int) -> bytes:
-    return bits.to_bytes((bits.bit_length() + 7) // 8, "little")
-
-
-def _members(bits: int) -> bytes:
-    """For membership tests: indexing bytes is cheap, shifting a 100,000-bit int is not."""
-    return _bytes(bits)
-
-
-def _has(members: bytes, doc_id: int) -> bool:
-    index = doc_id >> 3
-    return index < len(members) and bool(members[index] >> (doc_id & 7) & 1)
-
-
-def _members_list(bits: int) -> list[int]:
-    members = _members(bits)
-    return [i * 8 + j for i, byte in enumerate(members) if byte for j in range(8) if byte >> j & 1]
-
-
-def _union(bitmaps: Iterable[int]) -> int:
-    return reduce(or_, bitmaps, 0)
+            session.execute(POSTINGS.insert().values(facet=key[0], value=key[1], bits=bm.to_bytes(bits)))
 
 
 def _tombstones(session: Session, ids: list[uuid.UUID]) -> dict[uuid.UUID, int]:

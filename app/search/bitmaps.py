@@ -1,0 +1,38 @@
+"""Bitmaps of document numbers as Python ints: totals and facet counts by AND/OR/popcount."""
+
+from collections.abc import Iterable
+from functools import reduce
+from operator import or_
+
+
+def bitmap(doc_ids: Iterable[int]) -> int:
+    ids = doc_ids if isinstance(doc_ids, list | tuple) else list(doc_ids)
+    if not ids:
+        return 0
+    buffer = bytearray((max(ids) >> 3) + 1)
+    for doc_id in ids:
+        buffer[doc_id >> 3] |= 1 << (doc_id & 7)
+    return int.from_bytes(buffer, "little")
+
+
+def to_bytes(bits: int) -> bytes:
+    return bits.to_bytes((bits.bit_length() + 7) // 8, "little")
+
+
+def members(bits: int) -> bytes:
+    """For membership tests: indexing bytes is cheap, shifting a 100,000-bit int is not."""
+    return to_bytes(bits)
+
+
+def has(members: bytes, doc_id: int) -> bool:
+    index = doc_id >> 3
+    return index < len(members) and bool(members[index] >> (doc_id & 7) & 1)
+
+
+def members_list(bits: int) -> list[int]:
+    packed = members(bits)
+    return [i * 8 + j for i, byte in enumerate(packed) if byte for j in range(8) if byte >> j & 1]
+
+
+def union(bitmaps: Iterable[int]) -> int:
+    return reduce(or_, bitmaps, 0)
