@@ -142,17 +142,13 @@ class TransactionMiddleware:
                 session: Session | None = state.get("db_session")
                 if session is not None:
                     state["db_session"] = None
+                    keep = message["status"] < 400 or bool(state.get("commit_on_error"))
                     try:
-                        if message["status"] < 400 or state.get("commit_on_error"):
-                            await anyio.to_thread.run_sync(session.commit)
-                        else:
-                            await anyio.to_thread.run_sync(session.rollback)
+                        # One trip to a worker thread for the whole ending: each trip costs.
+                        await anyio.to_thread.run_sync(_finish, session, keep)
                     except Exception:
-                        await anyio.to_thread.run_sync(_discard, session)
                         await _send_commit_failure(send)
                         raise CommitFailed from None
-                    finally:
-                        await anyio.to_thread.run_sync(session.close)
             await send(message)
 
         try:
@@ -168,6 +164,19 @@ class TransactionMiddleware:
 
 class CommitFailed(Exception):
     """Raised inside the middleware once the failure response has been sent."""
+
+
+def _finish(session: Session, keep: bool) -> None:
+    """Commit (or roll back) and close; on a failed commit, roll back, close, and re-raise."""
+    try:
+        if keep:
+            session.commit()
+        else:
+            session.rollback()
+    except BaseException:
+        _discard(session)
+        raise
+    session.close()
 
 
 def _discard(session: Session) -> None:

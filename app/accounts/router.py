@@ -42,7 +42,7 @@ def issue_token(
 
 
 @router.get("/me", response_model=MeRead, operation_id="read_me")
-def read_me(principal: Annotated[Principal, Depends(get_principal)]) -> MeRead:
+async def read_me(principal: Annotated[Principal, Depends(get_principal)]) -> MeRead:
     """Who the caller is and which roles they hold."""
     return MeRead(type=principal.type, id=principal.id, label=principal.label, roles=sorted(principal.roles))
 
