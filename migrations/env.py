@@ -1,6 +1,7 @@
 """Alembic environment: the URL comes from the caller (app.migrate) or from Settings."""
 
 from alembic import context
+
 from app import models  # noqa: F401  (registers every table on Base.metadata)
 from app.config import get_settings
 from app.db import Base, build_engine

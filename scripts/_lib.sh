@@ -81,3 +81,28 @@ note_started() {
     printf '%s\n' "$1" >>"$TTDN_STARTED_LOG"
   fi
 }
+
+# Stop, when the calling script exits (also on failure or Ctrl-C), the services that our start
+# scripts report as started during its run; ones that were already running are left alone.
+# KEEP_SERVICES=1 leaves everything running for faster reruns.
+stop_started_services_on_exit() {
+  STARTED_LOG=$(mktemp)
+  export TTDN_STARTED_LOG="$STARTED_LOG"
+  trap _stop_started_services EXIT
+  # Turn signals into a normal exit so the EXIT trap runs the cleanup.
+  trap 'exit 130' INT
+  trap 'exit 143' TERM
+}
+
+_stop_started_services() {
+  local rc=$? svc
+  if [[ ${KEEP_SERVICES:-0} == 1 ]]; then
+    log "KEEP_SERVICES=1: leaving services running"
+  else
+    while read -r svc; do
+      bash "$REPO/scripts/stop-services.sh" "$svc" || log "could not stop $svc"
+    done < <(sort -u "$STARTED_LOG")
+  fi
+  rm -f "$STARTED_LOG"
+  exit "$rc"
+}

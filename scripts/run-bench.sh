@@ -21,23 +21,7 @@ PYTHON="$REPO/.venv/bin/python"
 COUNT=${BENCH_COUNT:-100000}
 CORPUS="bench/out/corpus.ndjson"
 
-STARTED_LOG=$(mktemp)
-export TTDN_STARTED_LOG="$STARTED_LOG"
-cleanup() {
-  local rc=$? svc
-  if [[ ${KEEP_SERVICES:-0} == 1 ]]; then
-    log "KEEP_SERVICES=1: leaving services running"
-  else
-    while read -r svc; do
-      bash "$REPO/scripts/stop-services.sh" "$svc" || log "could not stop $svc"
-    done < <(sort -u "$STARTED_LOG")
-  fi
-  rm -f "$STARTED_LOG"
-  exit "$rc"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+stop_started_services_on_exit
 
 pg_url=$(bash scripts/start-postgres.sh | tail -n 1)
 es_url=$(bash scripts/start-elasticsearch.sh | tail -n 1)

@@ -23,25 +23,7 @@ PYTEST="$REPO/.venv/bin/pytest"
 pytest_args=()
 eval "pytest_args=(${PYTEST_ARGS:-})"
 
-STARTED_LOG=$(mktemp)
-export TTDN_STARTED_LOG="$STARTED_LOG"
-cleanup() {
-  local rc=$? svc
-  if [[ ${KEEP_SERVICES:-0} == 1 ]]; then
-    log "KEEP_SERVICES=1: leaving services running"
-  else
-    # Only what our start scripts reported as started by this run.
-    while read -r svc; do
-      bash "$REPO/scripts/stop-services.sh" "$svc" || log "could not stop $svc"
-    done < <(sort -u "$STARTED_LOG")
-  fi
-  rm -f "$STARTED_LOG"
-  exit "$rc"
-}
-trap cleanup EXIT
-# Turn signals into a normal exit so the EXIT trap runs the cleanup.
-trap 'exit 130' INT
-trap 'exit 143' TERM
+stop_started_services_on_exit
 
 banner() {
   printf '\n==================================================================\n'
