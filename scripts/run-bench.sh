@@ -41,3 +41,5 @@ if ! have wrk; then
 fi
 
 "$PYTHON" -m bench.run --count "$COUNT" --corpus "$CORPUS"
+# Issue 4's figures (feeds, publishing, packages): on a scratch SQLite database of its own.
+"$PYTHON" -m bench.feeds_bench
