@@ -4,7 +4,7 @@ import uuid
 from typing import Literal
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, lazyload
 
 from app.errors import ServiceUnavailable, ValidationFailed
 from app.materials.filters import MaterialFilters
@@ -70,7 +70,9 @@ def search_materials(
 def _materials_by_id(session: Session, ids: list[uuid.UUID]) -> dict[uuid.UUID, Material]:
     if not ids:
         return {}
-    return {material.id: material for material in session.scalars(select(Material).where(Material.id.in_(ids)))}
+    # A search item shows no attachments: do not let the relationship's selectin load run.
+    query = select(Material).where(Material.id.in_(ids)).options(lazyload(Material.attachments))
+    return {material.id: material for material in session.scalars(query)}
 
 
 def _item(material: Material, text: str | None) -> SearchItem:
