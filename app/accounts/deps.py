@@ -39,9 +39,6 @@ class Principal:
     def is_staff(self) -> bool:
         return self.type == "user"
 
-    def has_any(self, *roles: str) -> bool:
-        return bool(self.roles.intersection(roles))
-
 
 # The cheap dependencies below are `async def`: FastAPI runs a plain `def` dependency in a worker
 # thread, and a thread hop per dependency cost more than the authentication itself.

@@ -116,10 +116,6 @@ def _cached(folder: Path, version: int) -> Package | None:
     return Package(path=found[0], sha256=found[0].stem.split("-", 1)[1])
 
 
-def cached_package(settings: Settings, publication: BundlePublication) -> Package | None:
-    return _cached(settings.packages_dir / str(publication.bundle_id), publication.version)
-
-
 @contextmanager
 def _exclusive(lock_path: Path) -> Iterator[None]:
     with lock_path.open("a") as handle:
