@@ -2,13 +2,29 @@
 
 import uuid
 from datetime import datetime
+from typing import Protocol
 
 from sqlalchemy import BigInteger, Boolean, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.db import Base, JSONType, UTCDateTime, UUIDStr, new_id, utcnow
 
-TAG_FACETS = ("ethnic_group", "border_route", "province", "topic")
+# The API's list fields and the tag facet each is stored under.
+TAG_FIELDS = {
+    "ethnic_groups": "ethnic_group",
+    "border_routes": "border_route",
+    "provinces": "province",
+    "topics": "topic",
+}
+
+
+class HasTags(Protocol):
+    def tag_values(self, facet: str) -> list[str]: ...
+
+
+def tag_lists(material: HasTags) -> dict[str, list[str]]:
+    """{"ethnic_groups": [...], "border_routes": [...], "provinces": [...], "topics": [...]}, input order."""
+    return {field: material.tag_values(facet) for field, facet in TAG_FIELDS.items()}
 
 
 class Material(Base):

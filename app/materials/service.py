@@ -19,18 +19,12 @@ from app.db import new_id, utcnow
 from app.errors import Conflict, NotFound, ValidationFailed
 from app.materials import workflow
 from app.materials.filters import MaterialFilters
-from app.materials.models import Material, MaterialRevision, MaterialTag, SearchOutbox
+from app.materials.models import TAG_FIELDS, Material, MaterialRevision, MaterialTag, SearchOutbox, tag_lists
 from app.materials.schemas import AttachmentRead, MaterialCreate, MaterialRead, MaterialUpdate
 from app.pagination import decode_id_cursor, encode_id_cursor
 from app.taxonomy import service as taxonomy_service
 
 API_PREFIX = "/api/v1"
-TAG_FIELDS = {
-    "ethnic_groups": "ethnic_group",
-    "border_routes": "border_route",
-    "provinces": "province",
-    "topics": "topic",
-}
 PLAIN_FIELDS = ("title", "summary", "body", "kind", "language", "classification", "publish_at", "expires_at", "source")
 
 
@@ -52,10 +46,7 @@ def to_read(material: Material) -> MaterialRead:
         body=material.body,
         kind=material.kind,
         language=material.language,
-        ethnic_groups=material.tag_values("ethnic_group"),
-        border_routes=material.tag_values("border_route"),
-        provinces=material.tag_values("province"),
-        topics=material.tag_values("topic"),
+        **tag_lists(material),
         classification=material.classification,
         status=material.status,
         publish_at=material.publish_at,

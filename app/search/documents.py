@@ -9,7 +9,7 @@ from functools import lru_cache
 from itertools import islice
 from typing import Any, TypeVar
 
-from app.materials.models import Material
+from app.materials.models import Material, tag_lists
 from app.search.backend import InvalidCursor, SearchDocument, SearchQuery
 from app.text import fold, folded_words, words
 
@@ -28,10 +28,7 @@ def document_for(material: Material) -> SearchDocument:
         language=material.language,
         classification=material.classification,
         status=material.status,
-        ethnic_groups=material.tag_values("ethnic_group"),
-        border_routes=material.tag_values("border_route"),
-        provinces=[str(value) for value in material.tag_values("province")],
-        topics=material.tag_values("topic"),
+        **tag_lists(material),
         published_at=material.published_at,
         updated_at=material.updated_at,
     )

@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session, lazyload
 
 from app.errors import ServiceUnavailable, ValidationFailed
 from app.materials.filters import MaterialFilters
-from app.materials.models import Material
+from app.materials.models import Material, tag_lists
 from app.search.backend import FACETS, BackendUnavailable, FacetCount, InvalidCursor, SearchBackend, SearchQuery
 from app.search.highlight import highlight
 from app.search.schemas import FacetValue, SearchItem, SearchResults
@@ -87,10 +87,7 @@ def _item(material: Material, text: str | None) -> SearchItem:
         summary=material.summary,
         kind=material.kind,
         language=material.language,
-        ethnic_groups=material.tag_values("ethnic_group"),
-        border_routes=material.tag_values("border_route"),
-        provinces=[str(value) for value in material.tag_values("province")],
-        topics=material.tag_values("topic"),
+        **tag_lists(material),
         status=material.status,
         published_at=material.published_at,
         highlights=highlights,
