@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from app import migrate
 from app.accounts import security
 from app.accounts.models import User
-from app.config import Settings
+from app.config import Settings, get_settings
 from app.db import build_engine
 from app.main import create_app
 from app.search import indexer
@@ -170,3 +170,14 @@ def auth(users: dict[str, User], settings: Settings) -> Callable[[str], dict[str
         return {"Authorization": f"Bearer {token}"}
 
     return headers
+
+
+@pytest.fixture
+def scratch(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """An empty DATA_DIR with SQLite defaults, for the `ttdn` command (which reads the environment)."""
+    monkeypatch.setenv("DATA_DIR", str(tmp_path))
+    for name in ("DATABASE_URL", "ELASTICSEARCH_URL", "APP_ENV"):
+        monkeypatch.delenv(name, raising=False)
+    get_settings.cache_clear()
+    yield tmp_path
+    get_settings.cache_clear()

@@ -1,12 +1,15 @@
 """Factories that build valid objects; a test names only what it cares about."""
 
 import itertools
+from pathlib import Path
 from typing import Any
 
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.accounts.deps import Principal
 from app.accounts.models import User
+from app.db import build_engine, build_session_factory
 from app.materials import service as materials_service
 from app.materials.models import Material
 from app.materials.schemas import MaterialCreate
@@ -59,3 +62,12 @@ def _factory_reviewer(session: Session) -> Principal:
         session.add(user)
         session.flush()
     return principal_for(user)
+
+
+def count_rows(model: type, data_dir: Path) -> int:
+    """Rows of `model` in the scratch SQLite database the `ttdn` command wrote under data_dir."""
+    engine = build_engine(f"sqlite:///{data_dir / 'ttdn.sqlite3'}")
+    with build_session_factory(engine)() as session:
+        n = session.scalar(select(func.count()).select_from(model)) or 0
+    engine.dispose()
+    return n

@@ -7,8 +7,6 @@ under test here; the services behind them are tested elsewhere on both configura
 
 import json
 
-import pytest
-from sqlalchemy import func, select
 from typer.testing import CliRunner
 
 from app.cli import cli
@@ -17,19 +15,9 @@ from app.db import build_engine, build_session_factory
 from app.materials.models import Material
 from app.search.backend import SearchQuery
 from app.search.database import DatabaseBackend
-from tests.factories import material_data
+from tests.factories import count_rows, material_data
 
 runner = CliRunner()
-
-
-@pytest.fixture
-def scratch(tmp_path, monkeypatch):
-    monkeypatch.setenv("DATA_DIR", str(tmp_path))
-    for name in ("DATABASE_URL", "ELASTICSEARCH_URL", "APP_ENV"):
-        monkeypatch.delenv(name, raising=False)
-    get_settings.cache_clear()
-    yield tmp_path
-    get_settings.cache_clear()
 
 
 def run(*args, env=None):
@@ -37,24 +25,16 @@ def run(*args, env=None):
     return result
 
 
-def count_materials(data_dir) -> int:
-    engine = build_engine(f"sqlite:///{data_dir / 'ttdn.sqlite3'}")
-    with build_session_factory(engine)() as session:
-        n = session.scalar(select(func.count()).select_from(Material))
-    engine.dispose()
-    return n
-
-
 def test_migrate_and_seed_twice_changes_nothing(scratch):
     assert run("migrate").exit_code == 0
     first = run("seed", "--demo-if-empty")
     assert first.exit_code == 0, first.output
     assert "ethnic_groups 54" in first.output and "created the first admin" in first.output
-    assert count_materials(scratch) == 30
+    assert count_rows(Material, scratch) == 30
     second = run("seed", "--demo-if-empty")
     assert second.exit_code == 0
     assert "ethnic_groups 0" in second.output and "admin" not in second.output
-    assert count_materials(scratch) == 30
+    assert count_rows(Material, scratch) == 30
 
 
 def test_production_gets_no_demo_and_no_generated_admin(scratch):
@@ -64,7 +44,7 @@ def test_production_gets_no_demo_and_no_generated_admin(scratch):
     result = run("seed", "--demo-if-empty", env=env)
     assert result.exit_code == 0, result.output
     assert "no demo data" in result.output
-    assert count_materials(scratch) == 0
+    assert count_rows(Material, scratch) == 0
 
 
 def test_create_user_takes_the_password_from_the_environment(scratch):
@@ -93,7 +73,7 @@ def test_import_reports_bad_lines_and_keeps_good_ones(scratch):
     assert "imported 2 materials, 3 lines skipped" in result.output
     assert "line 2:" in result.output and "line 3:" in result.output and "line 4:" in result.output
     assert "Không có dân tộc này" in result.output
-    assert count_materials(scratch) == 2
+    assert count_rows(Material, scratch) == 2
     engine = build_engine(f"sqlite:///{scratch / 'ttdn.sqlite3'}")
     backend = DatabaseBackend(build_session_factory(engine))
     assert backend.search(SearchQuery(text="mot")).total == 1  # indexed before the command returned

@@ -3,16 +3,14 @@ units; and units imported later receive the live bundles they match."""
 
 import io
 
-import pytest
 from sqlalchemy import func, select
 from typer.testing import CliRunner
 
 from app.cli import cli
-from app.config import get_settings
-from app.db import build_engine, build_session_factory
 from app.units import demo, importer
 from app.units.models import Unit
 from tests.bundles.kit import feed_ids
+from tests.factories import count_rows
 
 CSV = """code,name,type,province,border_routes,parent_code
 IMP-CHILD,Đồn con,border_guard_post,Lạng Sơn,VN-CN,IMP-PARENT
@@ -71,24 +69,6 @@ def test_demo_units_cover_every_route_and_load_only_into_an_empty_register(sessi
     assert demo.load_demo_units(session) == 0
 
 
-@pytest.fixture
-def scratch(tmp_path, monkeypatch):
-    monkeypatch.setenv("DATA_DIR", str(tmp_path))
-    for name in ("DATABASE_URL", "ELASTICSEARCH_URL", "APP_ENV"):
-        monkeypatch.delenv(name, raising=False)
-    get_settings.cache_clear()
-    yield tmp_path
-    get_settings.cache_clear()
-
-
-def count_units(data_dir) -> int:
-    engine = build_engine(f"sqlite:///{data_dir / 'ttdn.sqlite3'}")
-    with build_session_factory(engine)() as session:
-        n = session.scalar(select(func.count()).select_from(Unit))
-    engine.dispose()
-    return n
-
-
 def test_import_units_command_reports_rows_and_exits_2(scratch):
     runner = CliRunner()
     assert runner.invoke(cli, ["migrate"]).exit_code == 0
@@ -99,7 +79,7 @@ def test_import_units_command_reports_rows_and_exits_2(scratch):
     assert result.exit_code == 2, result.output
     assert "imported 3 units, 5 rows skipped" in result.output
     assert "row 4:" in result.output and "row 8:" in result.output
-    assert count_units(scratch) == 3
+    assert count_rows(Unit, scratch) == 3
 
 
 def test_seed_demo_if_empty_loads_the_demo_units_once(scratch):
@@ -107,7 +87,7 @@ def test_seed_demo_if_empty_loads_the_demo_units_once(scratch):
     runner.invoke(cli, ["migrate"])
     first = runner.invoke(cli, ["seed", "--demo-if-empty"])
     assert first.exit_code == 0 and "units (marked is_demo)" in first.output
-    loaded = count_units(scratch)
+    loaded = count_rows(Unit, scratch)
     assert loaded >= 6
     assert "units" not in runner.invoke(cli, ["seed", "--demo-if-empty"]).output
-    assert count_units(scratch) == loaded
+    assert count_rows(Unit, scratch) == loaded
