@@ -39,6 +39,7 @@ MATRIX: dict[tuple[str, str], set[str]] = {
     ("DELETE", "/api/v1/materials/{material_id}"): EDITORS,
     ("POST", "/api/v1/materials/{material_id}/transitions"): WORKFLOW,
     ("GET", "/api/v1/materials/{material_id}/revisions"): STAFF,
+    ("GET", "/api/v1/materials/{material_id}/translations"): STAFF,
     ("GET", "/api/v1/materials/{material_id}/revisions/{version}"): STAFF,
     ("POST", "/api/v1/materials/{material_id}/attachments"): EDITORS,
     ("GET", "/api/v1/attachments/{attachment_id}/content"): STAFF,

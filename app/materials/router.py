@@ -8,6 +8,7 @@ from app.accounts.deps import AppSettings, EditorUser, StaffUser, WorkflowUser
 from app.db import DbSession
 from app.materials import attachments as attachments_service
 from app.materials import service as materials_service
+from app.materials import translations as translations_service
 from app.materials.filters import MaterialFiltersDep
 from app.materials.models import Material
 from app.materials.schemas import (
@@ -20,6 +21,7 @@ from app.materials.schemas import (
     RevisionRead,
     RevisionSummary,
     TransitionRequest,
+    TranslationFamily,
 )
 
 router = APIRouter(tags=["materials"])
@@ -88,6 +90,13 @@ def transition_material(
     """Move through the workflow (draft, in_review, approved, published, archived); an illegal move is 409.
     Approving and publishing need a reviewer who neither wrote nor last edited the material."""
     return _read(response, materials_service.transition(session, material_id, data.to, actor))
+
+
+@router.get("/materials/{material_id}/translations", response_model=TranslationFamily, operation_id="list_translations")
+def list_translations(material_id: uuid.UUID, session: DbSession, _: StaffUser) -> TranslationFamily:
+    """The material's family: its source and every translation of that source, with their languages
+    and statuses. Asked of a translation, it answers the same family."""
+    return translations_service.get_family(session, material_id)
 
 
 @router.get("/materials/{material_id}/revisions", response_model=RevisionPage, operation_id="list_revisions")
