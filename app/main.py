@@ -20,6 +20,7 @@ from app.feeds.router import router as feeds_router
 from app.http import BodyLimitMiddleware, RequestContextMiddleware, SecurityHeadersMiddleware
 from app.materials.router import router as materials_router
 from app.ops.router import router as ops_router
+from app.reports.router import router as reports_router
 from app.search.backend import SearchBackend
 from app.search.factory import build_search_backend
 from app.search.indexer import BackgroundIndexer
@@ -83,6 +84,7 @@ def create_app(
         bundles_router,
         feeds_router,
         audit_router,
+        reports_router,
     ):
         api.include_router(router)
     app.include_router(api)
