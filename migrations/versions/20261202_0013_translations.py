@@ -1,4 +1,4 @@
-"""materials.translation_of: a material may translate another
+"""materials.translation_of (a material may translate another) and search_documents.family
 
 Revision ID: 0013
 Revises: 0005
@@ -27,9 +27,13 @@ def upgrade() -> None:
             op.f("fk_materials_translation_of_materials"), "materials", ["translation_of"], ["id"]
         )
         batch.create_index("ix_materials_translation_of", ["translation_of"])
+    with op.batch_alter_table("search_documents") as batch:
+        batch.add_column(sa.Column("family", UUID, nullable=True))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("search_documents") as batch:
+        batch.drop_column("family")
     with op.batch_alter_table("materials") as batch:
         batch.drop_index("ix_materials_translation_of")
         batch.drop_constraint(op.f("fk_materials_translation_of_materials"), type_="foreignkey")

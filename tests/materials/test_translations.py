@@ -111,3 +111,22 @@ def test_a_bundle_item_can_send_every_published_translation(client, auth, sessio
     languages = [item["material"]["language"] for item in sent["items"]]
     assert [item["material_id"] for item in sent["items"]] == [str(source.id), str(published.id)]
     assert languages == ["vi", "hnj"]
+
+
+def test_search_can_collapse_a_family_into_one_hit_with_its_languages(client, auth, session, users, index_now):
+    source = make_material(session, users["editor"], status="published", title="Chính sách hỗ trợ đồng bào Mông")
+    make_material(
+        session, users["editor"], title="Chính sách hỗ trợ (bản tiếng Mông)", language="hnj", translation_of=source.id
+    )
+    make_material(session, users["editor"], title="Chính sách hỗ trợ khác")
+    session.commit()
+    index_now()
+    plain = client.get("/api/v1/search", params={"q": "chinh sach ho tro"}, headers=auth("analyst")).json()
+    assert plain["total"] == 3 and all("languages" not in item for item in plain["items"])
+    params = {"q": "chinh sach ho tro", "collapse": "translations"}
+    collapsed = client.get("/api/v1/search", params=params, headers=auth("analyst")).json()
+    assert collapsed["total"] == 2
+    languages = sorted(item["languages"] for item in collapsed["items"])
+    assert languages == [["hnj", "vi"], ["vi"]]
+    wrong = client.get("/api/v1/search", params={"collapse": "nope"}, headers=auth("analyst"))
+    assert wrong.status_code == 422
