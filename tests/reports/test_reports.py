@@ -186,3 +186,18 @@ def test_yearly_bad_parameters_are_clear_422s(client, auth, params, accept, loc)
 def test_units_and_other_staff_are_refused(client, auth, corpus, path):
     for headers in (corpus["unit"].headers, auth("editor"), auth("reviewer")):
         assert client.get(f"/api/v1/reports/{path}", headers=headers).status_code == 403
+
+
+def test_yearly_html_is_one_self_contained_vietnamese_page_with_svg_charts(client, auth, corpus):
+    response = client.get(
+        "/api/v1/reports/yearly", params={"year": YEAR}, headers={**auth("analyst"), "Accept": "text/html"}
+    )
+    assert response.status_code == 200 and response.headers["content-type"].startswith("text/html")
+    page = response.text
+    assert '<html lang="vi">' in page and f"Báo cáo tổng kết năm {YEAR}" in page
+    assert page.count("<svg") == 3 and "@media print" in page
+    assert "Mông" in page and "Dân tộc không có tài liệu nào" in page
+    # Namespaces and RDF metadata in the SVG name URIs but load nothing; these would load something.
+    for loads in ('src="http', "src='http", 'href="http', "url(http", "@import", "<link", "<script", "<img"):
+        assert loads not in page
+    assert len(response.content) < 2 * 1024 * 1024
