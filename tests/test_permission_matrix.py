@@ -40,6 +40,7 @@ MATRIX: dict[tuple[str, str], set[str]] = {
     ("POST", "/api/v1/materials/{material_id}/transitions"): WORKFLOW,
     ("GET", "/api/v1/materials/{material_id}/revisions"): STAFF,
     ("GET", "/api/v1/materials/{material_id}/translations"): STAFF,
+    ("GET", "/api/v1/materials/{material_id}/ninjs"): STAFF,
     ("GET", "/api/v1/materials/{material_id}/revisions/{version}"): STAFF,
     ("POST", "/api/v1/materials/{material_id}/attachments"): EDITORS,
     ("GET", "/api/v1/attachments/{attachment_id}/content"): STAFF,
