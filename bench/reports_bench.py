@@ -208,17 +208,20 @@ def main() -> None:
     parser.add_argument("--materials", type=int, default=100_000)
     parser.add_argument("--units", type=int, default=2_000)
     parser.add_argument("--deliveries", type=int, default=200_000)
+    parser.add_argument("--no-load", action="store_true", help="measure the data loaded by a previous run")
     args = parser.parse_args()
     url = os.environ["REPORTS_BENCH_DATABASE_URL"]
 
     engine = build_engine(url)
-    with engine.begin() as connection:
-        connection.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
-    migrate.upgrade(engine)
+    if not args.no_load:
+        with engine.begin() as connection:
+            connection.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
+        migrate.upgrade(engine)
     with Session(engine) as session:
-        taxonomy_seed.load_reference(session)
-        session.commit()
-        load(session, args.materials, args.units, args.deliveries)
+        if not args.no_load:
+            taxonomy_seed.load_reference(session)
+            session.commit()
+            load(session, args.materials, args.units, args.deliveries)
         for name, seconds in measure(session):
             print(f"| {name} | {seconds * 1000:.0f} ms |")
 
