@@ -20,7 +20,6 @@ from app.bundles import changelog
 from app.bundles.models import VISIBLE_KINDS, Bundle, BundlePublication, Delivery, PublicationTarget
 from app.db import utcnow
 from app.taxonomy import service as taxonomy_service
-from app.units import service as units_service
 from app.units.models import Unit
 
 CHUNK = 1000
@@ -244,5 +243,3 @@ def deliver_live_bundles(session: Session, unit: Unit) -> None:
     bundle_ids = [str(p.bundle_id) for p in publications]
     audit_service.record(session, None, "unit.bundles_delivered", "unit", unit.id, {"bundles": [None, bundle_ids]})
 
-
-units_service.unit_activated_hooks.append(deliver_live_bundles)

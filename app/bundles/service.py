@@ -12,13 +12,12 @@ from sqlalchemy import String, cast, func, or_, select
 from sqlalchemy.orm import Session
 
 from app import concurrency
-from app.accounts.deps import Principal
+from app.accounts.principal import Principal
 from app.audit import service as audit_service
 from app.bundles.models import Bundle, BundlePublication
 from app.bundles.schemas import BundleCreate, BundleItem, BundleRead, BundleTargets, BundleUpdate, TargetsRead
 from app.db import utcnow
 from app.errors import Conflict, NotFound, ValidationFailed
-from app.materials import service as materials_service
 from app.materials.models import Material
 from app.pagination import decode_id_cursor, encode_id_cursor
 from app.taxonomy import service as taxonomy_service
@@ -242,5 +241,3 @@ def refuse_deleting_bundled_material(session: Session, material: Material) -> No
             extra={"bundle_id": str(in_bundle or sent)},
         )
 
-
-materials_service.deletion_checks.append(refuse_deleting_bundled_material)

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from sqlalchemy import Row, and_, case, func, or_, select, update
 from sqlalchemy.orm import Session
 
-from app.accounts.deps import Principal
+from app.accounts.principal import Principal
 from app.audit import service as audit_service
 from app.bundles import changelog, publications
 from app.bundles.models import VISIBLE_KINDS, BundlePublication, Delivery, FeedChange

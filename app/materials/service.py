@@ -13,7 +13,7 @@ from sqlalchemy import Select, exists, select
 from sqlalchemy.orm import Session
 
 from app import concurrency
-from app.accounts.deps import Principal
+from app.accounts.principal import Principal
 from app.audit import service as audit_service
 from app.db import new_id, utcnow
 from app.errors import Conflict, NotFound, ValidationFailed
@@ -148,7 +148,7 @@ def _set_tags(material: Material, field: str, values: list[str]) -> None:
 
 
 # Called before a material is deleted; a check raises Conflict to refuse. Domains that keep
-# references to materials register here at import (bundles does), so materials never import them.
+# references to materials are registered here by app/wiring.py, so materials never import them.
 deletion_checks: list[Callable[[Session, Material], None]] = []
 
 # Bookkeeping that changes on every write; the audit trail records what the writer changed.

@@ -3,12 +3,12 @@ from typing import Annotated
 
 from fastapi import APIRouter, Header, Query, Response
 
-from app.accounts import keys
 from app.accounts.deps import AdminUser, EditorUser, StaffUser
 from app.audit import service as audit_service
 from app.db import DbSession
 from app.errors import NotFound
 from app.taxonomy import service as taxonomy_service
+from app.units import keys
 from app.units import service as units_service
 from app.units.models import Unit
 from app.units.schemas import KeyCreated, KeyPage, KeyRead, UnitCreate, UnitPage, UnitRead, UnitType, UnitUpdate
