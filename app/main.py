@@ -25,9 +25,8 @@ from app.search.factory import build_search_backend
 from app.search.router import router as search_router
 from app.taxonomy.router import router as taxonomy_router
 from app.units.router import router as units_router
+from app.urls import API_PREFIX
 from app.wiring import background_workers, register_hooks
-
-API_PREFIX = "/api/v1"
 
 
 def create_app(

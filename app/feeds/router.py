@@ -10,6 +10,7 @@ from app.feeds import package, signing, syndication
 from app.feeds import service as feeds_service
 from app.feeds.responses import PackageResponse, feed_response, if_none_match, strong_etag
 from app.feeds.schemas import AckRequest, FeedBundle, FeedPage, SigningKeyRead
+from app.urls import api_path
 
 router = APIRouter(tags=["feeds"])
 
@@ -47,7 +48,7 @@ def _head(request: Request, unit_id: uuid.UUID, label: str, path: str, at: objec
 def get_feed_atom(request: Request, session: DbSession, unit: UnitPrincipal) -> Response:
     """The calling unit's feed as Atom (RFC 4287) for generic feed readers (HTTP Basic works)."""
     seq, at = changelog.feed_version(session, unit.id)
-    head = _head(request, unit.id, unit.label, "/api/v1/feed.atom", at)
+    head = _head(request, unit.id, unit.label, api_path("/feed.atom"), at)
 
     def render() -> bytes:
         return syndication.atom(head, feeds_service.syndication_entries(session, unit.id, seq))
@@ -59,7 +60,7 @@ def get_feed_atom(request: Request, session: DbSession, unit: UnitPrincipal) -> 
 def get_feed_json_feed(request: Request, session: DbSession, unit: UnitPrincipal) -> Response:
     """The calling unit's feed as JSON Feed 1.1 (application/feed+json)."""
     seq, at = changelog.feed_version(session, unit.id)
-    head = _head(request, unit.id, unit.label, "/api/v1/feed.json", at)
+    head = _head(request, unit.id, unit.label, api_path("/feed.json"), at)
 
     def render() -> bytes:
         return syndication.json_feed(head, feeds_service.syndication_entries(session, unit.id, seq))

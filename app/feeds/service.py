@@ -26,8 +26,8 @@ from app.errors import Conflict, Gone, NotFound, ValidationFailed
 from app.feeds import package
 from app.feeds.schemas import AckRequest, FeedBundle, FeedItem, FeedPage
 from app.feeds.syndication import FeedEntry
+from app.urls import api_path
 
-API_PREFIX = "/api/v1"
 SYNDICATION_ENTRIES = 100
 MAX_SEQ = 2**63 - 1
 
@@ -97,7 +97,7 @@ def _latest_rows(
 
 
 def _item(change: FeedChange, publication: BundlePublication) -> FeedItem:
-    url = f"{API_PREFIX}/feed/bundles/{change.bundle_id}"
+    url = api_path(f"/feed/bundles/{change.bundle_id}")
     return FeedItem(
         bundle_id=change.bundle_id,
         title=publication.title,
@@ -171,7 +171,7 @@ def bundle_for_unit(session: Session, unit_id: uuid.UUID, bundle_id: uuid.UUID) 
     """The bundle as it was sent to this unit, materials whole at the frozen versions."""
     publication = visible_publication(session, unit_id, bundle_id)
     mark_fetched(session, unit_id, publication)
-    url = f"{API_PREFIX}/feed/bundles/{bundle_id}"
+    url = api_path(f"/feed/bundles/{bundle_id}")
     return FeedBundle(
         bundle_id=bundle_id,
         version=publication.version,

@@ -23,8 +23,8 @@ from app.materials.models import TAG_FIELDS, Material, MaterialRevision, Materia
 from app.materials.schemas import AttachmentRead, MaterialCreate, MaterialRead, MaterialUpdate
 from app.pagination import decode_id_cursor, encode_id_cursor
 from app.taxonomy import service as taxonomy_service
+from app.urls import api_path
 
-API_PREFIX = "/api/v1"
 PLAIN_FIELDS = ("title", "summary", "body", "kind", "language", "classification", "publish_at", "expires_at", "source")
 
 
@@ -65,7 +65,7 @@ def to_read(material: Material) -> MaterialRead:
                 media_type=a.media_type,
                 size=a.size,
                 sha256=a.sha256,
-                url=f"{API_PREFIX}/attachments/{a.id}/content",
+                url=api_path(f"/attachments/{a.id}/content"),
             )
             for a in material.attachments
         ],
