@@ -5,6 +5,7 @@ from fastapi import APIRouter, Body, Query, Request, Response
 
 from app.accounts.deps import AnyPrincipal, AppSettings, UnitPrincipal
 from app.bundles import changelog
+from app.bundles import delivery as bundles_delivery
 from app.db import DbSession
 from app.feeds import package, signing, syndication
 from app.feeds import service as feeds_service
@@ -90,7 +91,7 @@ def get_feed_package(
     interrupted download resumes with Range (and If-Range: the ETag, the zip's SHA-256)."""
     publication = feeds_service.visible_publication(session, unit.id, bundle_id)
     built = package.ensure_package(session, settings, publication)
-    feeds_service.mark_fetched(session, unit.id, publication)
+    bundles_delivery.mark_fetched(session, unit.id, publication)
     etag = f'"{built.sha256}"'
     if if_none_match(request, etag):
         return Response(status_code=304, headers={"ETag": etag})
