@@ -8,7 +8,6 @@ from app.audit.models import AuditRecord
 from app.audit.schemas import AuditActor, AuditPage, AuditRead
 from app.db import DbSession
 from app.errors import ValidationFailed
-from app.pagination import decode_id_cursor, encode_id_cursor
 
 router = APIRouter(tags=["audit"])
 
@@ -46,7 +45,7 @@ def list_audit_records(
     for name, value in (("since", since), ("until", until)):
         if value is not None and value.tzinfo is None:
             raise ValidationFailed(["query", name], "Timestamps need a time zone (RFC 3339).")
-    records = audit_service.list_records(
+    records, next_cursor = audit_service.list_records(
         session,
         actor=actor,
         entity_type=entity_type,
@@ -54,12 +53,7 @@ def list_audit_records(
         action=action,
         since=since,
         until=until,
-        limit=limit + 1,
-        before_id=decode_id_cursor(cursor) if cursor else None,
+        limit=limit,
+        cursor=cursor,
     )
-    more = len(records) > limit
-    records = records[:limit]
-    return AuditPage(
-        items=[_read(r) for r in records],
-        next_cursor=encode_id_cursor(records[-1].id) if more and records else None,
-    )
+    return AuditPage(items=[_read(r) for r in records], next_cursor=next_cursor)

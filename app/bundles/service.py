@@ -19,7 +19,7 @@ from app.bundles.schemas import BundleCreate, BundleItem, BundleRead, BundleTarg
 from app.db import utcnow
 from app.errors import Conflict, NotFound, ValidationFailed
 from app.materials.models import Material
-from app.pagination import decode_id_cursor, encode_id_cursor
+from app.pagination import decode_id_cursor, id_page, page_size
 from app.taxonomy import service as taxonomy_service
 from app.units.models import Unit
 
@@ -68,17 +68,14 @@ def list_bundles(
     session: Session, *, status: Sequence[str], priority: Sequence[str], limit: int, cursor: str | None
 ) -> tuple[list[Bundle], str | None]:
     """Newest first (ids are time-ordered); the cursor is the last id seen."""
-    query = select(Bundle).order_by(Bundle.id.desc()).limit(limit + 1)
+    query = select(Bundle).order_by(Bundle.id.desc()).limit(page_size(limit))
     if status:
         query = query.where(Bundle.status.in_(status))
     if priority:
         query = query.where(Bundle.priority.in_(priority))
     if cursor:
         query = query.where(Bundle.id < decode_id_cursor(cursor))
-    rows = list(session.scalars(query))
-    more = len(rows) > limit
-    rows = rows[:limit]
-    return rows, (encode_id_cursor(rows[-1].id) if more and rows else None)
+    return id_page(list(session.scalars(query)), limit)
 
 
 # --- what may go in ----------------------------------------------------------------------------

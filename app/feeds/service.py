@@ -5,9 +5,6 @@ bundle (404, so it never learns that other bundles exist); a tombstone, 410. Wha
 the frozen publication the change names, never the editable bundle.
 """
 
-import base64
-import binascii
-import json
 import uuid
 from dataclasses import dataclass
 
@@ -24,6 +21,7 @@ from app.errors import Conflict, Gone, NotFound, ValidationFailed
 from app.feeds import package
 from app.feeds.schemas import AckRequest, FeedBundle, FeedItem, FeedPage
 from app.feeds.syndication import FeedEntry
+from app.pagination import decode_values, encode_values, page_size, split_page
 from app.urls import api_path
 
 SYNDICATION_ENTRIES = 100
@@ -40,13 +38,12 @@ class FeedCursor:
     after: tuple[int, int] | None = None
 
     def encode(self) -> str:
-        parts = [self.checkpoint, self.watermark, *(self.after or ())]
-        return base64.urlsafe_b64encode(json.dumps(parts).encode()).decode().rstrip("=")
+        return encode_values([self.checkpoint, self.watermark, *(self.after or ())])
 
     @classmethod
     def decode(cls, value: str) -> "FeedCursor":
         try:
-            parts = json.loads(base64.urlsafe_b64decode(value + "=" * (-len(value) % 4)))
+            parts = decode_values(value)
             if not all(
                 isinstance(p, int) and not isinstance(p, bool) and 0 <= p <= MAX_SEQ for p in parts if p is not None
             ):
@@ -55,7 +52,7 @@ class FeedCursor:
             if checkpoint is None or (after and (watermark is None or len(after) != 2)):
                 raise ValueError
             return cls(checkpoint, watermark, (after[0], after[1]) if after else None)
-        except (ValueError, TypeError, binascii.Error):
+        except (ValueError, TypeError):
             raise ValidationFailed(["query", "since"], "The cursor is not one this feed gave out.") from None
 
 
@@ -87,13 +84,14 @@ def feed_page(
     if watermark is None:
         latest = latest_seq if latest_seq is not None else changelog.feed_version(session, unit_id)[0]
         watermark = max(latest, checkpoint)
-    rows = changelog.unit_changes(session, unit_id, checkpoint, watermark, since.after if since else None, limit + 1)
-    more = len(rows) > limit
-    rows = rows[:limit]
+    after = since.after if since else None
+    rows, next_cursor = split_page(
+        changelog.unit_changes(session, unit_id, checkpoint, watermark, after, page_size(limit)),
+        limit,
+        lambda row: FeedCursor(checkpoint, watermark, (row.rank, row[0].seq)).encode(),
+    )
     items = [_item(change, publication) for change, publication, _ in rows]
-    if more:
-        last_change, _, last_rank = rows[-1]
-        next_cursor = FeedCursor(checkpoint, watermark, (last_rank, last_change.seq)).encode()
+    if next_cursor:
         return FeedPage(items=items, next_cursor=next_cursor, cursor=FeedCursor(checkpoint).encode())
     return FeedPage(items=items, next_cursor=None, cursor=FeedCursor(watermark).encode())
 

@@ -21,7 +21,7 @@ from app.materials import workflow
 from app.materials.filters import MaterialFilters
 from app.materials.models import TAG_FIELDS, Material, MaterialRevision, MaterialTag, SearchOutbox, tag_lists
 from app.materials.schemas import AttachmentRead, MaterialCreate, MaterialRead, MaterialUpdate
-from app.pagination import decode_id_cursor, encode_id_cursor
+from app.pagination import decode_id_cursor, id_page, page_size
 from app.taxonomy import service as taxonomy_service
 from app.urls import api_path
 
@@ -112,13 +112,10 @@ def list_materials(
     session: Session, filters: MaterialFilters, limit: int, cursor: str | None
 ) -> tuple[list[Material], str | None]:
     """Newest first (ids are time-ordered); the cursor is the last id seen."""
-    query = apply_filters(select(Material), filters).order_by(Material.id.desc()).limit(limit + 1)
+    query = apply_filters(select(Material), filters).order_by(Material.id.desc()).limit(page_size(limit))
     if cursor:
         query = query.where(Material.id < decode_id_cursor(cursor))
-    rows = list(session.scalars(query))
-    more = len(rows) > limit
-    rows = rows[:limit]
-    return rows, (encode_id_cursor(rows[-1].id) if more and rows else None)
+    return id_page(list(session.scalars(query)), limit)
 
 
 # --- writing -----------------------------------------------------------------------------------
