@@ -8,14 +8,13 @@ from typing import Any
 from sqlalchemy import String, and_, cast, func, literal, or_, select
 from sqlalchemy.orm import Session
 
-from app.accounts.models import ApiKey
 from app.bundles.models import BundlePublication, Delivery
 from app.reports import reference
 from app.reports.params import ReportParams
 from app.reports.sql import hours_between, percentiles, share
 from app.reports.tables import query_table
 from app.taxonomy.models import BorderRoute
-from app.units.models import Unit
+from app.units.models import ApiKey, Unit
 
 STAT_COLUMNS = [
     ("units", "Số đơn vị"),
