@@ -20,6 +20,7 @@ from app.http import BodyLimitMiddleware, RequestContextMiddleware, SecurityHead
 from app.logs import AccessLogMiddleware, configure_logging
 from app.materials.router import router as materials_router
 from app.ops.router import router as ops_router
+from app.reports.router import router as reports_router
 from app.search.backend import SearchBackend
 from app.search.factory import build_search_backend
 from app.search.router import router as search_router
@@ -79,6 +80,7 @@ def create_app(
         units_router,
         bundles_router,
         feeds_router,
+        reports_router,
     ):
         api.include_router(router)
     # The audit trail imports no other domain, so who may read it is declared here.

@@ -44,6 +44,9 @@ class MaterialCreate(Schedule):
     publish_at: datetime | None = None
     expires_at: datetime | None = None
     source: Source | None = None
+    translation_of: uuid.UUID | None = Field(
+        default=None, description="The id of the material this one translates (a source, in another language)"
+    )
 
 
 class MaterialUpdate(Schedule):
@@ -64,6 +67,7 @@ class MaterialUpdate(Schedule):
     publish_at: datetime | None = None
     expires_at: datetime | None = None
     source: Source | None = None
+    translation_of: uuid.UUID | None = None
 
     @model_validator(mode="after")
     def _required_stay_set(self) -> Self:
@@ -104,6 +108,7 @@ class MaterialRead(BaseModel):
     updated_at: datetime
     created_by: uuid.UUID | None
     version: int
+    translation_of: uuid.UUID | None = None
     attachments: list[AttachmentRead]
 
 
@@ -132,3 +137,21 @@ class RevisionPage(BaseModel):
 
 class RevisionRead(RevisionSummary):
     material: MaterialRead
+
+
+class TranslationMember(BaseModel):
+    id: uuid.UUID
+    title: str
+    language: str
+    status: str
+    published_at: datetime | None
+    is_source: bool
+
+
+class TranslationFamily(BaseModel):
+    """A source and every translation of it, the source first, then by language."""
+
+    source_id: uuid.UUID
+    languages: list[str] = Field(description="Every language the family exists in, sorted")
+    published_languages: list[str] = Field(description="The languages with a published member")
+    items: list[TranslationMember]

@@ -174,6 +174,7 @@ class _MaterialRow:
     status: str
     published_at: datetime | None
     updated_at: datetime
+    translation_of: uuid.UUID | None
     tags: list[tuple[str, str]] = field(default_factory=list)  # (facet, value) in position order
 
     def tag_values(self, facet: str) -> list[str]:
