@@ -10,9 +10,9 @@ newer document: Elasticsearch answers it with a 409, which here means "already n
 """
 
 import uuid
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
-from contextlib import contextmanager, suppress
+from contextlib import suppress
 from datetime import UTC, datetime
 from typing import Any
 
@@ -21,7 +21,6 @@ from elasticsearch import ApiError, BadRequestError, Elasticsearch, NotFoundErro
 from app.search.backend import (
     FACETS,
     PLAIN_FILTERS,
-    BackendUnavailable,
     FacetCount,
     ProgressCallback,
     SearchDocument,
@@ -39,6 +38,7 @@ from app.search.documents import (
     keyword,
     number,
 )
+from app.search.es_errors import describe_failure, reachable
 from app.text import folded_words, nfc
 
 # Filter name -> field.
@@ -89,8 +89,6 @@ CURSOR_VALUES: dict[str, tuple[Callable[[Any], Any], ...]] = {
 # More than there are values of any facet (provinces over all periods are fewer than 200).
 FACET_SIZE = 500
 BULK_CHUNK = 1000
-# Statuses that mean "not now" rather than "wrong request".
-_UNAVAILABLE = frozenset({429, 502, 503, 504})
 
 
 class IndexingFailed(RuntimeError):
@@ -100,23 +98,34 @@ class IndexingFailed(RuntimeError):
 class ElasticsearchBackend:
     name = "elasticsearch"
 
-    def __init__(self, client: Elasticsearch, alias: str) -> None:
+    def __init__(
+        self,
+        client: Elasticsearch,
+        alias: str,
+        *,
+        index_settings: dict[str, Any] | None = None,
+        health_timeout: float = 2.0,
+        verify_certs: bool = True,
+    ) -> None:
         self.client = client
         self.alias = alias
+        self.settings = index_settings or SETTINGS
+        self.health_timeout = health_timeout
+        self.verify_certs = verify_certs
         self._ready = False
 
     def ensure_ready(self) -> None:
         """Create the first index, with the alias, unless the alias exists. Done on first use."""
         if self._ready:
             return
-        with _reachable():
+        with reachable():
             if not self.client.indices.exists_alias(name=self.alias):
                 # A fixed first name: two processes starting at once then create one index,
                 # not two behind one alias (which would refuse every write).
                 first = f"{self.alias}-initial"
                 try:
                     self.client.indices.create(
-                        index=first, mappings=MAPPINGS, settings=SETTINGS, aliases={self.alias: {}}
+                        index=first, mappings=MAPPINGS, settings=self.settings, aliases={self.alias: {}}
                     )
                 except BadRequestError as exc:
                     if exc.error != "resource_already_exists_exception":
@@ -125,15 +134,31 @@ class ElasticsearchBackend:
         self._ready = True
 
     def ping(self) -> bool:
+        return self.health()["status"] in ("green", "yellow")
+
+    def health(self) -> dict[str, str]:
+        """The cluster's colour (green, yellow, red), or "unavailable" with the reason in words.
+
+        Bounded by `health_timeout`, with no retries: /readyz must answer even when the cluster
+        hangs. Names no host and no credential.
+        """
+        client = self.client.options(request_timeout=self.health_timeout, max_retries=0, retry_on_timeout=False)
         try:
-            health = self.client.cluster.health()
-        except (TransportError, ApiError):
-            return False
-        return health.get("status") in ("green", "yellow")
+            status = str(client.cluster.health(timeout=f"{max(1, int(self.health_timeout))}s").get("status"))
+        except (TransportError, ApiError) as exc:
+            return {"status": "unavailable", "reason": describe_failure(exc)}
+        except ValueError as exc:  # the fingerprint or CA file given cannot be used
+            return {"status": "unavailable", "reason": f"TLS settings rejected: {type(exc).__name__}"}
+        health = {"status": status}
+        if status == "red":
+            health["reason"] = "some primary shards are unassigned; searches are refused until they return"
+        if not self.verify_certs:
+            health["certificate_verification"] = "off"
+        return health
 
     def refresh(self) -> None:
         self.ensure_ready()
-        with _reachable():
+        with reachable():
             self.client.indices.refresh(index=self.alias)
 
     def index_many(self, docs: list[SearchDocument]) -> None:
@@ -158,7 +183,7 @@ class ElasticsearchBackend:
             self._bulk(operations)
 
     def _bulk(self, operations: list[dict[str, Any]]) -> None:
-        with _reachable():
+        with reachable():
             response = self.client.bulk(operations=operations)
         if not response.get("errors"):
             return
@@ -182,6 +207,8 @@ class ElasticsearchBackend:
             "size": query.limit + 1,
             "track_total_hits": True,
             "source": False,
+            # A red cluster (a primary shard missing) gives an error, not silently partial results.
+            "allow_partial_search_results": False,
         }
         if query.cursor:
             request["search_after"] = decode_cursor(query.cursor, sort, CURSOR_VALUES[sort])
@@ -190,7 +217,7 @@ class ElasticsearchBackend:
             request["post_filter"] = {"bool": {"filter": list(selected.values())}}
         if query.with_facets:
             request["aggs"] = _facet_aggregations(selected)
-        with _reachable():
+        with reachable():
             response = self.client.search(index=self.alias, **request)
         hits = response["hits"]["hits"]
         next_cursor = encode_cursor(sort, hits[query.limit - 1]["sort"]) if len(hits) > query.limit else None
@@ -204,14 +231,16 @@ class ElasticsearchBackend:
     def rebuild(self, docs: Iterable[SearchDocument], on_progress: ProgressCallback | None = None) -> int:
         """Fill a new index, then move the alias to it in one atomic call and delete the old."""
         index = f"{self.alias}-{datetime.now(UTC):%Y%m%d%H%M%S}-{uuid.uuid4().hex[:6]}"
-        with _reachable():
+        with reachable():
             # No refreshes while filling: faster, and nobody searches this index yet.
-            self.client.indices.create(index=index, mappings=MAPPINGS, settings={**SETTINGS, "refresh_interval": "-1"})
+            self.client.indices.create(
+                index=index, mappings=MAPPINGS, settings={**self.settings, "refresh_interval": "-1"}
+            )
         try:
             count = self._fill(index, docs, on_progress)
-            with _reachable():
+            with reachable():
                 self.client.indices.put_settings(
-                    index=index, settings={"refresh_interval": SETTINGS["refresh_interval"]}
+                    index=index, settings={"refresh_interval": self.settings["refresh_interval"]}
                 )
                 self.client.indices.refresh(index=index)
                 old = self._indices()
@@ -221,7 +250,7 @@ class ElasticsearchBackend:
             with suppress(TransportError, ApiError):
                 self.client.options(ignore_status=404).indices.delete(index=index)
             raise
-        with _reachable():
+        with reachable():
             for name in old:
                 self.client.options(ignore_status=404).indices.delete(index=name)
         self._ready = True
@@ -247,7 +276,7 @@ class ElasticsearchBackend:
 
     def drop(self) -> None:
         """Delete the alias and every index behind it."""
-        with _reachable():
+        with reachable():
             for name in self._indices():
                 self.client.options(ignore_status=404).indices.delete(index=name)
         self._ready = False
@@ -266,19 +295,6 @@ def _finished(in_flight: tuple[Future[None], int], on_progress: ProgressCallback
     if on_progress:
         on_progress(before + size)
     return size
-
-
-@contextmanager
-def _reachable() -> Iterator[None]:
-    """Connection trouble and overload become BackendUnavailable; the message names no host or secret."""
-    try:
-        yield
-    except TransportError as exc:
-        raise BackendUnavailable(f"Elasticsearch cannot be reached ({type(exc).__name__}).") from exc
-    except ApiError as exc:
-        if exc.meta.status in _UNAVAILABLE:
-            raise BackendUnavailable(f"Elasticsearch is unavailable (HTTP {exc.meta.status}).") from exc
-        raise
 
 
 def _source(doc: SearchDocument) -> dict[str, Any]:
