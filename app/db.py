@@ -17,7 +17,7 @@ import uuid_utils
 from fastapi import Depends, Request
 from sqlalchemy import JSON, DateTime, MetaData, String, TypeDecorator, create_engine, event
 from sqlalchemy.dialects.postgresql import JSONB
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import URL, Engine, make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -100,7 +100,20 @@ def build_engine(url: str) -> Engine:
             conn.exec_driver_sql("BEGIN")
 
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
+    url_object, connect_args = _psycopg_options(make_url(url))
+    return create_engine(url_object, pool_pre_ping=True, pool_size=10, max_overflow=10, connect_args=connect_args)
+
+
+def _psycopg_options(url: URL) -> tuple[URL, dict[str, Any]]:
+    """`prepare_threshold` in the URL's query is psycopg's, not libpq's: `none` turns server-side
+    prepared statements off (behind PgBouncer < 1.21 in transaction mode), a number sets after
+    how many runs a statement is prepared. Every other parameter (sslmode...) goes to libpq."""
+    value = url.query.get("prepare_threshold")
+    if value is None:
+        return url, {}
+    text_value = value if isinstance(value, str) else value[-1]
+    threshold = None if text_value.lower() in ("none", "off", "false", "") else int(text_value)
+    return url.difference_update_query(["prepare_threshold"]), {"prepare_threshold": threshold}
 
 
 def build_session_factory(engine: Engine) -> sessionmaker[Session]:

@@ -137,14 +137,17 @@ class ElasticsearchBackend:
         return self.health()["status"] in ("green", "yellow")
 
     def health(self) -> dict[str, str]:
-        """The cluster's colour (green, yellow, red), or "unavailable" with the reason in words.
+        """The colour of this service's indices (green; yellow: a replica missing; red: a primary
+        missing), or "unavailable" with the reason in words.
 
         Bounded by `health_timeout`, with no retries: /readyz must answer even when the cluster
         hangs. Names no host and no credential.
         """
         client = self.client.options(request_timeout=self.health_timeout, max_retries=0, retry_on_timeout=False)
         try:
-            status = str(client.cluster.health(timeout=f"{max(1, int(self.health_timeout))}s").get("status"))
+            # The health of this service's own indices (a pattern: no index yet is not an error),
+            # not of the whole cluster, which may hold other people's red indices.
+            status = str(client.cluster.health(index=f"{self.alias}*").get("status"))
         except (TransportError, ApiError) as exc:
             return {"status": "unavailable", "reason": describe_failure(exc)}
         except ValueError as exc:  # the fingerprint or CA file given cannot be used

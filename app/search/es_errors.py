@@ -13,7 +13,8 @@ _UNAVAILABLE = frozenset({429, 502, 503, 504})
 
 def describe_failure(exc: Exception) -> str:
     """Why Elasticsearch could not be used, in words an operator can act on; no host, no secret."""
-    text = str(exc)
+    # The transport's own message is terse ("TLS error"); the reason is in its repr and cause.
+    text = f"{exc!r} {exc.__cause__!r}"
     if isinstance(exc, AuthenticationException):
         return "credentials refused (HTTP 401): check ELASTICSEARCH_API_KEY or the user and password"
     if isinstance(exc, AuthorizationException):

@@ -7,6 +7,7 @@ transport ports are HTTP + 100. TEST_SERVE_PORT_BASE (24080) for `ttdn serve`.
 """
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -176,3 +177,47 @@ class ServeProcess:
                 self.process.wait(timeout=30)
             except subprocess.TimeoutExpired:
                 self.kill()
+
+
+class TlsPostgres:
+    """A throwaway PostgreSQL cluster with TLS on, a self-signed certificate for 127.0.0.1,
+    run as the `postgres` OS user from the machine's PostgreSQL binaries."""
+
+    def __init__(self, root: Path, port: int) -> None:
+        self.root = root
+        self.port = port
+        self.data = root / "data"
+        self.cert = root / "data" / "server.crt"
+        bindirs = sorted(Path("/usr/lib/postgresql").glob("*/bin"))
+        if not bindirs:
+            raise RuntimeError("no PostgreSQL binaries under /usr/lib/postgresql")
+        self.bindir = bindirs[-1]
+
+    def _as_postgres(self, *args: str) -> None:
+        subprocess.run(["runuser", "-u", "postgres", "--", *args], check=True, capture_output=True, timeout=120)
+
+    def start(self) -> str:
+        shutil.rmtree(self.root, ignore_errors=True)
+        self.root.mkdir(parents=True)
+        subprocess.run(["chown", "postgres:", str(self.root)], check=True)
+        self._as_postgres(str(self.bindir / "initdb"), "-D", str(self.data), "-U", "postgres", "--auth=trust")
+        self._as_postgres(
+            "openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1",
+            "-addext", "subjectAltName=IP:127.0.0.1",
+            "-keyout", str(self.data / "server.key"), "-out", str(self.cert),
+        )  # fmt: skip
+        with (self.data / "postgresql.conf").open("a") as conf:
+            conf.write(f"listen_addresses = '127.0.0.1'\nport = {self.port}\nssl = on\n")
+            conf.write(f"unix_socket_directories = '{self.root}'\n")
+        # Only TLS connections are let in over TCP.
+        (self.data / "pg_hba.conf").write_text(
+            "local all all trust\nhostssl all all 127.0.0.1/32 trust\nhostnossl all all 127.0.0.1/32 reject\n"
+        )
+        self._as_postgres(
+            str(self.bindir / "pg_ctl"), "-D", str(self.data), "-l", str(self.root / "pg.log"), "-w", "start"
+        )
+        return f"postgresql://postgres@127.0.0.1:{self.port}/postgres"
+
+    def stop(self) -> None:
+        self._as_postgres(str(self.bindir / "pg_ctl"), "-D", str(self.data), "-m", "immediate", "-w", "stop")
+        shutil.rmtree(self.root, ignore_errors=True)
