@@ -221,3 +221,57 @@ class TlsPostgres:
     def stop(self) -> None:
         self._as_postgres(str(self.bindir / "pg_ctl"), "-D", str(self.data), "-m", "immediate", "-w", "stop")
         shutil.rmtree(self.root, ignore_errors=True)
+
+
+class PgBouncer:
+    """PgBouncer (the Debian package) in transaction mode in front of the test PostgreSQL,
+    run as the `postgres` OS user (it refuses root)."""
+
+    def __init__(self, root: Path, port: int, upstream_url: str) -> None:
+        self.root = root
+        self.port = port
+        self.upstream = make_url(upstream_url)
+
+    def url(self, database: str) -> str:
+        return self.upstream.set(port=self.port, host="127.0.0.1", database=database).render_as_string(
+            hide_password=False
+        )
+
+    def start(self) -> None:
+        binary = shutil.which("pgbouncer") or "/usr/sbin/pgbouncer"
+        if not Path(binary).exists():
+            raise RuntimeError("pgbouncer is not installed (apt-get install pgbouncer)")
+        shutil.rmtree(self.root, ignore_errors=True)
+        self.root.mkdir(parents=True)
+        (self.root / "users.txt").write_text(f'"{self.upstream.username}" ""\n')
+        (self.root / "pgbouncer.ini").write_text(
+            "[databases]\n"
+            f"* = host={self.upstream.host} port={self.upstream.port}\n"
+            "[pgbouncer]\n"
+            f"listen_addr = 127.0.0.1\nlisten_port = {self.port}\nunix_socket_dir =\n"
+            "auth_type = trust\nauth_file = users.txt\npool_mode = transaction\n"
+            "default_pool_size = 4\nmax_client_conn = 200\n"
+            "logfile = pgbouncer.log\npidfile = pgbouncer.pid\n"
+        )
+        subprocess.run(["chown", "-R", "postgres:", str(self.root)], check=True)
+        subprocess.run(
+            ["runuser", "-u", "postgres", "--", binary, "-d", str(self.root / "pgbouncer.ini")],
+            cwd=self.root, check=True, capture_output=True, timeout=60,
+        )  # fmt: skip
+        deadline = time.monotonic() + 30
+        while not (self.root / "pgbouncer.pid").exists() and time.monotonic() < deadline:
+            time.sleep(0.1)
+
+    def stop(self) -> None:
+        pid_file = self.root / "pgbouncer.pid"
+        if pid_file.exists():
+            pid = int(pid_file.read_text().strip())
+            os.kill(pid, signal.SIGINT)  # immediate shutdown
+            deadline = time.monotonic() + 30
+            while time.monotonic() < deadline:
+                try:
+                    os.kill(pid, 0)
+                except ProcessLookupError:
+                    break
+                time.sleep(0.1)
+        shutil.rmtree(self.root, ignore_errors=True)
