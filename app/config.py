@@ -2,10 +2,11 @@
 
 import base64
 import binascii
+import json
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_SECRET_KEY = "dev-insecure-secret-key-change-me"
@@ -59,6 +60,16 @@ class Settings(BaseSettings):
     urgent_ack_hours: float = 24.0
     # How often scheduled bundles are released and expired ones withdrawn; 0 turns it off.
     feed_release_interval_seconds: float = 15.0
+
+    @field_validator("elasticsearch_url", mode="before")
+    @classmethod
+    def _hosts_as_text(cls, value: object) -> object:
+        """A list of hosts (a JSON list in the environment) is kept as the comma-separated form."""
+        if isinstance(value, str) and value.strip().startswith("["):
+            value = json.loads(value)
+        if isinstance(value, list | tuple):
+            return ",".join(str(host).strip() for host in value)
+        return value
 
     @model_validator(mode="after")
     def _refuse_unsafe_production(self) -> "Settings":
