@@ -69,8 +69,8 @@ def secure_settings(settings: Settings, secure_node: EsNode) -> Settings:
             "elasticsearch_password": SecretStr(env["ELASTICSEARCH_PASSWORD"]),
             "elasticsearch_ca_certs": Path(env["ELASTICSEARCH_CA_CERTS"]),
             "elasticsearch_index": f"{SECURE_PREFIX}-{uuid.uuid4().hex[:12]}",
-            "elasticsearch_request_timeout": 5,
-            "elasticsearch_max_retries": 0,
+            # Generous: a node just started on a busy 2-core machine is slow to create an index.
+            "elasticsearch_request_timeout": 30,
         }
     )
 
