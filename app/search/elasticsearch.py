@@ -140,14 +140,21 @@ class ElasticsearchBackend:
         """The colour of this service's indices (green; yellow: a replica missing; red: a primary
         missing), or "unavailable" with the reason in words.
 
-        Bounded by `health_timeout`, with no retries: /readyz must answer even when the cluster
-        hangs. Names no host and no credential.
+        Each request is bounded by `health_timeout` and not retried on a timeout: /readyz must
+        answer even when the cluster hangs. Names no host and no credential.
         """
-        client = self.client.options(request_timeout=self.health_timeout, max_retries=0, retry_on_timeout=False)
+        # A node that refuses the connection is tried on the next; one that hangs is not waited on twice.
+        others = max(0, len(self.client.transport.node_pool.all()) - 1)
+        client = self.client.options(request_timeout=self.health_timeout, max_retries=others, retry_on_timeout=False)
         try:
-            # The health of this service's own indices (a pattern: no index yet is not an error),
-            # not of the whole cluster, which may hold other people's red indices.
-            status = str(client.cluster.health(index=f"{self.alias}*").get("status"))
+            # The health of the indices behind this service's alias, not of the whole cluster,
+            # which may hold other people's red indices; the cluster's until the index exists.
+            try:
+                indices = sorted(client.indices.get_alias(name=self.alias))
+            except NotFoundError:
+                indices = []
+            response = client.cluster.health(index=",".join(indices)) if indices else client.cluster.health()
+            status = str(response.get("status"))
         except (TransportError, ApiError) as exc:
             return {"status": "unavailable", "reason": describe_failure(exc)}
         except ValueError as exc:  # the fingerprint or CA file given cannot be used

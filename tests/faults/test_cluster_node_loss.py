@@ -81,7 +81,7 @@ def test_search_and_writes_go_on_when_a_node_is_lost(service: TestClient, cluste
     fragile = build_search_backend(
         settings.model_copy(
             update={
-                "elasticsearch_index": f"{settings.elasticsearch_index}-fragile",
+                "elasticsearch_index": f"ttdn-fragile-{uuid.uuid4().hex[:8]}",
                 "elasticsearch_shards": 2,
                 "elasticsearch_replicas": "0",
             }
