@@ -95,7 +95,9 @@ SCHEME=http
 [[ $SECURE -eq 1 ]] && SCHEME=https
 URL="$SCHEME://127.0.0.1:$PORT"
 if [[ -n $(node_pid) ]]; then
-  die "$NAME is already running (pid $(node_pid)); stop it first"
+  # Left over from a run that did not finish (a killed test session): start from a clean stop.
+  log "$NAME is already running (pid $(node_pid)); stopping it first"
+  stop_node
 fi
 
 es_prepare_user_and_java
