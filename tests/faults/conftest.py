@@ -23,9 +23,10 @@ CONFIG = os.environ.get("TTDN_TEST_CONFIG", "sqlite")
 SECURE_PREFIX = "ttdn-sec"
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def es_node() -> Iterator[EsNode]:
-    """A disposable single node (small heap) that tests may stop, restart and pause."""
+    """A disposable single node (small heap) that tests may stop, restart and pause. One module
+    uses it, so it is started once per session and stopped as soon as that module is done."""
     node = EsNode("faults", PORT_BASE)
     node.start(fresh=True)
     yield node
@@ -42,9 +43,10 @@ def secure_node() -> Iterator[EsNode]:
     node.stop()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def cluster() -> Iterator[list[EsNode]]:
-    """Two nodes in one cluster: the first master-eligible (and data), the second data only."""
+    """Two nodes in one cluster: the first master-eligible (and data), the second data only.
+    Started once (one module uses it) and stopped when that module is done."""
     ports = (PORT_BASE + 20, PORT_BASE + 21)
     members = ",".join(f"c{n}:{port}" for n, port in enumerate(ports, 1))
     nodes = [EsNode(f"c{n}", port, ["--cluster", members]) for n, port in enumerate(ports, 1)]
