@@ -1,5 +1,6 @@
 """create_app(): the lifespan builds engine, session factory and search backend; routers; errors."""
 
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 

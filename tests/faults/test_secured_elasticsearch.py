@@ -81,8 +81,8 @@ def test_wrong_credentials_or_trust_give_a_clear_reason_fast_and_no_secret(
     if changes is None:
         changes = {"elasticsearch_url": secure_settings.elasticsearch_url.replace("https://", "http://")}
     wrong = secure_settings.model_copy(update=changes)
-    caplog.set_level(logging.DEBUG)
     app = create_app(wrong, session_factory=session_factory)
+    caplog.set_level(logging.DEBUG)  # after create_app, which sets the root logger's level
 
     def start_and_ask():
         with TestClient(app, raise_server_exceptions=False) as client:
