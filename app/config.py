@@ -2,10 +2,11 @@
 
 import base64
 import binascii
+import json
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_SECRET_KEY = "dev-insecure-secret-key-change-me"
@@ -17,9 +18,32 @@ class Settings(BaseSettings):
     app_env: str = Field(default="development", description="development, test or production")
     data_dir: Path = Path("./data")
     database_url: str | None = None
+    # One URL, or several separated by commas (the nodes of a cluster): http(s)://host:port.
     elasticsearch_url: str | None = None
     # Name of the alias searches go through; each rebuild makes a new index behind it.
     elasticsearch_index: str = "ttdn-materials"
+    # Credentials for a secured cluster: an API key (the base64 "encoded" form), or a user and
+    # password. Never logged, never shown by /readyz.
+    elasticsearch_api_key: SecretStr | None = None
+    elasticsearch_username: str | None = None
+    elasticsearch_password: SecretStr | None = None
+    # How to trust the cluster's TLS certificate: a CA file (PEM), or the SHA-256 fingerprint of
+    # the CA or node certificate. Verification is on unless explicitly turned off, and turning it
+    # off is logged as a warning at every start and shown by /readyz.
+    elasticsearch_ca_certs: Path | None = None
+    elasticsearch_ssl_fingerprint: str | None = None
+    elasticsearch_verify_certs: bool = True
+    # Per-request timeout (seconds) and retries on another node; /readyz waits at most
+    # elasticsearch_health_timeout seconds.
+    elasticsearch_request_timeout: float = Field(default=10.0, gt=0)
+    elasticsearch_max_retries: int = Field(default=2, ge=0)
+    elasticsearch_health_timeout: float = Field(default=2.0, gt=0)
+    # Settings of the indices the service creates. Replicas: a number, or a range such as
+    # "0-1" (Elasticsearch's auto_expand_replicas: 0 on a single node, 1 once a second node
+    # joins), which is the default.
+    elasticsearch_shards: int = Field(default=1, ge=1)
+    elasticsearch_replicas: str = Field(default="0-1", pattern=r"^\d+(-(\d+|all))?$")
+    elasticsearch_refresh_interval: str = "1s"
     secret_key: str = DEFAULT_SECRET_KEY
     access_token_minutes: int = 30
     max_json_body_bytes: int = 2 * 1024 * 1024
@@ -40,10 +64,22 @@ class Settings(BaseSettings):
     log_format: str = Field(default="auto", pattern="^(auto|json|text)$")
     log_level: str = Field(default="INFO", pattern="^(?i:debug|info|warning|error)$")
 
+    @field_validator("elasticsearch_url", mode="before")
+    @classmethod
+    def _hosts_as_text(cls, value: object) -> object:
+        """A list of hosts (a JSON list in the environment) is kept as the comma-separated form."""
+        if isinstance(value, str) and value.strip().startswith("["):
+            value = json.loads(value)
+        if isinstance(value, list | tuple):
+            return ",".join(str(host).strip() for host in value)
+        return value
+
     @model_validator(mode="after")
     def _refuse_unsafe_production(self) -> "Settings":
         if self.app_env == "production" and (self.secret_key == DEFAULT_SECRET_KEY or len(self.secret_key) < 32):
             raise ValueError("SECRET_KEY must be set to at least 32 characters when APP_ENV=production")
+        if self.elasticsearch_username and not self.elasticsearch_password:
+            raise ValueError("ELASTICSEARCH_PASSWORD is required with ELASTICSEARCH_USERNAME")
         if self.package_signing_key and not _is_raw_key(self.package_signing_key):
             raise ValueError("PACKAGE_SIGNING_KEY must be the base64 of a raw 32-byte Ed25519 private key")
         return self
@@ -62,6 +98,11 @@ class Settings(BaseSettings):
                     return "postgresql+psycopg://" + url[len(prefix) :]
             return url
         return f"sqlite:///{(self.data_dir / 'ttdn.sqlite3').resolve()}"
+
+    @property
+    def elasticsearch_hosts(self) -> list[str]:
+        """ELASTICSEARCH_URL split at commas (a cluster's nodes), blanks dropped."""
+        return [host.strip() for host in (self.elasticsearch_url or "").split(",") if host.strip()]
 
     @property
     def blob_dir(self) -> Path:

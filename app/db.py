@@ -5,9 +5,11 @@ The request's session is created lazily by the `DbSession` dependency and commit
 problem response instead of a 200 that lied.
 """
 
+import json
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from http import HTTPStatus
 from typing import Annotated, Any
 
 import anyio
@@ -15,7 +17,8 @@ import uuid_utils
 from fastapi import Depends, Request
 from sqlalchemy import JSON, DateTime, MetaData, String, TypeDecorator, create_engine, event
 from sqlalchemy.dialects.postgresql import JSONB
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import URL, Engine, make_url
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -97,7 +100,20 @@ def build_engine(url: str) -> Engine:
             conn.exec_driver_sql("BEGIN")
 
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
+    url_object, connect_args = _psycopg_options(make_url(url))
+    return create_engine(url_object, pool_pre_ping=True, pool_size=10, max_overflow=10, connect_args=connect_args)
+
+
+def _psycopg_options(url: URL) -> tuple[URL, dict[str, Any]]:
+    """`prepare_threshold` in the URL's query is psycopg's, not libpq's: `none` turns server-side
+    prepared statements off (behind PgBouncer < 1.21 in transaction mode), a number sets after
+    how many runs a statement is prepared. Every other parameter (sslmode...) goes to libpq."""
+    value = url.query.get("prepare_threshold")
+    if value is None:
+        return url, {}
+    text_value = value if isinstance(value, str) else value[-1]
+    threshold = None if text_value.lower() in ("none", "off", "false", "") else int(text_value)
+    return url.difference_update_query(["prepare_threshold"]), {"prepare_threshold": threshold}
 
 
 def build_session_factory(engine: Engine) -> sessionmaker[Session]:
@@ -146,8 +162,8 @@ class TransactionMiddleware:
                     try:
                         # One trip to a worker thread for the whole ending: each trip costs.
                         await anyio.to_thread.run_sync(_finish, session, keep)
-                    except Exception:
-                        await _send_commit_failure(send)
+                    except Exception as exc:
+                        await _send_commit_failure(send, exc)
                         raise CommitFailed from None
             await send(message)
 
@@ -170,6 +186,12 @@ def _finish(session: Session, keep: bool) -> None:
     """Commit (or roll back) and close; on a failed commit, roll back, close, and re-raise."""
     try:
         if keep:
+            # Flush first: a failure here means the COMMIT was never sent, so nothing was saved.
+            try:
+                session.flush()
+            except DBAPIError as exc:
+                exc.flush_failed = True  # type: ignore[attr-defined]
+                raise
             session.commit()
         else:
             session.rollback()
@@ -186,21 +208,25 @@ def _discard(session: Session) -> None:
         session.close()
 
 
-async def _send_commit_failure(send: Send) -> None:
-    body = (
-        b'{"type":"about:blank","title":"Internal Server Error","status":500,'
-        b'"detail":"The change could not be saved; nothing was written."}'
-    )
-    await send(
-        {
-            "type": "http.response.start",
-            "status": 500,
-            "headers": [
-                (b"content-type", b"application/problem+json"),
-                (b"content-length", str(len(body)).encode()),
-            ],
-        }
-    )
+async def _send_commit_failure(send: Send, exc: Exception) -> None:
+    """500 for a refused commit; 503 with Retry-After when the database connection was lost
+    (a restart, a failover, a terminated backend), saying whether the COMMIT had been sent."""
+    headers = [(b"content-type", b"application/problem+json")]
+    if isinstance(exc, DBAPIError) and exc.connection_invalidated:
+        status = 503
+        detail = (
+            "The database connection was lost; nothing was saved. Try again."
+            if getattr(exc, "flush_failed", False)
+            else "The database connection was lost while saving; check whether the change is there before retrying."
+        )
+        headers.append((b"retry-after", b"1"))
+    else:
+        status, detail = 500, "The change could not be saved; nothing was written."
+    body = json.dumps(
+        {"type": "about:blank", "title": HTTPStatus(status).phrase, "status": status, "detail": detail}
+    ).encode()
+    headers.append((b"content-length", str(len(body)).encode()))
+    await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})
 
 

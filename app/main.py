@@ -1,8 +1,10 @@
 """create_app(): the lifespan builds engine, session factory and search backend; routers; errors."""
 
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import anyio
 from fastapi import APIRouter, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from sqlalchemy.orm import Session, sessionmaker
@@ -21,13 +23,23 @@ from app.logs import AccessLogMiddleware, configure_logging
 from app.materials.router import router as materials_router
 from app.ops.router import router as ops_router
 from app.reports.router import router as reports_router
-from app.search.backend import SearchBackend
+from app.search.backend import READY_STATUSES, SearchBackend
 from app.search.factory import build_search_backend
 from app.search.router import router as search_router
 from app.taxonomy.router import router as taxonomy_router
 from app.units.router import router as units_router
 from app.urls import API_PREFIX
 from app.wiring import background_workers, register_hooks
+
+log = logging.getLogger("ttdn.startup")
+
+
+def _report_search_health(backend: SearchBackend) -> None:
+    """Say at start-up, in the log, why the search backend cannot be used (wrong key, CA, scheme...).
+    The service still starts: writes wait in the outbox, and /readyz says the same."""
+    health = backend.health()
+    if health["status"] not in READY_STATUSES:
+        log.error("search backend %s not ready: %s", backend.name, health.get("reason", health["status"]))
 
 
 def create_app(
@@ -49,6 +61,8 @@ def create_app(
             engine = build_engine(settings.sqlalchemy_url)
             factory = build_session_factory(engine)
         backend = search_backend or build_search_backend(settings, factory)
+        if backend.name == "elasticsearch":
+            await anyio.to_thread.run_sync(_report_search_health, backend)
         app.state.session_factory = factory
         app.state.search_backend = backend
         workers = background_workers(factory, backend, settings)

@@ -74,6 +74,12 @@ if ! es_out=$(bash "$REPO/scripts/start-elasticsearch.sh"); then
   log "FAILED to start Elasticsearch; the postgres-es configuration counts as failed"
   services_ok=0
 fi
+# The fault tests put PgBouncer (Debian's package) in front of PostgreSQL, and start extra
+# Elasticsearch nodes themselves (scripts/es-node.sh, ports 24200-24433 unless
+# TEST_ES_NODE_PORT_BASE says otherwise).
+if ! have pgbouncer && [[ ! -x /usr/sbin/pgbouncer ]]; then
+  ( apt_install pgbouncer ) || { log "FAILED to install pgbouncer"; services_ok=0; }
+fi
 if [[ $services_ok -eq 1 ]]; then
   TEST_DATABASE_URL=$(printf '%s\n' "$pg_out" | tail -n 1)
   TEST_ELASTICSEARCH_URL=$(printf '%s\n' "$es_out" | tail -n 1)

@@ -18,16 +18,13 @@ set -euo pipefail
 LOG_TAG=elasticsearch
 # shellcheck source=scripts/_lib.sh
 . "$(dirname "$0")/_lib.sh"
+# shellcheck source=scripts/_es.sh
+. "$(dirname "$0")/_es.sh"
 
-ES_VERSION=${ES_VERSION:-8.19.9}
 PORT=${ES_PORT:-59200}
 TRANSPORT_PORT=$((PORT + 100))
 TIMEOUT=${ES_START_TIMEOUT:-120}
-ES_OS_USER=ttdn-es
 URL="http://127.0.0.1:${PORT}"
-ARTIFACT="org.elasticsearch.distribution.integ-test-zip:elasticsearch:${ES_VERSION}:zip"
-M2_REPO="${HOME:-$(getent passwd "$(id -u)" | cut -d: -f6)}/.m2/repository"
-ZIP="$M2_REPO/org/elasticsearch/distribution/integ-test-zip/elasticsearch/${ES_VERSION}/elasticsearch-${ES_VERSION}.zip"
 
 # True if $1 is an Elasticsearch node answering HTTP. Not `GET /`: this stripped distribution
 # answers that with 405 (only DELETE is routed there). Elasticsearch 8 marks every response
@@ -99,68 +96,13 @@ if curl -s --max-time 5 -o /dev/null "$URL/"; then
 fi
 
 # 3. Start our own node.
-is_root || die "this script runs Elasticsearch as OS user $ES_OS_USER and must be run as root"
-if ! id "$ES_OS_USER" >/dev/null 2>&1; then
-  # Elasticsearch refuses to run as root; give it a user of its own.
-  log "creating OS user $ES_OS_USER"
-  useradd --system --no-create-home --shell /usr/sbin/nologin "$ES_OS_USER"
-fi
-
-# The zip has no JDK inside. Use the machine's `java` (OpenJDK 17 on this machine kind),
-# unless ES_JAVA_HOME says otherwise; install Debian's OpenJDK 17 if there is no Java at all.
-java_major() { "$1/bin/java" -XshowSettings:properties -version 2>&1 | sed -nE 's/^ *java\.specification\.version = ([0-9]+).*/\1/p'; }
-find_java_home() {
-  local cand j major
-  for cand in "${ES_JAVA_HOME:-}" \
-    "$(j=$(command -v java) && dirname "$(dirname "$(readlink -f "$j")")")" \
-    "${JAVA_HOME:-}"; do
-    [[ -n $cand && -x $cand/bin/java ]] || continue
-    major=$(java_major "$cand")
-    if [[ $major =~ ^[0-9]+$ ]] && ((major >= 17)); then
-      printf '%s\n' "$cand"
-      return 0
-    fi
-  done
-  return 1
-}
-JAVA_HOME_FOR_ES=$(find_java_home || true)
-if [[ -z $JAVA_HOME_FOR_ES ]]; then
-  apt_install openjdk-17-jre-headless
-  JAVA_HOME_FOR_ES=$(find_java_home) || die "no Java 17+ found after installing openjdk-17-jre-headless"
-fi
-log "using Java $(java_major "$JAVA_HOME_FOR_ES") at $JAVA_HOME_FOR_ES"
-
+es_prepare_user_and_java
 ES_ROOT=$(service_dir es "$ES_OS_USER")
-ES_HOME="$(dirname "$ES_ROOT")/elasticsearch-${ES_VERSION}"
+es_unpack_distribution "$(dirname "$ES_ROOT")"
 ES_DATA="$ES_ROOT/data"
 ES_LOGS="$ES_ROOT/logs"
 ES_TMP="$ES_ROOT/tmp"
 ES_PID_FILE="$ES_ROOT/elasticsearch.pid"
-
-# Fetch the distribution through Maven (Maven Central is reachable here; Elastic's own
-# download site is not). Skipped when it is already in the local repository.
-if [[ ! -f $ZIP ]]; then
-  have mvn || apt_install maven
-  log "fetching $ARTIFACT from Maven Central"
-  if ! mvn_out=$(mvn -B -q -Dmaven.repo.local="$M2_REPO" dependency:get \
-    -Dartifact="$ARTIFACT" -Dtransitive=false 2>&1 </dev/null); then
-    printf '%s\n' "$mvn_out" >&2
-    die "mvn dependency:get -Dartifact=$ARTIFACT failed (output above)"
-  fi
-  [[ -f $ZIP ]] || die "mvn reported success but $ZIP is missing"
-fi
-
-# Unpack once. Into a temporary directory first, then rename, so an interrupted unzip never
-# leaves a half-complete ES_HOME that later runs would trust.
-if [[ ! -x $ES_HOME/bin/elasticsearch ]]; then
-  have unzip || apt_install unzip
-  log "unpacking $ZIP"
-  tmp_unpack=$(mktemp -d "$(dirname "$ES_HOME")/.unpack.XXXXXX")
-  unzip -q "$ZIP" -d "$tmp_unpack" || { rm -rf "$tmp_unpack"; die "unzip $ZIP failed"; }
-  rm -rf "$ES_HOME"
-  mv "$tmp_unpack/elasticsearch-${ES_VERSION}" "$ES_HOME"
-  rm -rf "$tmp_unpack"
-fi
 
 mkdir -p "$ES_DATA" "$ES_LOGS" "$ES_TMP"
 # Written on every start so a change of port or settings takes effect.

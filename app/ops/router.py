@@ -9,6 +9,7 @@ from sqlalchemy.pool import QueuePool
 
 from app import metrics as app_metrics
 from app.search import indexer
+from app.search.backend import READY_STATUSES
 
 router = APIRouter(tags=["operations"])
 
@@ -21,7 +22,11 @@ def healthz() -> dict[str, str]:
 
 @router.get("/readyz", operation_id="readyz")
 def readyz(request: Request) -> JSONResponse:
-    """Database and search backend reachable; how many changes wait to be indexed."""
+    """Database and search backend reachable; how many changes wait to be indexed.
+
+    The search backend reports its state: "ok" (database backend), or the Elasticsearch
+    cluster's colour: green and yellow are ready, red (a primary shard missing) and
+    "unavailable" (with the reason) are not."""
     state = request.app.state
     checks: dict[str, object] = {}
     ready = True
@@ -33,8 +38,9 @@ def readyz(request: Request) -> JSONResponse:
     except Exception:
         checks["database"] = "unavailable"
         ready = False
-    backend_ok = state.search_backend.ping()
-    checks["search_backend"] = {"name": state.search_backend.name, "status": "ok" if backend_ok else "unavailable"}
+    health = state.search_backend.health()
+    backend_ok = health["status"] in READY_STATUSES
+    checks["search_backend"] = {"name": state.search_backend.name, **health}
     ready = ready and backend_ok
     return JSONResponse({"status": "ready" if ready else "not ready", **checks}, status_code=200 if ready else 503)
 

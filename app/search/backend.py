@@ -13,6 +13,9 @@ from typing import Literal, Protocol
 
 # Keyword facets, in the order the API lists them. Province values are province ids.
 FACETS: tuple[str, ...] = ("ethnic_group", "border_route", "province", "kind", "language", "topic")
+# Health statuses that count as ready: a yellow cluster (replicas missing) still answers every
+# search and takes every write.
+READY_STATUSES = frozenset({"ok", "green", "yellow"})
 # Filters that are not facets.
 PLAIN_FILTERS: tuple[str, ...] = ("status", "classification")
 
@@ -96,6 +99,10 @@ class SearchBackend(Protocol):
         """Create what the backend needs (index and alias, tables) if missing."""
 
     def ping(self) -> bool: ...
+
+    def health(self) -> dict[str, str]:
+        """{"status": ...} for /readyz: "ok", "green", "yellow" (ready), "red" or "unavailable"
+        (not ready), with a "reason" in words when not ready. Never a host or a secret."""
 
     def index_many(self, docs: list[SearchDocument]) -> None:
         """Upsert; a document older (by version) than the stored one is ignored."""

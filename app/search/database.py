@@ -94,6 +94,9 @@ class DatabaseBackend:
             return False
         return True
 
+    def health(self) -> dict[str, str]:
+        return {"status": "ok"} if self.ping() else {"status": "unavailable", "reason": "the database cannot be read"}
+
     def refresh(self) -> None:
         """Writes are searchable once committed; nothing to do."""
 

@@ -10,9 +10,9 @@ newer document: Elasticsearch answers it with a 409, which here means "already n
 """
 
 import uuid
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
-from contextlib import contextmanager, suppress
+from contextlib import suppress
 from datetime import UTC, datetime
 from typing import Any
 
@@ -21,7 +21,6 @@ from elasticsearch import ApiError, BadRequestError, Elasticsearch, NotFoundErro
 from app.search.backend import (
     FACETS,
     PLAIN_FILTERS,
-    BackendUnavailable,
     FacetCount,
     ProgressCallback,
     SearchDocument,
@@ -39,6 +38,7 @@ from app.search.documents import (
     keyword,
     number,
 )
+from app.search.es_errors import describe_failure, reachable
 from app.text import folded_words, nfc
 
 # Filter name -> field.
@@ -90,8 +90,6 @@ CURSOR_VALUES: dict[str, tuple[Callable[[Any], Any], ...]] = {
 # More than there are values of any facet (provinces over all periods are fewer than 200).
 FACET_SIZE = 500
 BULK_CHUNK = 1000
-# Statuses that mean "not now" rather than "wrong request".
-_UNAVAILABLE = frozenset({429, 502, 503, 504})
 
 
 class IndexingFailed(RuntimeError):
@@ -101,23 +99,34 @@ class IndexingFailed(RuntimeError):
 class ElasticsearchBackend:
     name = "elasticsearch"
 
-    def __init__(self, client: Elasticsearch, alias: str) -> None:
+    def __init__(
+        self,
+        client: Elasticsearch,
+        alias: str,
+        *,
+        index_settings: dict[str, Any] | None = None,
+        health_timeout: float = 2.0,
+        verify_certs: bool = True,
+    ) -> None:
         self.client = client
         self.alias = alias
+        self.settings = index_settings or SETTINGS
+        self.health_timeout = health_timeout
+        self.verify_certs = verify_certs
         self._ready = False
 
     def ensure_ready(self) -> None:
         """Create the first index, with the alias, unless the alias exists. Done on first use."""
         if self._ready:
             return
-        with _reachable():
+        with reachable():
             if not self.client.indices.exists_alias(name=self.alias):
                 # A fixed first name: two processes starting at once then create one index,
                 # not two behind one alias (which would refuse every write).
                 first = f"{self.alias}-initial"
                 try:
                     self.client.indices.create(
-                        index=first, mappings=MAPPINGS, settings=SETTINGS, aliases={self.alias: {}}
+                        index=first, mappings=MAPPINGS, settings=self.settings, aliases={self.alias: {}}
                     )
                 except BadRequestError as exc:
                     if exc.error != "resource_already_exists_exception":
@@ -129,15 +138,41 @@ class ElasticsearchBackend:
         self._ready = True
 
     def ping(self) -> bool:
+        return self.health()["status"] in ("green", "yellow")
+
+    def health(self) -> dict[str, str]:
+        """The colour of this service's indices (green; yellow: a replica missing; red: a primary
+        missing), or "unavailable" with the reason in words.
+
+        Each request is bounded by `health_timeout` and not retried on a timeout: /readyz must
+        answer even when the cluster hangs. Names no host and no credential.
+        """
+        # A node that refuses the connection is tried on the next; one that hangs is not waited on twice.
+        others = max(0, len(self.client.transport.node_pool.all()) - 1)
+        client = self.client.options(request_timeout=self.health_timeout, max_retries=others, retry_on_timeout=False)
         try:
-            health = self.client.cluster.health()
-        except (TransportError, ApiError):
-            return False
-        return health.get("status") in ("green", "yellow")
+            # The health of the indices behind this service's alias, not of the whole cluster,
+            # which may hold other people's red indices; the cluster's until the index exists.
+            try:
+                indices = sorted(client.indices.get_alias(name=self.alias))
+            except NotFoundError:
+                indices = []
+            response = client.cluster.health(index=",".join(indices)) if indices else client.cluster.health()
+            status = str(response.get("status"))
+        except (TransportError, ApiError) as exc:
+            return {"status": "unavailable", "reason": describe_failure(exc)}
+        except ValueError as exc:  # the fingerprint or CA file given cannot be used
+            return {"status": "unavailable", "reason": f"TLS settings rejected: {type(exc).__name__}"}
+        health = {"status": status}
+        if status == "red":
+            health["reason"] = "some primary shards are unassigned; searches are refused until they return"
+        if not self.verify_certs:
+            health["certificate_verification"] = "off"
+        return health
 
     def refresh(self) -> None:
         self.ensure_ready()
-        with _reachable():
+        with reachable():
             self.client.indices.refresh(index=self.alias)
 
     def index_many(self, docs: list[SearchDocument]) -> None:
@@ -162,7 +197,7 @@ class ElasticsearchBackend:
             self._bulk(operations)
 
     def _bulk(self, operations: list[dict[str, Any]]) -> None:
-        with _reachable():
+        with reachable():
             response = self.client.bulk(operations=operations)
         if not response.get("errors"):
             return
@@ -186,6 +221,8 @@ class ElasticsearchBackend:
             "size": query.limit + 1,
             "track_total_hits": True,
             "source": False,
+            # A red cluster (a primary shard missing) gives an error, not silently partial results.
+            "allow_partial_search_results": False,
         }
         selected = {f: {"terms": {FIELDS[f]: query.filters[f]}} for f in FACETS if query.filters.get(f)}
         if selected:
@@ -199,7 +236,7 @@ class ElasticsearchBackend:
             request.setdefault("aggs", {})["families"] = _family_count(selected)
         elif query.cursor:
             request["search_after"] = decode_cursor(query.cursor, sort, CURSOR_VALUES[sort])
-        with _reachable():
+        with reachable():
             response = self.client.search(index=self.alias, **request)
         hits = response["hits"]["hits"]
         more = len(hits) > query.limit
@@ -219,14 +256,16 @@ class ElasticsearchBackend:
     def rebuild(self, docs: Iterable[SearchDocument], on_progress: ProgressCallback | None = None) -> int:
         """Fill a new index, then move the alias to it in one atomic call and delete the old."""
         index = f"{self.alias}-{datetime.now(UTC):%Y%m%d%H%M%S}-{uuid.uuid4().hex[:6]}"
-        with _reachable():
+        with reachable():
             # No refreshes while filling: faster, and nobody searches this index yet.
-            self.client.indices.create(index=index, mappings=MAPPINGS, settings={**SETTINGS, "refresh_interval": "-1"})
+            self.client.indices.create(
+                index=index, mappings=MAPPINGS, settings={**self.settings, "refresh_interval": "-1"}
+            )
         try:
             count = self._fill(index, docs, on_progress)
-            with _reachable():
+            with reachable():
                 self.client.indices.put_settings(
-                    index=index, settings={"refresh_interval": SETTINGS["refresh_interval"]}
+                    index=index, settings={"refresh_interval": self.settings["refresh_interval"]}
                 )
                 self.client.indices.refresh(index=index)
                 old = self._indices()
@@ -236,7 +275,7 @@ class ElasticsearchBackend:
             with suppress(TransportError, ApiError):
                 self.client.options(ignore_status=404).indices.delete(index=index)
             raise
-        with _reachable():
+        with reachable():
             for name in old:
                 self.client.options(ignore_status=404).indices.delete(index=name)
         self._ready = True
@@ -262,7 +301,7 @@ class ElasticsearchBackend:
 
     def drop(self) -> None:
         """Delete the alias and every index behind it."""
-        with _reachable():
+        with reachable():
             for name in self._indices():
                 self.client.options(ignore_status=404).indices.delete(index=name)
         self._ready = False
@@ -281,19 +320,6 @@ def _finished(in_flight: tuple[Future[None], int], on_progress: ProgressCallback
     if on_progress:
         on_progress(before + size)
     return size
-
-
-@contextmanager
-def _reachable() -> Iterator[None]:
-    """Connection trouble and overload become BackendUnavailable; the message names no host or secret."""
-    try:
-        yield
-    except TransportError as exc:
-        raise BackendUnavailable(f"Elasticsearch cannot be reached ({type(exc).__name__}).") from exc
-    except ApiError as exc:
-        if exc.meta.status in _UNAVAILABLE:
-            raise BackendUnavailable(f"Elasticsearch is unavailable (HTTP {exc.meta.status}).") from exc
-        raise
 
 
 def _source(doc: SearchDocument) -> dict[str, Any]:
