@@ -9,6 +9,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.config import Settings
 from app.context import RequestInfo, current_request
+from app.errors import log_server_error, server_error
 
 _UPLOAD_PATH = re.compile(r"^/api/v1/materials/[^/]+/attachments/?$")
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
@@ -75,6 +76,35 @@ class SecurityHeadersMiddleware:
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
+
+
+class UnhandledErrorMiddleware:
+    """Answers an exception no handler took with a 500 problem naming the request id, and logs it
+    once, compactly. It sits inside the request-id and security-header middleware so that the
+    500 carries both (Starlette's own last-resort handler sits outside every middleware)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracking_send)
+        except Exception as exc:
+            request_id = scope.get("state", {}).get("request_id")
+            log_server_error(exc, request_id, scope["method"], scope["path"])
+            if not started:
+                await server_error(request_id)(scope, receive, send)
 
 
 class BodyTooLarge(HTTPException):

@@ -1,7 +1,7 @@
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Query, Request, Response, UploadFile
+from fastapi import APIRouter, Header, Path, Query, Request, Response, UploadFile
 from fastapi.responses import FileResponse
 
 from app.accounts.deps import AppSettings, EditorUser, StaffUser, WorkflowUser
@@ -21,6 +21,7 @@ from app.materials.schemas import (
     RevisionSummary,
     TransitionRequest,
 )
+from app.schemas import INT32_MAX
 
 router = APIRouter(tags=["materials"])
 
@@ -101,7 +102,9 @@ def list_revisions(material_id: uuid.UUID, session: DbSession, _: StaffUser) -> 
 
 
 @router.get("/materials/{material_id}/revisions/{version}", response_model=RevisionRead, operation_id="get_revision")
-def get_revision(material_id: uuid.UUID, version: int, session: DbSession, _: StaffUser) -> RevisionRead:
+def get_revision(
+    material_id: uuid.UUID, version: Annotated[int, Path(ge=1, le=INT32_MAX)], session: DbSession, _: StaffUser
+) -> RevisionRead:
     """One saved version, whole, exactly as it was."""
     r = materials_service.get_revision(session, material_id, version)
     return RevisionRead(

@@ -6,7 +6,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validat
 
 from app.materials import languages
 from app.materials.filters import Classification, Kind, Status
-from app.schemas import Schedule, nfc_stripped
+from app.schemas import Schedule, Timestamp, nfc_stripped
 from app.text import nfc
 
 
@@ -41,8 +41,8 @@ class MaterialCreate(Schedule):
     provinces: TagValues = []
     topics: TagValues = []
     classification: Classification = "public"
-    publish_at: datetime | None = None
-    expires_at: datetime | None = None
+    publish_at: Timestamp | None = None
+    expires_at: Timestamp | None = None
     source: Source | None = None
 
 
@@ -61,8 +61,8 @@ class MaterialUpdate(Schedule):
     provinces: TagValues | None = None
     topics: TagValues | None = None
     classification: Classification | None = None
-    publish_at: datetime | None = None
-    expires_at: datetime | None = None
+    publish_at: Timestamp | None = None
+    expires_at: Timestamp | None = None
     source: Source | None = None
 
     @model_validator(mode="after")
