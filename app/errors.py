@@ -132,7 +132,7 @@ def problem(
 
 
 SERVER_ERROR_DETAIL = "An unexpected error occurred; nothing was saved."
-TRACEBACK_FRAMES = 8
+TRACEBACK_FRAMES = 6
 
 
 def server_error(request_id: str | None, detail: str = SERVER_ERROR_DETAIL) -> JSONResponse:
@@ -149,7 +149,8 @@ def log_server_error(exc: BaseException, request_id: str | None, method: str, pa
         lines.append(f"  caused by {type(cause).__name__}: {cause}".splitlines()[0])
         cause = cause.__cause__ or cause.__context__
     frames = traceback.extract_tb(exc.__traceback__)[-TRACEBACK_FRAMES:]
-    lines += [line.rstrip() for line in traceback.format_list(frames)]
+    for entry in traceback.format_list(frames):
+        lines += [line for line in entry.rstrip().splitlines() if line.strip(" ^~")]
     log.error("\n".join(lines))
 
 

@@ -1,15 +1,19 @@
 """Plain ASGI middleware: request ids, security headers, body limits."""
 
 import json
+import os
 import re
 import uuid
+from typing import Any
 
+from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException
+from starlette.responses import FileResponse, MalformedRangeHeader, RangeNotSatisfiable
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.config import Settings
 from app.context import RequestInfo, current_request
-from app.errors import log_server_error, server_error
+from app.errors import log_server_error, problem, server_error
 
 _UPLOAD_PATH = re.compile(r"^/api/v1/materials/[^/]+/attachments/?$")
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
@@ -178,3 +182,31 @@ async def _send_too_large(send: Send, limit: int) -> None:
         }
     )
     await send({"type": "http.response.body", "body": body})
+
+
+class RangedFileResponse(FileResponse):
+    """A FileResponse (Range, If-Range, 206, constant memory) whose range errors are RFC 9457
+    problems like every other error, instead of Starlette's plain text."""
+
+    def __init__(self, path: str | os.PathLike[str], **kwargs: Any) -> None:
+        stat = os.stat(path)
+        super().__init__(path, stat_result=stat, **kwargs)
+        self.size = stat.st_size
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        headers = Headers(scope=scope)
+        requested, if_range = headers.get("range"), headers.get("if-range")
+        if requested is not None and (if_range is None or self._should_use_range(if_range)):
+            try:
+                self._parse_range_header(requested, self.size)
+            except MalformedRangeHeader as exc:
+                error = {"loc": ["header", "range"], "msg": str(exc.content)}
+                await problem(400, f"Malformed Range header: {exc.content}", errors=[error])(scope, receive, send)
+                return
+            except RangeNotSatisfiable:
+                response = problem(
+                    416, f"The file has {self.size} bytes.", headers={"Content-Range": f"bytes */{self.size}"}
+                )
+                await response(scope, receive, send)
+                return
+        await super().__call__(scope, receive, send)

@@ -2,10 +2,10 @@ import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Header, Path, Query, Request, Response, UploadFile
-from fastapi.responses import FileResponse
 
 from app.accounts.deps import AppSettings, EditorUser, StaffUser, WorkflowUser
 from app.db import DbSession
+from app.http import RangedFileResponse
 from app.materials import attachments as attachments_service
 from app.materials import service as materials_service
 from app.materials.filters import MaterialFiltersDep
@@ -153,7 +153,7 @@ def download_attachment(
     tag = f'"{attachment.sha256}"'
     if tag in [t.strip() for t in request.headers.get("if-none-match", "").split(",")]:
         return Response(status_code=304, headers={"ETag": tag})
-    return FileResponse(
+    return RangedFileResponse(
         path,
         media_type=attachment.media_type,
         filename=attachment.filename,
