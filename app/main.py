@@ -20,6 +20,7 @@ from app.feeds.router import router as feeds_router
 from app.http import BodyLimitMiddleware, RequestContextMiddleware, SecurityHeadersMiddleware, UnhandledErrorMiddleware
 from app.inputs import InputCheckMiddleware
 from app.materials.router import router as materials_router
+from app.openapi import install_openapi
 from app.ops.router import router as ops_router
 from app.search.backend import SearchBackend
 from app.search.factory import build_search_backend
@@ -73,6 +74,7 @@ def create_app(
     )
     app.state.settings = settings
     install_error_handlers(app)
+    install_openapi(app)
 
     api = APIRouter(prefix=API_PREFIX)
     for router in (
