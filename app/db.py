@@ -19,6 +19,8 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from app.errors import log_server_error, server_error
+
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_name)s",
@@ -146,8 +148,12 @@ class TransactionMiddleware:
                     try:
                         # One trip to a worker thread for the whole ending: each trip costs.
                         await anyio.to_thread.run_sync(_finish, session, keep)
-                    except Exception:
-                        await _send_commit_failure(send)
+                    except Exception as exc:
+                        request_id = state.get("request_id")
+                        log_server_error(exc, request_id, scope["method"], scope["path"])
+                        await server_error(request_id, "The change could not be saved; nothing was written.")(
+                            scope, receive, send
+                        )
                         raise CommitFailed from None
             await send(message)
 
@@ -184,24 +190,6 @@ def _discard(session: Session) -> None:
         session.rollback()
     finally:
         session.close()
-
-
-async def _send_commit_failure(send: Send) -> None:
-    body = (
-        b'{"type":"about:blank","title":"Internal Server Error","status":500,'
-        b'"detail":"The change could not be saved; nothing was written."}'
-    )
-    await send(
-        {
-            "type": "http.response.start",
-            "status": 500,
-            "headers": [
-                (b"content-type", b"application/problem+json"),
-                (b"content-length", str(len(body)).encode()),
-            ],
-        }
-    )
-    await send({"type": "http.response.body", "body": body})
 
 
 def session_scope(factory: sessionmaker[Session]) -> Iterator[Session]:

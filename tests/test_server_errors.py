@@ -4,8 +4,10 @@ is logged once, compactly, with that id."""
 import logging
 
 from fastapi.testclient import TestClient
+from sqlalchemy import event
 
 from app.http import SECURITY_HEADERS
+from tests.factories import material_data
 
 
 def _broken(app):
@@ -48,3 +50,23 @@ def test_a_500_without_a_given_id_gets_one(app):
         response = client.get("/api/v1/broken")
     assert response.status_code == 500
     assert response.json()["request_id"] == response.headers["x-request-id"]
+
+
+def test_a_failed_commit_names_its_request_id_too(client, auth, session_factory, caplog):
+    def refuse(_session) -> None:
+        raise RuntimeError("disk full")
+
+    event.listen(session_factory, "before_commit", refuse)
+    try:
+        with caplog.at_level(logging.ERROR):
+            response = client.post(
+                "/api/v1/materials", json=material_data(), headers={**auth("editor"), "X-Request-ID": "commit-7"}
+            )
+    finally:
+        event.remove(session_factory, "before_commit", refuse)
+    assert response.status_code == 500 and response.json()["request_id"] == "commit-7"
+    assert response.headers["x-request-id"] == "commit-7" and response.headers["x-frame-options"] == "DENY"
+    assert "disk full" not in response.text
+    assert [r.getMessage().splitlines()[0] for r in caplog.records if r.levelno >= logging.ERROR] == [
+        "request commit-7: POST /api/v1/materials failed: RuntimeError: disk full"
+    ]
