@@ -31,9 +31,6 @@ def to_utc(value: datetime) -> datetime:
 # Every timestamp a client sends (body or query): RFC 3339 with a zone, kept in UTC.
 Timestamp = Annotated[datetime, AfterValidator(to_utc)]
 
-# Text stored as NFC without surrounding white space; add a Field() for its length.
-CleanText = Annotated[str, AfterValidator(nfc_stripped)]
-
 
 class Schedule(BaseModel):
     """For bodies with `publish_at` / `expires_at`: RFC 3339 with a zone, and expiry after publication."""

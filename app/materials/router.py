@@ -22,6 +22,7 @@ from app.materials.schemas import (
     TransitionRequest,
 )
 from app.schemas import INT32_MAX
+from app.urls import api_path
 
 router = APIRouter(tags=["materials"])
 
@@ -37,7 +38,7 @@ def _read(response: Response, material: Material) -> MaterialRead:
 def create_material(data: MaterialCreate, session: DbSession, actor: EditorUser, response: Response) -> MaterialRead:
     """Create a draft. Ethnic groups, border routes, provinces and topics may be given as codes or names."""
     material = materials_service.create_material(session, data, actor)
-    response.headers["Location"] = f"/api/v1/materials/{material.id}"
+    response.headers["Location"] = api_path(f"/materials/{material.id}")
     return _read(response, material)
 
 
@@ -131,7 +132,7 @@ def upload_attachment(
     attachment = attachments_service.add_attachment(
         session, settings, material_id, file.file, file.filename, file.content_type, actor
     )
-    url = f"/api/v1/attachments/{attachment.id}/content"
+    url = api_path(f"/attachments/{attachment.id}/content")
     response.headers["Location"] = url
     return AttachmentRead(
         id=attachment.id,

@@ -1,7 +1,5 @@
 """What the search backends share: the `SearchDocument` of a material, sort modes and cursors."""
 
-import base64
-import json
 import math
 import uuid
 from collections.abc import Callable, Iterable, Iterator
@@ -11,6 +9,7 @@ from itertools import islice
 from typing import Any, TypeVar
 
 from app.materials.models import Material, tag_lists
+from app.pagination import decode_values, encode_values
 from app.schemas import to_utc
 from app.search.backend import InvalidCursor, SearchDocument, SearchQuery
 from app.text import fold, folded_words, words
@@ -71,16 +70,14 @@ def effective_sort(query: SearchQuery) -> str:
 
 def encode_cursor(sort: str, after: list[Any]) -> str:
     """Opaque to clients: the sort it was made for and the last hit's sort values."""
-    raw = json.dumps({"s": sort, "a": after}, separators=(",", ":")).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+    return encode_values({"s": sort, "a": after})
 
 
 def decode_cursor(cursor: str, sort: str, parsers: tuple[Callable[[Any], Any], ...]) -> list[Any]:
     """The sort values in `cursor`, each read by its parser; InvalidCursor if it is garbage or
     was made for another sort."""
     try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        data = json.loads(raw, parse_constant=_no_constant)
+        data = decode_values(cursor)
         if not isinstance(data, dict):
             raise TypeError("not an object")
         after = data["a"]
@@ -92,10 +89,6 @@ def decode_cursor(cursor: str, sort: str, parsers: tuple[Callable[[Any], Any], .
     except (ValueError, TypeError, KeyError, RecursionError) as exc:
         # RecursionError: deeply nested JSON, which no cursor of ours ever is.
         raise InvalidCursor("The cursor is not one this search made.") from exc
-
-
-def _no_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not a sort value")
 
 
 # Sort values are 64-bit on every backend (Elasticsearch longs, SQLite and PostgreSQL integers).
