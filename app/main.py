@@ -1,6 +1,5 @@
 """create_app(): the lifespan builds engine, session factory and search backend; routers; errors."""
 
-import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -19,6 +18,7 @@ from app.feeds import signing
 from app.feeds.router import router as feeds_router
 from app.http import BodyLimitMiddleware, RequestContextMiddleware, SecurityHeadersMiddleware, UnhandledErrorMiddleware
 from app.inputs import InputCheckMiddleware
+from app.logs import AccessLogMiddleware, configure_logging
 from app.materials.router import router as materials_router
 from app.openapi import install_openapi
 from app.ops.router import router as ops_router
@@ -103,6 +103,7 @@ def create_app(
             allow_headers=["Authorization", "Content-Type", "If-Match", "If-None-Match", "X-Request-ID"],
             expose_headers=["ETag", "Location", "X-Request-ID", "Retry-After"],
         )
+    app.add_middleware(AccessLogMiddleware)
     app.add_middleware(RequestContextMiddleware)
-    logging.getLogger("ttdn").setLevel(logging.INFO)
+    configure_logging(settings.log_format, settings.log_level)
     return app
