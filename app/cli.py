@@ -25,7 +25,7 @@ from app.db import build_engine, build_session_factory, session_scope
 from app.errors import AppError
 from app.feeds import signing
 from app.feeds import verify as package_verify
-from app.materials import demo, importer
+from app.materials import attachments, demo, importer
 from app.reports import exports as report_exports
 from app.reports import html as report_html
 from app.reports import yearly as report_yearly
@@ -232,6 +232,23 @@ def import_units(file: Annotated[Path, typer.Argument(exists=True, dir_okay=Fals
     typer.echo(f"imported {len(report.created)} units, {len(report.errors)} rows skipped")
     if report.errors:
         raise typer.Exit(code=2)
+
+
+@cli.command("gc-blobs")
+def gc_blobs(
+    grace_hours: Annotated[
+        float, typer.Option(help="Keep files younger than this: an upload may not have committed yet")
+    ] = 24.0,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Only count what would be removed")] = False,
+) -> None:
+    """Remove attachment files that no attachment or saved version references (a refused or
+    rolled-back upload, a deleted material), and temp files left by a crash."""
+    if grace_hours < 0:
+        fail("--grace-hours cannot be negative")
+    with open_session() as session:
+        files, size = attachments.collect_blobs(session, get_settings(), grace_hours * 3600, dry_run=dry_run)
+    verb = "would remove" if dry_run else "removed"
+    typer.echo(f"{verb} {files} unreferenced files ({size} bytes)")
 
 
 @cli.command("verify-package")

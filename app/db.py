@@ -5,11 +5,9 @@ The request's session is created lazily by the `DbSession` dependency and commit
 problem response instead of a 200 that lied.
 """
 
-import json
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from http import HTTPStatus
 from typing import Annotated, Any
 
 import anyio
@@ -20,7 +18,10 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import URL, Engine, make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from app.errors import log_server_error, problem, server_error
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -163,7 +164,8 @@ class TransactionMiddleware:
                         # One trip to a worker thread for the whole ending: each trip costs.
                         await anyio.to_thread.run_sync(_finish, session, keep)
                     except Exception as exc:
-                        await _send_commit_failure(send, exc)
+                        response = _commit_failure(exc, state.get("request_id"), scope["method"], scope["path"])
+                        await response(scope, receive, send)
                         raise CommitFailed from None
             await send(message)
 
@@ -208,26 +210,20 @@ def _discard(session: Session) -> None:
         session.close()
 
 
-async def _send_commit_failure(send: Send, exc: Exception) -> None:
-    """500 for a refused commit; 503 with Retry-After when the database connection was lost
-    (a restart, a failover, a terminated backend), saying whether the COMMIT had been sent."""
-    headers = [(b"content-type", b"application/problem+json")]
+def _commit_failure(exc: Exception, request_id: str | None, method: str, path: str) -> JSONResponse:
+    """500 for a refused commit (logged with the request id); 503 with Retry-After when the
+    database connection was lost (a restart, a failover, a terminated backend), saying whether
+    the COMMIT had been sent."""
     if isinstance(exc, DBAPIError) and exc.connection_invalidated:
-        status = 503
         detail = (
             "The database connection was lost; nothing was saved. Try again."
             if getattr(exc, "flush_failed", False)
             else "The database connection was lost while saving; check whether the change is there before retrying."
         )
-        headers.append((b"retry-after", b"1"))
-    else:
-        status, detail = 500, "The change could not be saved; nothing was written."
-    body = json.dumps(
-        {"type": "about:blank", "title": HTTPStatus(status).phrase, "status": status, "detail": detail}
-    ).encode()
-    headers.append((b"content-length", str(len(body)).encode()))
-    await send({"type": "http.response.start", "status": status, "headers": headers})
-    await send({"type": "http.response.body", "body": body})
+        extra = {"request_id": request_id} if request_id else None
+        return problem(503, detail, headers={"Retry-After": "1"}, extra=extra)
+    log_server_error(exc, request_id, method, path)
+    return server_error(request_id, "The change could not be saved; nothing was written.")
 
 
 def session_scope(factory: sessionmaker[Session]) -> Iterator[Session]:

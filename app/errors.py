@@ -1,6 +1,7 @@
 """The AppError tree and the one place that renders every error as RFC 9457 problem+json."""
 
 import logging
+import traceback
 from collections.abc import Sequence
 from http import HTTPStatus
 from typing import Any
@@ -131,6 +132,29 @@ def problem(
     return JSONResponse(body, status_code=status, headers=headers, media_type=PROBLEM_JSON)
 
 
+SERVER_ERROR_DETAIL = "An unexpected error occurred; nothing was saved."
+TRACEBACK_FRAMES = 6
+
+
+def server_error(request_id: str | None, detail: str = SERVER_ERROR_DETAIL) -> JSONResponse:
+    """The 500 problem: it names the request id, which the log line names too."""
+    return problem(500, detail, extra={"request_id": request_id} if request_id else None)
+
+
+def log_server_error(exc: BaseException, request_id: str | None, method: str, path: str) -> None:
+    """One compact record: the request, the error and its causes in a line each, and only the
+    innermost frames (the framework's middleware frames above them say nothing)."""
+    lines = [f"request {request_id}: {method} {path} failed: {type(exc).__name__}: {exc}".splitlines()[0]]
+    cause = exc.__cause__ or exc.__context__
+    while cause is not None and len(lines) < 4:
+        lines.append(f"  caused by {type(cause).__name__}: {cause}".splitlines()[0])
+        cause = cause.__cause__ or cause.__context__
+    frames = traceback.extract_tb(exc.__traceback__)[-TRACEBACK_FRAMES:]
+    for entry in traceback.format_list(frames):
+        lines += [line for line in entry.rstrip().splitlines() if line.strip(" ^~")]
+    log.error("\n".join(lines))
+
+
 def _clean_loc(loc: Sequence[Any]) -> list[Any]:
     return [part for part in loc if not (isinstance(part, str) and part.startswith("function-"))]
 
@@ -174,5 +198,7 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def _unhandled(request: Request, exc: Exception) -> JSONResponse:
-        log.exception("unhandled error on %s %s", request.method, request.url.path)
-        return problem(500, "An unexpected error occurred; nothing was saved.")
+        # Only reached for errors outside UnhandledErrorMiddleware (app/http.py), which answers the rest.
+        request_id = getattr(request.state, "request_id", None)
+        log_server_error(exc, request_id, request.method, request.url.path)
+        return server_error(request_id)

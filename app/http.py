@@ -1,14 +1,19 @@
 """Plain ASGI middleware: request ids, security headers, body limits."""
 
 import json
+import os
 import re
 import uuid
+from typing import Any
 
+from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException
+from starlette.responses import FileResponse, MalformedRangeHeader, RangeNotSatisfiable
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.config import Settings
 from app.context import RequestInfo, current_request
+from app.errors import log_server_error, problem, server_error
 from app.urls import API_PREFIX
 
 _UPLOAD_PATH = re.compile(rf"^{re.escape(API_PREFIX)}/materials/[^/]+/attachments/?$")
@@ -76,6 +81,35 @@ class SecurityHeadersMiddleware:
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
+
+
+class UnhandledErrorMiddleware:
+    """Answers an exception no handler took with a 500 problem naming the request id, and logs it
+    once, compactly. It sits inside the request-id and security-header middleware so that the
+    500 carries both (Starlette's own last-resort handler sits outside every middleware)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracking_send)
+        except Exception as exc:
+            request_id = scope.get("state", {}).get("request_id")
+            log_server_error(exc, request_id, scope["method"], scope["path"])
+            if not started:
+                await server_error(request_id)(scope, receive, send)
 
 
 class BodyTooLarge(HTTPException):
@@ -149,3 +183,31 @@ async def _send_too_large(send: Send, limit: int) -> None:
         }
     )
     await send({"type": "http.response.body", "body": body})
+
+
+class RangedFileResponse(FileResponse):
+    """A FileResponse (Range, If-Range, 206, constant memory) whose range errors are RFC 9457
+    problems like every other error, instead of Starlette's plain text."""
+
+    def __init__(self, path: str | os.PathLike[str], **kwargs: Any) -> None:
+        stat = os.stat(path)
+        super().__init__(path, stat_result=stat, **kwargs)
+        self.size = stat.st_size
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        headers = Headers(scope=scope)
+        requested, if_range = headers.get("range"), headers.get("if-range")
+        if requested is not None and (if_range is None or self._should_use_range(if_range)):
+            try:
+                self._parse_range_header(requested, self.size)
+            except MalformedRangeHeader as exc:
+                error = {"loc": ["header", "range"], "msg": str(exc.content)}
+                await problem(400, f"Malformed Range header: {exc.content}", errors=[error])(scope, receive, send)
+                return
+            except RangeNotSatisfiable:
+                response = problem(
+                    416, f"The file has {self.size} bytes.", headers={"Content-Range": f"bytes */{self.size}"}
+                )
+                await response(scope, receive, send)
+                return
+        await super().__call__(scope, receive, send)

@@ -18,9 +18,11 @@ from app.db import TransactionMiddleware, build_engine, build_session_factory
 from app.errors import install_error_handlers
 from app.feeds import signing
 from app.feeds.router import router as feeds_router
-from app.http import BodyLimitMiddleware, RequestContextMiddleware, SecurityHeadersMiddleware
+from app.http import BodyLimitMiddleware, RequestContextMiddleware, SecurityHeadersMiddleware, UnhandledErrorMiddleware
+from app.inputs import InputCheckMiddleware
 from app.logs import AccessLogMiddleware, configure_logging
 from app.materials.router import router as materials_router
+from app.openapi import install_openapi
 from app.ops.router import router as ops_router
 from app.reports.router import router as reports_router
 from app.search.backend import READY_STATUSES, SearchBackend
@@ -84,6 +86,7 @@ def create_app(
     )
     app.state.settings = settings
     install_error_handlers(app)
+    install_openapi(app)
 
     api = APIRouter(prefix=API_PREFIX)
     for router in (
@@ -104,7 +107,9 @@ def create_app(
 
     # Outermost last: request context wraps everything, so even a 413 carries a request id.
     app.add_middleware(TransactionMiddleware)
+    app.add_middleware(InputCheckMiddleware)
     app.add_middleware(BodyLimitMiddleware, settings=settings)
+    app.add_middleware(UnhandledErrorMiddleware)
     app.add_middleware(SecurityHeadersMiddleware)
     if settings.cors_origins:
         app.add_middleware(

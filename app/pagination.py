@@ -47,9 +47,14 @@ def decode_values(cursor: str) -> Any:
     if len(cursor) > MAX_CURSOR_LENGTH:
         raise BadCursor("too long")
     try:
-        return json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        return json.loads(raw, parse_constant=_no_constant)
     except (ValueError, binascii.Error, RecursionError) as exc:
         raise BadCursor(str(exc)) from None
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a value any cursor carries")
 
 
 def encode_id_cursor(value: uuid.UUID) -> str:

@@ -1,14 +1,35 @@
 """Pydantic pieces shared by every domain's schemas."""
 
-from typing import Self
+from datetime import UTC, datetime
+from typing import Annotated, Self
 
-from pydantic import BaseModel, model_validator
+from pydantic import AfterValidator, BaseModel, model_validator
 
 from app.text import nfc
 
 
 def nfc_stripped(value: str) -> str:
     return nfc(value).strip()
+
+
+# Integer columns are 32-bit on PostgreSQL; a larger number in a path or body could never match
+# a row, and would fail inside the driver (SQLite and psycopg refuse it) instead of as a 422.
+INT32_MAX = 2**31 - 1
+
+
+def to_utc(value: datetime) -> datetime:
+    """An aware timestamp as UTC. A ValueError (a 422 naming the field) when it has no zone or
+    its instant in UTC falls outside the years 1 to 9999 (9999-12-31T23:00-14:00 is in year 10000)."""
+    if value.tzinfo is None:
+        raise ValueError("needs a time zone (RFC 3339), e.g. 2026-07-01T00:00:00Z")
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:
+        raise ValueError("is out of range: in UTC it must fall within the years 1 to 9999") from None
+
+
+# Every timestamp a client sends (body or query): RFC 3339 with a zone, kept in UTC.
+Timestamp = Annotated[datetime, AfterValidator(to_utc)]
 
 
 class Schedule(BaseModel):

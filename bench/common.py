@@ -31,8 +31,8 @@ VENV_BIN = REPO / ".venv" / "bin"
 TTDN = str(VENV_BIN / "ttdn")
 CORPUS = OUT / "corpus.ndjson"
 
-PG_ADMIN_URL = os.environ.get("BENCH_PG_URL", "postgresql://postgres@127.0.0.1:55432")
-ES_URL = os.environ.get("BENCH_ES_URL", "http://127.0.0.1:59200")
+PG_ADMIN_URL = os.environ.get("BENCH_PG_URL", "postgresql://postgres@127.0.0.1:25432")
+ES_URL = os.environ.get("BENCH_ES_URL", "http://127.0.0.1:29200")
 # Our own database and alias: never the test suite's (ttdn_test, ttdn-test-*).
 BENCH_DB = "ttdn_bench"
 BENCH_ALIAS = "ttdn-bench"

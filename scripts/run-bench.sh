@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Run every benchmark (what `make bench` runs) and write bench/results.json and bench/RESULTS.md.
 #
-#   1. start PostgreSQL (127.0.0.1:55432) and Elasticsearch (127.0.0.1:59200) with the
+#   1. start PostgreSQL (127.0.0.1:25432) and Elasticsearch (127.0.0.1:29200) with the
 #      repository's scripts, or reuse the ones already running;
 #   2. generate the corpus (bench/out/corpus.ndjson, 100,000 materials, seed 7) when missing;
 #   3. install wrk (Debian) when missing and we are root; without it the load test falls back

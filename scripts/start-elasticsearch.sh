@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Start (or reuse) a single-node Elasticsearch for the test suite and print its URL as the
 # last line of stdout:
-#     http://127.0.0.1:59200
+#     http://127.0.0.1:29200
 #
 # Idempotent and quick when the server is already up. Order of preference:
 #   1. $TEST_ELASTICSEARCH_URL, if set and it answers;
@@ -12,7 +12,7 @@
 # That zip is a stripped-down build: no bundled JDK, and no analysis-common, painless or
 # reindex modules. The suite is written for that; do not add plugins here.
 #
-# Env: ES_VERSION (8.19.9), ES_PORT (59200; transport 59300 = ES_PORT+100),
+# Env: ES_VERSION (8.19.9), ES_PORT (29200; transport 29300 = ES_PORT+100),
 #      ES_JAVA_HOME (override the JDK), ES_START_TIMEOUT (seconds, 120).
 set -euo pipefail
 LOG_TAG=elasticsearch
@@ -21,7 +21,7 @@ LOG_TAG=elasticsearch
 # shellcheck source=scripts/_es.sh
 . "$(dirname "$0")/_es.sh"
 
-PORT=${ES_PORT:-59200}
+PORT=${ES_PORT:-29200}
 TRANSPORT_PORT=$((PORT + 100))
 TIMEOUT=${ES_START_TIMEOUT:-120}
 URL="http://127.0.0.1:${PORT}"

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Start (or reuse) a throwaway PostgreSQL for the test suite and print its URL as the last
 # line of stdout:
-#     postgresql://postgres@127.0.0.1:55432/ttdn_test
+#     postgresql://postgres@127.0.0.1:25432/ttdn_test
 #
 # Idempotent and quick when the server is already up. Order of preference:
 #   1. $TEST_DATABASE_URL, if set and it answers `select 1`;
@@ -10,13 +10,13 @@
 #      `postgres` OS user because the server refuses to run as root.
 # Debian's postgresql package is installed if no server binaries are found.
 #
-# Env: PGPORT (default 55432), PG_BINDIR (override where initdb/pg_ctl live).
+# Env: PGPORT (default 25432), PG_BINDIR (override where initdb/pg_ctl live).
 set -euo pipefail
 LOG_TAG=postgres
 # shellcheck source=scripts/_lib.sh
 . "$(dirname "$0")/_lib.sh"
 
-PORT=${PGPORT:-55432}
+PORT=${PGPORT:-25432}
 DB=ttdn_test
 PG_OS_USER=postgres
 URL="postgresql://postgres@127.0.0.1:${PORT}/${DB}"

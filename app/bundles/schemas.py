@@ -4,7 +4,7 @@ from typing import Annotated, Any, Literal, Self
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
-from app.schemas import Schedule, nfc_stripped
+from app.schemas import Schedule, Timestamp, nfc_stripped
 from app.units.schemas import UnitType
 
 Priority = Literal["normal", "urgent"]
@@ -52,8 +52,8 @@ class BundleCreate(Schedule):
     priority: Priority = "normal"
     items: Items = []
     targets: BundleTargets = BundleTargets()
-    publish_at: datetime | None = None
-    expires_at: datetime | None = None
+    publish_at: Timestamp | None = None
+    expires_at: Timestamp | None = None
 
 
 class BundleUpdate(Schedule):
@@ -66,8 +66,8 @@ class BundleUpdate(Schedule):
     priority: Priority | None = None
     items: Items | None = None
     targets: BundleTargets | None = None
-    publish_at: datetime | None = None
-    expires_at: datetime | None = None
+    publish_at: Timestamp | None = None
+    expires_at: Timestamp | None = None
 
     @model_validator(mode="after")
     def _required_stay_set(self) -> Self:

@@ -240,4 +240,3 @@ def refuse_deleting_bundled_material(session: Session, material: Material) -> No
             f"Material {material.id} is in bundle {in_bundle or sent}; archive it instead of deleting it.",
             extra={"bundle_id": str(in_bundle or sent)},
         )
-

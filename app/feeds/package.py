@@ -39,6 +39,10 @@ CHUNK = 1024 * 1024
 TEXT_LEVEL = 6
 FILE_MODE = 0o100644 << 16
 UNIX = 3
+# Every path component of an entry stays within this many bytes of UTF-8 (NAME_MAX on Linux,
+# and the limit of ext4, XFS, APFS and NTFS, in bytes or UTF-16 units).
+NAME_MAX_BYTES = 255
+MAX_EXTENSION_BYTES = 16
 
 
 @dataclass(frozen=True)
@@ -60,9 +64,27 @@ def _in_memory(path: str, data: bytes) -> PackageFile:
     return PackageFile(path=path, size=len(data), sha256=hashlib.sha256(data).hexdigest(), data=data)
 
 
+def _cut_utf8(text: str, max_bytes: int) -> str:
+    """The longest prefix of `text` within `max_bytes` of UTF-8, never splitting a character."""
+    return text.encode("utf-8")[:max_bytes].decode("utf-8", errors="ignore")
+
+
+def entry_name(attachment_id: str, filename: str) -> str:
+    """`<id>-<filename>` within NAME_MAX_BYTES of UTF-8 (what file systems accept for one name):
+    a long Vietnamese name is cut by bytes, keeping its extension. The id keeps it unique."""
+    prefix = f"{attachment_id}-"
+    room = NAME_MAX_BYTES - len(prefix.encode("utf-8"))
+    if len(filename.encode("utf-8")) <= room:
+        return prefix + filename
+    stem, dot, extension = filename.rpartition(".")
+    if not dot or not stem or len(extension.encode("utf-8")) > MAX_EXTENSION_BYTES:
+        return prefix + _cut_utf8(filename, room)
+    return prefix + _cut_utf8(stem, room - len(extension.encode("utf-8")) - 1) + "." + extension
+
+
 def _material_files(store: BlobStore, item: PublishedItem, folder: str) -> list[PackageFile]:
     attachments = (item.material or {}).get("attachments", [])
-    relative = {a["id"]: f"attachments/{a['id']}-{a['filename']}" for a in attachments}
+    relative = {a["id"]: f"attachments/{entry_name(a['id'], a['filename'])}" for a in attachments}
     full = {key: f"{folder}/{path}" for key, path in relative.items()}
     files = [
         _in_memory(f"{folder}/material.json", render.material_json(item, full)),

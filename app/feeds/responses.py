@@ -8,12 +8,8 @@ from datetime import UTC, datetime
 from email.utils import format_datetime, parsedate_to_datetime
 
 from fastapi import Request, Response
-from fastapi.responses import FileResponse
-from starlette.datastructures import Headers
-from starlette.responses import MalformedRangeHeader, RangeNotSatisfiable
-from starlette.types import Receive, Scope, Send
 
-from app.errors import problem
+from app.http import RangedFileResponse
 
 CACHE_CONTROL = "private, no-cache"
 VARY = "Accept-Encoding, Authorization"
@@ -92,29 +88,9 @@ def feed_response(
     return Response(body, media_type=media_type, headers=headers)
 
 
-class PackageResponse(FileResponse):
-    """A FileResponse (Range, If-Range, 206, Accept-Ranges, constant memory) whose range errors
-    are RFC 9457 problems like every other error."""
+class PackageResponse(RangedFileResponse):
+    """An offline package: a zip served with Range support, its SHA-256 as the ETag."""
 
     def __init__(self, path: str | os.PathLike[str], etag: str, filename: str) -> None:
-        stat = os.stat(path)
         headers = {"ETag": etag, "Cache-Control": CACHE_CONTROL}
-        super().__init__(path, headers=headers, media_type="application/zip", filename=filename, stat_result=stat)
-        self.size = stat.st_size
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        headers = Headers(scope=scope)
-        requested, if_range = headers.get("range"), headers.get("if-range")
-        if requested is not None and (if_range is None or self._should_use_range(if_range)):
-            try:
-                self._parse_range_header(requested, self.size)
-            except MalformedRangeHeader as exc:
-                await problem(400, f"Malformed Range header: {exc.content}")(scope, receive, send)
-                return
-            except RangeNotSatisfiable:
-                response = problem(
-                    416, f"The package has {self.size} bytes.", headers={"Content-Range": f"bytes */{self.size}"}
-                )
-                await response(scope, receive, send)
-                return
-        await super().__call__(scope, receive, send)
+        super().__init__(path, headers=headers, media_type="application/zip", filename=filename)

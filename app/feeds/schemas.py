@@ -5,6 +5,7 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.bundles.schemas import PublishedItem
+from app.schemas import INT32_MAX
 
 
 class FeedItem(BaseModel):
@@ -48,7 +49,7 @@ class FeedBundle(BaseModel):
 class AckRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    version: Annotated[int, Field(ge=1, le=2**31 - 1)] | None = None
+    version: Annotated[int, Field(ge=1, le=INT32_MAX)] | None = None
     manifest_sha256: Annotated[str, Field(pattern=r"^[0-9a-fA-F]{64}$")] | None = None
 
 

@@ -4,6 +4,7 @@ import uuid
 from pathlib import Path
 from typing import BinaryIO
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.accounts.principal import Principal
@@ -12,8 +13,8 @@ from app.db import new_id
 from app.errors import NotFound, UnsupportedMediaType, ValidationFailed
 from app.materials import service as materials_service
 from app.materials import workflow
-from app.materials.models import Attachment, Material
-from app.materials.storage import BlobStore, is_allowed, sniff_media_type
+from app.materials.models import Attachment, Material, MaterialRevision
+from app.materials.storage import BlobStore, StoredBlob, is_allowed, sniff_media_type
 from app.text import nfc
 
 GENERIC_DECLARED = {"", "application/octet-stream", "binary/octet-stream"}
@@ -39,6 +40,19 @@ def _check_declared(declared: str | None, sniffed: str) -> None:
     raise UnsupportedMediaType(f"The file was sent as {declared}, but its content is {sniffed}.")
 
 
+def _check_content(blob: StoredBlob, declared_type: str | None) -> None:
+    """Refuse (before the blob is kept) an empty file, a kind we do not take, or a mismatch."""
+    if blob.size == 0:
+        raise ValidationFailed(["body", "file"], "The file is empty.")
+    sniffed = sniff_media_type(blob.head)
+    if sniffed is None or not is_allowed(sniffed):
+        raise UnsupportedMediaType(
+            f"Files of this kind ({sniffed or 'unrecognised content'}) are not accepted; "
+            "send images, audio, video, PDF, office documents or text."
+        )
+    _check_declared(declared_type, sniffed)
+
+
 def add_attachment(
     session: Session,
     settings: Settings,
@@ -52,16 +66,10 @@ def add_attachment(
     material: Material = materials_service.get_material(session, material_id)
     workflow.check_editable(material)
     before = materials_service.snapshot(material)
-    blob = BlobStore(settings.blob_dir).put(source, settings.max_upload_bytes)
-    if blob.size == 0:
-        raise ValidationFailed(["body", "file"], "The file is empty.")
-    sniffed = sniff_media_type(blob.head)
-    if sniffed is None or not is_allowed(sniffed):
-        raise UnsupportedMediaType(
-            f"Files of this kind ({sniffed or 'unrecognised content'}) are not accepted; "
-            "send images, audio, video, PDF, office documents or text."
-        )
-    _check_declared(declared_type, sniffed)
+    blob = BlobStore(settings.blob_dir).put(
+        source, settings.max_upload_bytes, accept=lambda blob: _check_content(blob, declared_type)
+    )
+    sniffed = sniff_media_type(blob.head) or "application/octet-stream"
     attachment = Attachment(
         id=new_id(),
         material_id=material.id,
@@ -89,3 +97,16 @@ def blob_path(settings: Settings, attachment: Attachment) -> Path:
     if not path.is_file():
         raise NotFound("The attachment's content is missing from storage.")
     return path
+
+
+def referenced_blobs(session: Session) -> set[str]:
+    """Every SHA-256 an attachment row or a saved version (what a bundle shipped) still names."""
+    referenced = set(session.scalars(select(Attachment.sha256).distinct()))
+    for snapshot in session.scalars(select(MaterialRevision.snapshot).execution_options(yield_per=500)):
+        referenced.update(a["sha256"] for a in (snapshot or {}).get("attachments", []) if a.get("sha256"))
+    return referenced
+
+
+def collect_blobs(session: Session, settings: Settings, grace_seconds: float, dry_run: bool = False) -> tuple[int, int]:
+    """Remove stored files that nothing references (see BlobStore.collect)."""
+    return BlobStore(settings.blob_dir).collect(referenced_blobs(session), grace_seconds, dry_run=dry_run)

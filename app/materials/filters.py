@@ -13,6 +13,7 @@ from fastapi import Depends, Query
 from app.db import DbSession
 from app.errors import ValidationFailed
 from app.materials import languages
+from app.schemas import Timestamp
 from app.taxonomy import service as taxonomy_service
 
 Kind = Literal[
@@ -52,8 +53,8 @@ def material_filters(
     topic: Annotated[list[str], Query(description="Topic slug or name")] = [],
     status: Annotated[list[Status], Query()] = [],
     classification: Annotated[list[Classification], Query()] = [],
-    published_from: Annotated[datetime | None, Query()] = None,
-    published_to: Annotated[datetime | None, Query()] = None,
+    published_from: Annotated[Timestamp | None, Query()] = None,
+    published_to: Annotated[Timestamp | None, Query()] = None,
     on: Annotated[date | None, Query(description="The day a bare province code refers to")] = None,
 ) -> MaterialFilters:
     if published_from and published_to and published_from > published_to:
@@ -68,15 +69,9 @@ def material_filters(
         topic=taxonomy_service.resolve_topics(session, topic, ["query", "topic"]),
         status=list(dict.fromkeys(status)),
         classification=list(dict.fromkeys(classification)),
-        published_from=_utc(published_from, "published_from"),
-        published_to=_utc(published_to, "published_to"),
+        published_from=published_from,
+        published_to=published_to,
     )
-
-
-def _utc(value: datetime | None, name: str) -> datetime | None:
-    if value is None or value.tzinfo is not None:
-        return value
-    raise ValidationFailed(["query", name], "Timestamps need a time zone (RFC 3339), e.g. 2025-07-01T00:00:00Z.")
 
 
 MaterialFiltersDep = Annotated[MaterialFilters, Depends(material_filters)]

@@ -1,11 +1,11 @@
 import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Query, Request, Response, UploadFile
-from fastapi.responses import FileResponse
+from fastapi import APIRouter, Header, Path, Query, Request, Response, UploadFile
 
 from app.accounts.deps import AppSettings, EditorUser, StaffUser, WorkflowUser
 from app.db import DbSession
+from app.http import RangedFileResponse
 from app.materials import attachments as attachments_service
 from app.materials import ninjs as ninjs_export
 from app.materials import service as materials_service
@@ -24,6 +24,7 @@ from app.materials.schemas import (
     TransitionRequest,
     TranslationFamily,
 )
+from app.schemas import INT32_MAX
 from app.urls import api_path
 
 router = APIRouter(tags=["materials"])
@@ -121,7 +122,9 @@ def list_revisions(material_id: uuid.UUID, session: DbSession, _: StaffUser) -> 
 
 
 @router.get("/materials/{material_id}/revisions/{version}", response_model=RevisionRead, operation_id="get_revision")
-def get_revision(material_id: uuid.UUID, version: int, session: DbSession, _: StaffUser) -> RevisionRead:
+def get_revision(
+    material_id: uuid.UUID, version: Annotated[int, Path(ge=1, le=INT32_MAX)], session: DbSession, _: StaffUser
+) -> RevisionRead:
     """One saved version, whole, exactly as it was."""
     r = materials_service.get_revision(session, material_id, version)
     return RevisionRead(
@@ -170,7 +173,7 @@ def download_attachment(
     tag = f'"{attachment.sha256}"'
     if tag in [t.strip() for t in request.headers.get("if-none-match", "").split(",")]:
         return Response(status_code=304, headers={"ETag": tag})
-    return FileResponse(
+    return RangedFileResponse(
         path,
         media_type=attachment.media_type,
         filename=attachment.filename,

@@ -6,7 +6,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validat
 
 from app.materials import languages
 from app.materials.filters import Classification, Kind, Status
-from app.schemas import Schedule, nfc_stripped
+from app.schemas import Schedule, Timestamp, nfc_stripped
 from app.text import nfc
 
 
@@ -41,8 +41,8 @@ class MaterialCreate(Schedule):
     provinces: TagValues = []
     topics: TagValues = []
     classification: Classification = "public"
-    publish_at: datetime | None = None
-    expires_at: datetime | None = None
+    publish_at: Timestamp | None = None
+    expires_at: Timestamp | None = None
     source: Source | None = None
     translation_of: uuid.UUID | None = Field(
         default=None, description="The id of the material this one translates (a source, in another language)"
@@ -64,8 +64,8 @@ class MaterialUpdate(Schedule):
     provinces: TagValues | None = None
     topics: TagValues | None = None
     classification: Classification | None = None
-    publish_at: datetime | None = None
-    expires_at: datetime | None = None
+    publish_at: Timestamp | None = None
+    expires_at: Timestamp | None = None
     source: Source | None = None
     translation_of: uuid.UUID | None = None
 

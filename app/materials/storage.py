@@ -8,6 +8,8 @@ a temp file behind.
 import hashlib
 import os
 import tempfile
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
@@ -34,8 +36,9 @@ class BlobStore:
     def path_for(self, sha256: str) -> Path:
         return self.root / sha256[:2] / sha256[2:4] / sha256
 
-    def put(self, source: BinaryIO, max_bytes: int) -> StoredBlob:
-        """Copy `source` into the store; 413 past `max_bytes` (nothing is kept)."""
+    def put(self, source: BinaryIO, max_bytes: int, accept: Callable[[StoredBlob], None] | None = None) -> StoredBlob:
+        """Copy `source` into the store; 413 past `max_bytes`. `accept` sees the blob before it
+        is moved into place and refuses it by raising: nothing is kept then either."""
         tmp_dir = self.root / "tmp"
         tmp_dir.mkdir(parents=True, exist_ok=True)
         digest = hashlib.sha256()
@@ -54,18 +57,41 @@ class BlobStore:
                     out.write(chunk)
                 out.flush()
                 os.fsync(out.fileno())
-            sha256 = digest.hexdigest()
-            final = self.path_for(sha256)
+            blob = StoredBlob(sha256=digest.hexdigest(), size=size, head=head)
+            if accept is not None:
+                accept(blob)
+            final = self.path_for(blob.sha256)
             if final.exists():
                 os.unlink(tmp_name)  # the same bytes are stored already
             else:
                 final.parent.mkdir(parents=True, exist_ok=True)
                 os.replace(tmp_name, final)
-            return StoredBlob(sha256=sha256, size=size, head=head)
+            return blob
         except BaseException:
             if os.path.exists(tmp_name):
                 os.unlink(tmp_name)
             raise
+
+    def collect(self, referenced: set[str], grace_seconds: float, *, dry_run: bool = False) -> tuple[int, int]:
+        """Delete blobs no row references, and leftover temp files, older than the grace period.
+
+        The grace period keeps a blob whose upload has written it but not committed its row yet
+        (a request takes seconds, the default grace a day). Returns (files, bytes) removed."""
+        cutoff = time.time() - grace_seconds
+        files = size = 0
+        for path in self.root.rglob("*"):
+            if not path.is_file():
+                continue
+            is_temp = path.parent == self.root / "tmp"
+            if not is_temp and path.name in referenced:
+                continue
+            stat = path.stat()
+            if stat.st_mtime >= cutoff:
+                continue
+            if not dry_run:
+                path.unlink(missing_ok=True)
+            files, size = files + 1, size + stat.st_size
+        return files, size
 
 
 # What we accept, by the type the bytes show. Text has no magic number: valid UTF-8 counts.

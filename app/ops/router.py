@@ -66,9 +66,9 @@ def _collect_backlog(session_factory: sessionmaker[Session], registry: Collector
         return
     up.set(1)
     Gauge("ttdn_indexing_backlog", "Changes waiting to be indexed", registry=registry).set(pending)
-    Gauge(
-        "ttdn_indexing_backlog_age_seconds", "How long the oldest waiting change has waited", registry=registry
-    ).set(age)
+    Gauge("ttdn_indexing_backlog_age_seconds", "How long the oldest waiting change has waited", registry=registry).set(
+        age
+    )
 
 
 def _collect_pool(session_factory: sessionmaker[Session], registry: CollectorRegistry) -> None:

@@ -1,5 +1,6 @@
 """What the search backends share: the `SearchDocument` of a material, sort modes and cursors."""
 
+import math
 import uuid
 from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
@@ -9,6 +10,7 @@ from typing import Any, TypeVar
 
 from app.materials.models import Material, tag_lists
 from app.pagination import decode_values, encode_values
+from app.schemas import to_utc
 from app.search.backend import InvalidCursor, SearchDocument, SearchQuery
 from app.text import fold, folded_words, words
 
@@ -77,25 +79,32 @@ def decode_cursor(cursor: str, sort: str, parsers: tuple[Callable[[Any], Any], .
     was made for another sort."""
     try:
         data = decode_values(cursor)
+        if not isinstance(data, dict):
+            raise TypeError("not an object")
         after = data["a"]
         if data["s"] != sort:
             raise InvalidCursor("The cursor was made for another sort order.")
         if not isinstance(after, list) or len(after) != len(parsers):
             raise ValueError("wrong number of sort values")
         return [parse(value) for parse, value in zip(parsers, after, strict=True)]
-    except (ValueError, TypeError, KeyError) as exc:
+    except (ValueError, TypeError, KeyError, RecursionError) as exc:
+        # RecursionError: deeply nested JSON, which no cursor of ours ever is.
         raise InvalidCursor("The cursor is not one this search made.") from exc
 
 
+# Sort values are 64-bit on every backend (Elasticsearch longs, SQLite and PostgreSQL integers).
+_INT64 = range(-(2**63), 2**63)
+
+
 def number(value: Any) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise TypeError("not a number")
-    return value
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        raise TypeError("not a finite number")
+    return float(value)
 
 
 def integer(value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise TypeError("not an integer")
+    if isinstance(value, bool) or not isinstance(value, int) or value not in _INT64:
+        raise TypeError("not a 64-bit integer")
     return value
 
 
@@ -110,10 +119,7 @@ def uuid_text(value: Any) -> str:
 
 
 def aware_datetime(value: Any) -> datetime:
-    parsed = datetime.fromisoformat(keyword(value))
-    if parsed.tzinfo is None:
-        raise ValueError("no time zone")
-    return parsed
+    return to_utc(datetime.fromisoformat(keyword(value)))
 
 
 def chunks(items: Iterable[T], size: int) -> Iterator[list[T]]:

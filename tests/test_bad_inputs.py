@@ -1,0 +1,160 @@
+"""Bad input gets a 4xx RFC 9457 problem that names the field and the reason, never a 500.
+
+Each case here once gave a 500 or was accepted when it should not have been (issue 7, §5).
+"""
+
+import base64
+import json
+
+import pytest
+
+from tests.factories import make_material, material_data
+
+PROBLEM = "application/problem+json"
+
+
+def assert_problem(response, status: int, loc: list | None = None) -> dict:
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"] == PROBLEM
+    body = response.json()
+    assert body["status"] == status and body["detail"]
+    if loc is not None:
+        assert loc in [error["loc"] for error in body["errors"]], body
+    return body
+
+
+def forged_cursor(payload: object) -> str:
+    return base64.urlsafe_b64encode(json.dumps(payload).encode()).decode().rstrip("=")
+
+
+@pytest.mark.parametrize(
+    "field, value",
+    [
+        ("publish_at", "9999-12-31T23:59:59-14:00"),
+        ("publish_at", "0001-01-01T00:00:00+14:00"),
+        ("expires_at", "9999-12-31T20:00:00-14:00"),
+    ],
+)
+def test_timestamp_out_of_range_in_utc_is_422(client, auth, field, value):
+    response = client.post("/api/v1/materials", json=material_data(**{field: value}), headers=auth("editor"))
+    body = assert_problem(response, 422, ["body", field])
+    assert "range" in body["errors"][0]["msg"]
+
+
+@pytest.mark.parametrize(
+    "name, value",
+    [
+        ("published_from", "0001-01-01T00:00:00+14:00"),
+        ("published_to", "9999-12-31T23:59:59-14:00"),
+        ("published_to", "9999-12-31T23:59:59.999999-00:01"),
+    ],
+)
+def test_search_dates_out_of_range_are_422(client, auth, name, value):
+    assert_problem(client.get("/api/v1/search", params={name: value}, headers=auth("editor")), 422, ["query", name])
+    assert_problem(client.get("/api/v1/materials", params={name: value}, headers=auth("editor")), 422, ["query", name])
+
+
+@pytest.mark.parametrize(
+    "name, value",
+    [("published_from", "0001-01-01T00:00:00Z"), ("published_to", "9999-12-31T23:59:59.999999Z")],
+)
+def test_search_dates_at_the_ends_of_the_range_work(client, auth, session, users, index_now, name, value):
+    make_material(session, users["editor"], status="published")
+    session.commit()
+    index_now()
+    for path in ("/api/v1/search", "/api/v1/materials"):
+        response = client.get(path, params={name: value, "sort": "newest"}, headers=auth("editor"))
+        assert response.status_code == 200, response.text
+        assert len(response.json()["items"]) == 1
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        {"s": "newest", "a": ["9999-12-31T23:59:59-14:00", "9999-12-31T23:59:59-14:00", "x"]},
+        {"s": "newest", "a": [2**70, 2**70, "0190a000-0000-7000-8000-000000000000"]},
+        {"s": "newest", "a": [-(2**70), 0, "0190a000-0000-7000-8000-000000000000"]},
+        {"s": "relevance", "a": [float("inf"), "0190a000-0000-7000-8000-000000000000"]},
+        {"s": "newest", "a": "x" * 10},
+        ["s", "a"],
+        "newest",
+    ],
+)
+def test_forged_search_cursors_are_422(client, auth, payload):
+    params = {"cursor": forged_cursor(payload), "sort": "newest" if payload != {"s": "relevance"} else "relevance"}
+    if isinstance(payload, dict) and payload.get("s") == "relevance":
+        params = {**params, "q": "Mông", "sort": "relevance"}
+    assert_problem(client.get("/api/v1/search", params=params, headers=auth("editor")), 422, ["query", "cursor"])
+
+
+def test_deeply_nested_cursor_is_422(client, auth):
+    short = base64.urlsafe_b64encode(("[" * 1400).encode()).decode().rstrip("=")
+    for path in ("/api/v1/search", "/api/v1/materials"):
+        response = client.get(path, params={"cursor": short}, headers=auth("editor"))
+        assert_problem(response, 422, ["query", "cursor"])
+
+
+@pytest.mark.parametrize("field", ["title", "summary", "body", "source"])
+@pytest.mark.parametrize("bad", ["\ud800", "a\x00b"])
+def test_lone_surrogates_and_nul_in_json_text_are_422(client, auth, field, bad):
+    raw = json.dumps(material_data(**{field: f"Tiêu đề {bad} cuối"}))  # ASCII-escaped: \ud800, \u0000
+    response = client.post(
+        "/api/v1/materials", content=raw, headers={**auth("editor"), "Content-Type": "application/json"}
+    )
+    body = assert_problem(response, 422, ["body", field])
+    assert "surrogate" in body["errors"][0]["msg"] or "NUL" in body["errors"][0]["msg"]
+
+
+def test_nul_in_a_nested_list_names_the_position(client, auth):
+    response = client.post(
+        "/api/v1/materials", json=material_data(topics=["culture-heritage", "x\x00"]), headers=auth("editor")
+    )
+    assert_problem(response, 422, ["body", "topics", 1])
+
+
+def test_nul_in_a_form_field_and_a_query_is_422(client, auth):
+    signin = client.post("/api/v1/auth/token", data={"username": "admin@example.test\x00", "password": "x"})
+    assert_problem(signin, 422, ["body", "username"])
+    listed = client.get("/api/v1/materials", params={"ethnic_group": "m\x00ng"}, headers=auth("editor"))
+    assert_problem(listed, 422, ["query", "ethnic_group"])
+
+
+def test_utf16_json_body_is_refused(client, auth):
+    raw = json.dumps(material_data(), ensure_ascii=False).encode("utf-16")
+    response = client.post(
+        "/api/v1/materials", content=raw, headers={**auth("editor"), "Content-Type": "application/json"}
+    )
+    body = assert_problem(response, 400)
+    assert "UTF-8" in body["detail"]
+
+
+def test_invalid_utf8_in_the_query_string_is_400_not_every_material(client, auth, session, users, index_now):
+    make_material(session, users["editor"])
+    session.commit()
+    index_now()
+    for path in ("/api/v1/search?q=%FF", "/api/v1/materials?cursor=%C3%28", "/api/v1/search?q=ok&topic=%ED%A0%80"):
+        body = assert_problem(client.get(path, headers=auth("editor")), 400)
+        assert "UTF-8" in body["detail"]
+
+
+def test_revision_number_beyond_the_database_integer_is_422(client, auth, session, users):
+    material = make_material(session, users["editor"])
+    session.commit()
+    for version in (2**64, 2**31, -1, 0):
+        response = client.get(f"/api/v1/materials/{material.id}/revisions/{version}", headers=auth("editor"))
+        assert_problem(response, 422, ["path", "version"])
+    assert client.get(f"/api/v1/materials/{material.id}/revisions/1", headers=auth("editor")).status_code == 200
+
+
+def test_attachment_range_errors_are_problems(client, auth, session, users):
+    material = make_material(session, users["editor"])
+    session.commit()
+    data = b"%PDF-1.4\n" + b"x" * 3000
+    files = {"file": ("a.pdf", data, "application/pdf")}
+    url = client.post(f"/api/v1/materials/{material.id}/attachments", files=files, headers=auth("editor")).json()["url"]
+    malformed = client.get(url, headers={**auth("analyst"), "Range": "lines=1-2"})
+    assert_problem(malformed, 400, ["header", "range"])
+    beyond = client.get(url, headers={**auth("analyst"), "Range": f"bytes={len(data) + 10}-"})
+    assert_problem(beyond, 416)
+    assert beyond.headers["content-range"] == f"bytes */{len(data)}"
+    assert client.get(url, headers={**auth("analyst"), "Range": "bytes=0-9"}).content == data[:10]
