@@ -14,8 +14,10 @@ from app.bundles.release import BackgroundReleaser
 from app.bundles.router import router as bundles_router
 from app.config import Settings, get_settings
 from app.db import TransactionMiddleware, build_engine, build_session_factory
+from app.docs import install_docs
 from app.errors import install_error_handlers
 from app.feeds import signing
+from app.feeds.browser import router as feeds_browser_router
 from app.feeds.router import router as feeds_router
 from app.http import BodyLimitMiddleware, RequestContextMiddleware, SecurityHeadersMiddleware
 from app.materials.router import router as materials_router
@@ -69,7 +71,10 @@ def create_app(
         version="1.0",
         description="External-information materials for Vietnam's border regions.",
         lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
     )
+    install_docs(app)
     app.state.settings = settings
     install_error_handlers(app)
 
@@ -81,6 +86,7 @@ def create_app(
         search_router,
         units_router,
         bundles_router,
+        feeds_browser_router,
         feeds_router,
         audit_router,
     ):
