@@ -67,6 +67,7 @@ def acknowledge_bundle_html(
 ) -> RedirectResponse:
     """The page's acknowledge button: recorded exactly as `POST .../ack` with this version, once
     the form's token, the page's cookie and the request's origin check out (403 otherwise)."""
+    feeds_service.visible_publication(session, unit.id, bundle_id)  # 404 / 410 before the form's checks
     csrf.check(request, settings.secret_key, csrf.Binding(unit.id, bundle_id, version or 0), token)
     feeds_service.acknowledge(session, settings, unit, bundle_id, AckRequest(version=version))
     return RedirectResponse(f"{web.page_url(bundle_id)}?acknowledged=1", status_code=303)

@@ -3,11 +3,13 @@
 Bodies are written by people and read offline and in the unit's browser, so the output may hold
 no script, no event handler, no frame, no style and no reference to anything outside: a link or
 image pointing elsewhere loses its address (the text stays, and an image is replaced by its
-description). Raw HTML in a body is shown as text, not interpreted. Relative links stay, so a
-body may point at its own attachments inside a package.
+description). Raw HTML in a body goes through the same sanitiser: what is not plain formatting
+is dropped (scripts and styles with their content). Relative links stay, so a body may point at
+its own attachments inside a package.
 """
 
 import re
+from html import unescape
 
 import nh3
 from markdown_it import MarkdownIt
@@ -44,7 +46,7 @@ def _image(renderer: RendererHTML, tokens: list[Token], idx: int, options: Optio
 
 
 def _parser() -> MarkdownIt:
-    parser = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False})
+    parser = MarkdownIt("commonmark", {"html": True, "linkify": False, "typographer": False})
     parser.enable(["table", "strikethrough"])
     parser.add_render_rule("image", _image)
     return parser
@@ -66,3 +68,8 @@ def render_markdown(text: str) -> str:
         link_rel=None,
         strip_comments=True,
     )
+
+
+def plain_text(html: str) -> str:
+    """The text of rendered HTML (for the search index): tags dropped, entities decoded."""
+    return unescape(nh3.clean(html, tags=set()))

@@ -21,7 +21,7 @@ from markupsafe import Markup
 from app.bundles.models import BundlePublication
 from app.bundles.schemas import PublishedItem
 from app.feeds import labels
-from app.feeds.markup import render_markdown
+from app.feeds.markup import plain_text, render_markdown
 from app.text import SPECIAL_FOLDS, fold
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -120,14 +120,15 @@ def material_view(
         )
         for a in m.get("attachments", [])
     ]
-    words = [m.get("title", ""), m.get("summary", ""), m.get("body", ""), item.note, facts[0][1], *provinces]
+    body = render_markdown(m.get("body", ""))
+    words = [m.get("title", ""), m.get("summary", ""), plain_text(body), item.note, facts[0][1], *provinces]
     words += [n for g in groups for n in (g.name, *g.other_names)] + [value for _, value in facts[3:6]]
     return MaterialView(
         title=m.get("title", str(item.material_id)),
         lang=m.get("language") or "vi",
         note=item.note,
         summary=m.get("summary", ""),
-        body=Markup(render_markdown(m.get("body", ""))),
+        body=Markup(body),
         facts=[(k, v) for k, v in facts if v],
         groups=groups,
         attachments=attachments,
