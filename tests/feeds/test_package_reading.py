@@ -136,7 +136,8 @@ def test_attachments_are_shown_where_a_browser_can(package, hostile):
 def test_search_index_is_local_folded_and_listed(package, hostile):
     _, archive, _, _ = package
     manifest = json.loads(archive.read("manifest.json"))
-    assert {f["path"] for f in manifest["files"]} == set(archive.namelist()) - {"manifest.json", "manifest.sig", "signer.json"}
+    outside_manifest = {"manifest.json", "manifest.sig", "signer.json"}
+    assert {f["path"] for f in manifest["files"]} == set(archive.namelist()) - outside_manifest
     script = archive.read("search.js").decode()
     assert "http" not in script and "fetch(" not in script and "XMLHttpRequest" not in script
     data = json.loads(re.search(r"var data = (\{.*?\});\n", script).group(1))
