@@ -6,12 +6,17 @@ under test here; the services behind them are tested elsewhere on both configura
 """
 
 import json
+import re
+import time
 
+from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
+from app.bundles.models import Bundle
 from app.cli import cli
 from app.config import get_settings
 from app.db import build_engine, build_session_factory
+from app.main import create_app
 from app.materials.models import Material
 from app.search.backend import SearchQuery
 from app.search.database import DatabaseBackend
@@ -101,3 +106,34 @@ def test_create_unit_and_issue_key(scratch):
     assert missing.exit_code == 1
     bad = run("create-unit", "DBP-02", "--name", "X", "--province", "Atlantis")
     assert bad.exit_code == 1 and "Atlantis" in bad.output
+
+
+def test_first_start_publishes_demo_bundles_and_prints_a_unit_key(scratch):
+    """The README's first session: the demo unit's key, its feed (urgent first, one recalled),
+    its feed page and a package."""
+    run("migrate")
+    first = run("seed", "--demo-if-empty")
+    assert first.exit_code == 0, first.output
+    code, key = re.search(r"^demo unit: (\S+) / key (\S+)", first.output, re.MULTILINE).groups()
+    assert count_rows(Bundle, scratch) == 3
+    with TestClient(create_app(get_settings())) as client:
+        _wait_for_indexer(client)
+        items = client.get("/api/v1/feed", headers={"Authorization": f"Bearer {key}"}).json()["items"]
+        assert items[0]["priority"] == "urgent" and items[0]["status"] == "published"
+        assert sorted(item["status"] for item in items) == ["published", "published", "recalled"]
+        page = client.get("/api/v1/feed.html", auth=(code, key))
+        assert page.status_code == 200 and "KHẨN" in page.text and "Đã thu hồi" in page.text
+        package = client.get(f"/api/v1/feed/bundles/{items[0]['bundle_id']}/package", auth=(code, key))
+        assert package.status_code == 200 and package.headers["content-type"] == "application/zip"
+    second = run("seed", "--demo-if-empty")
+    assert "demo unit" not in second.output and count_rows(Bundle, scratch) == 3
+
+
+def _wait_for_indexer(client) -> None:
+    """Let the indexer drain the fresh demo set first: on SQLite its writes and a request's
+    would contend for the one write lock (bounded: at most 30 s)."""
+    for _ in range(300):
+        if client.get("/readyz").json().get("indexing_backlog") == 0:
+            return
+        time.sleep(0.1)
+    raise AssertionError("the indexer did not drain the demo set")
