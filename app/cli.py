@@ -20,7 +20,7 @@ from app.accounts import keys
 from app.accounts import service as accounts_service
 from app.audit import service as audit_service
 from app.bundles import demo as bundles_demo
-from app.config import get_settings
+from app.config import Settings, get_settings
 from app.db import build_engine, build_session_factory, session_scope
 from app.errors import AppError
 from app.feeds import signing
@@ -157,12 +157,12 @@ def seed(
         if added_units:
             typer.echo(f"demo set: {added_units} units (marked is_demo)")
         if added and added_units:
-            _demo_bundles(session)
+            _demo_bundles(session, settings)
 
 
-def _demo_bundles(session: Session) -> None:
+def _demo_bundles(session: Session, settings: Settings) -> None:
     """Publish the demo bundles and print one demo unit's key, so a first session sees the feed."""
-    published = bundles_demo.load_demo_bundles(session)
+    published = bundles_demo.load_demo_bundles(session, settings)
     if not published:
         return
     typer.echo(f"demo set: {published} bundles published to the demo units on VN-CN (one urgent, one recalled)")

@@ -44,16 +44,17 @@ for _ in $(seq 1 60); do curl -fs "$BASE/healthz" >/dev/null 2>&1 && break; slee
 curl -fs "$BASE/healthz" >/dev/null || { cat "$SCRATCH/server.log" >&2; exit 1; }
 
 BUNDLE=$(curl -fs -H "Authorization: Bearer $KEY" "$BASE/api/v1/feed" |
-    .venv/bin/python -c 'import json,sys; print(next(i["bundle_id"] for i in json.load(sys.stdin)["items"] if i["status"] == "published"))')
+    .venv/bin/python -c 'import json,sys; print(next(i["bundle_id"] for i in json.load(sys.stdin)["items"] if i["status"] == "published" and i["priority"] == "normal"))')
 curl -fs -H "Authorization: Bearer $KEY" -o "$SCRATCH/package.zip" "$BASE/api/v1/feed/bundles/$BUNDLE/package"
 .venv/bin/python -m zipfile -e "$SCRATCH/package.zip" "$SCRATCH/package"
 MATERIAL=$(cd "$SCRATCH/package" && ls -d materials/*/ | head -1)
 
-shoot() { # name url width height
-    chromium --headless --no-sandbox --disable-gpu --disable-quic --no-first-run \
+shoot() { # name url width height; a page that never settles is given up after 90 s
+    timeout -k 5 90 chromium --headless --no-sandbox --disable-gpu --disable-quic --no-first-run \
         --disable-background-networking --disable-component-update --disable-sync \
         --user-data-dir="$SCRATCH/profile-$1" --hide-scrollbars --force-device-scale-factor=1 \
-        --virtual-time-budget=8000 --window-size="$3,$4" --screenshot="$OUT/$1.png" "$2" >/dev/null 2>&1
+        --virtual-time-budget=8000 --window-size="$3,$4" --screenshot="$OUT/$1.png" "$2" >/dev/null 2>&1 ||
+        { echo "no screenshot of $2 (chromium gave up)" >&2; return 0; }
     echo "$OUT/$1.png"
 }
 
@@ -61,9 +62,10 @@ WITH_KEY="http://$UNIT:$KEY@127.0.0.1:$PORT"
 for size in "phone 390 1400" "desktop 1280 1000"; do
     read -r name width height <<<"$size"
     shoot "docs-$name" "$BASE/docs" "$width" "$height"
+    shoot "redoc-$name" "$BASE/redoc" "$width" "$height"
     shoot "feed-$name" "$WITH_KEY/api/v1/feed.html" "$width" "$height"
     shoot "bundle-$name" "$WITH_KEY/api/v1/feed/bundles/$BUNDLE.html" "$width" "$height"
     shoot "package-index-$name" "file://$SCRATCH/package/index.html" "$width" "$height"
-    shoot "package-search-$name" "file://$SCRATCH/package/index.html#q=kiem%20chung" "$width" "$height"
+    shoot "package-search-$name" "file://$SCRATCH/package/index.html#q=ngay%20hoi%20van%20hoa" "$width" "$height"
     shoot "package-material-$name" "file://$SCRATCH/package/${MATERIAL}material.html" "$width" "$height"
 done

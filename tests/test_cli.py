@@ -35,11 +35,11 @@ def test_migrate_and_seed_twice_changes_nothing(scratch):
     first = run("seed", "--demo-if-empty")
     assert first.exit_code == 0, first.output
     assert "ethnic_groups 54" in first.output and "created the first admin" in first.output
-    assert count_rows(Material, scratch) == 30
+    assert count_rows(Material, scratch) == 31  # the demo set and the demo bundles' picture material
     second = run("seed", "--demo-if-empty")
     assert second.exit_code == 0
     assert "ethnic_groups 0" in second.output and "admin" not in second.output
-    assert count_rows(Material, scratch) == 30
+    assert count_rows(Material, scratch) == 31
 
 
 def test_production_gets_no_demo_and_no_generated_admin(scratch):
@@ -90,7 +90,7 @@ def test_reindex_rebuilds_the_database_backend(scratch):
     run("seed", "--demo-if-empty")
     result = run("reindex")
     assert result.exit_code == 0, result.output
-    assert "indexed 30 materials with the database backend" in result.output
+    assert "indexed 31 materials with the database backend" in result.output
 
 
 def test_create_unit_and_issue_key(scratch):

@@ -14,10 +14,11 @@ from sqlalchemy.orm import Session
 
 from app.accounts.deps import Principal
 from app.accounts.models import User
-from app.bundles import publishing
+from app.bundles import demo_media, publishing
 from app.bundles import service as bundles_service
 from app.bundles.models import Bundle
 from app.bundles.schemas import BundleCreate
+from app.config import Settings
 from app.materials.models import Material
 
 CN = {"border_routes": ["VN-CN"]}
@@ -32,6 +33,8 @@ class _DemoAuthor:
     type: str = "system"
     id: None = None
     label: str = "demo set"
+    roles: frozenset[str] = frozenset()
+    is_staff: bool = False
 
 
 BUNDLES = [
@@ -47,7 +50,7 @@ BUNDLES = [
         "title": "[Demo] Gói tài liệu tháng này cho các đồn biên phòng tuyến Việt - Trung",
         "description": "Bài viết, tin và sách nói minh họa về đồng bào Mông, Dao, Tày, Hà Nhì.",
         "priority": "normal",
-        "titles": ["[Demo] Hỗ trợ sinh kế", "[Demo] Người Hà Nhì", "[Demo] Sách nói", "[Demo] Ảnh: Chợ phiên"],
+        "titles": ["[Demo] Ảnh và âm thanh", "[Demo] Hỗ trợ sinh kế", "[Demo] Người Hà Nhì", "[Demo] Sách nói"],
         "recall": False,
     },
     {
@@ -73,17 +76,19 @@ def _material_ids(session: Session, prefixes: list[str]) -> list[str]:
     return [str(mid) for prefix in prefixes for mid, title in ordered if title.startswith(prefix)]
 
 
-def load_demo_bundles(session: Session) -> int:
-    """Publish the demo bundles when there are none at all; returns how many were published."""
+def load_demo_bundles(session: Session, settings: Settings) -> int:
+    """Publish the demo bundles when there are none at all; returns how many were published.
+    One demo material with a picture, a sound and a PDF is added for them first."""
     if session.scalar(select(exists().where(Bundle.id.isnot(None)))):
         return 0
     admin = _first_admin(session)
     if admin is None:
         return 0
     publisher = Principal(type="user", id=admin.id, label=admin.email, roles=frozenset(admin.roles))
+    demo_media.add_media_material(session, settings, _DemoAuthor(), publisher)  # type: ignore[arg-type]
     made = 0
     for spec in BUNDLES:
-        ids = _material_ids(session, list(spec["titles"]))
+        ids = _material_ids(session, list(spec["titles"]))  # type: ignore[arg-type]
         if not ids:
             continue
         data = BundleCreate(
