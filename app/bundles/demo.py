@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
-from app.accounts.deps import Principal
 from app.accounts.models import User
+from app.accounts.principal import Principal
 from app.bundles import demo_media, publishing
 from app.bundles import service as bundles_service
 from app.bundles.models import Bundle

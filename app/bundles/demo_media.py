@@ -10,7 +10,7 @@ import zlib
 
 from sqlalchemy.orm import Session
 
-from app.accounts.deps import Principal
+from app.accounts.principal import Principal
 from app.config import Settings
 from app.materials import attachments
 from app.materials import service as materials_service

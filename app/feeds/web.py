@@ -8,6 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.bundles import changelog, publications
+from app.bundles import delivery as bundles_delivery
 from app.bundles.models import Delivery
 from app.feeds import labels, pages
 from app.feeds import service as feeds_service
@@ -66,7 +67,7 @@ def bundle_page(
     """One bundle as sent to the unit (404 if not addressed to it, 410 once recalled), with its
     materials, the package link and the acknowledge form; reading it marks it fetched."""
     publication = feeds_service.visible_publication(session, unit_id, bundle_id)
-    feeds_service.mark_fetched(session, unit_id, publication)
+    bundles_delivery.mark_fetched(session, unit_id, publication)
     items = publications.published_items(session, publication)
     names = labels.Names.load(session)
     views = [pages.material_view(i, names, publication.release_at, None) for i in items if i.material]
