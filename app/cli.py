@@ -20,7 +20,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from app import migrate as migrations
 from app.accounts import service as accounts_service
 from app.audit import service as audit_service
-from app.config import get_settings
+from app.bundles import demo as bundles_demo
+from app.config import Settings, get_settings
 from app.db import build_engine, build_session_factory, session_scope
 from app.errors import AppError
 from app.feeds import signing
@@ -184,6 +185,23 @@ def seed(
         added_units = units_demo.load_demo_units(session)
         if added_units:
             typer.echo(f"demo set: {added_units} units (marked is_demo)")
+        if added and added_units:
+            _demo_bundles(session, settings)
+
+
+def _demo_bundles(session: Session, settings: Settings) -> None:
+    """Publish the demo bundles and print one demo unit's key, so a first session sees the feed."""
+    published = bundles_demo.load_demo_bundles(session, settings)
+    if not published:
+        return
+    typer.echo(f"demo set: {published} bundles published to the demo units on VN-CN (one urgent, one recalled)")
+    unit = units_service.get_unit_by_code(session, bundles_demo.DEMO_UNIT)
+    api_key, plain = keys.issue_key(session, unit.id, None)
+    audit_service.record(session, None, "key.issued", "unit", unit.id, {"key_id": [None, str(api_key.id)]})
+    typer.secho(
+        f"demo unit: {unit.code} / key {plain}  (shown once; the feed page is /api/v1/feed.html, HTTP Basic)",
+        fg=typer.colors.YELLOW,
+    )
 
 
 @cli.command("import")

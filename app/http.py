@@ -27,8 +27,6 @@ SECURITY_HEADERS = [
     (b"strict-transport-security", b"max-age=31536000; includeSubDomains"),
     (b"cross-origin-resource-policy", b"same-origin"),
 ]
-# The interactive docs need scripts and styles from the page itself.
-_DOCS_PATHS = ("/docs", "/redoc")
 
 
 class RequestContextMiddleware:
@@ -60,6 +58,9 @@ class RequestContextMiddleware:
 
 
 class SecurityHeadersMiddleware:
+    """Adds the headers above to every response that does not set its own: the interactive docs
+    (app/docs.py) and the unit's feed pages send a Content-Security-Policy of their own."""
+
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
 
@@ -67,16 +68,11 @@ class SecurityHeadersMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        is_docs = scope["path"].startswith(_DOCS_PATHS)
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 present = {k.lower() for k, _ in message.get("headers", [])}
-                extra = [
-                    (k, v)
-                    for k, v in SECURITY_HEADERS
-                    if k not in present and not (is_docs and k == b"content-security-policy")
-                ]
+                extra = [(k, v) for k, v in SECURITY_HEADERS if k not in present]
                 message["headers"] = [*message.get("headers", []), *extra]
             await send(message)
 

@@ -15,8 +15,10 @@ from app.audit.router import router as audit_router
 from app.bundles.router import router as bundles_router
 from app.config import Settings, get_settings
 from app.db import TransactionMiddleware, build_engine, build_session_factory
+from app.docs import install_docs
 from app.errors import install_error_handlers
 from app.feeds import signing
+from app.feeds.browser import router as feeds_browser_router
 from app.feeds.router import router as feeds_router
 from app.http import BodyLimitMiddleware, RequestContextMiddleware, SecurityHeadersMiddleware, UnhandledErrorMiddleware
 from app.inputs import InputCheckMiddleware
@@ -83,7 +85,10 @@ def create_app(
         version="1.0",
         description="External-information materials for Vietnam's border regions.",
         lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
     )
+    install_docs(app)
     app.state.settings = settings
     install_error_handlers(app)
     install_openapi(app)
@@ -96,6 +101,7 @@ def create_app(
         search_router,
         units_router,
         bundles_router,
+        feeds_browser_router,
         feeds_router,
         reports_router,
     ):

@@ -10,7 +10,9 @@ import re
 import unicodedata
 from collections.abc import Sequence
 
-_SPECIAL = str.maketrans({"đ": "d", "Đ": "d", "ð": "d", "Ð": "d", "ł": "l", "Ł": "l", "ø": "o", "Ø": "o"})
+# Letters that Unicode decomposition leaves whole; the offline packages' search box folds with the same map.
+SPECIAL_FOLDS = {"đ": "d", "Đ": "d", "ð": "d", "Ð": "d", "ł": "l", "Ł": "l", "ø": "o", "Ø": "o"}
+_SPECIAL = str.maketrans(SPECIAL_FOLDS)
 _WORD = re.compile(r"\w+", re.UNICODE)
 
 

@@ -6,14 +6,19 @@ under test here; the services behind them are tested elsewhere on both configura
 """
 
 import json
+import re
+import time
 from datetime import UTC, datetime
 
 import pytest
+from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
+from app.bundles.models import Bundle
 from app.cli import cli
 from app.config import get_settings
 from app.db import build_engine, build_session_factory
+from app.main import create_app
 from app.materials.models import Material
 from app.search.backend import SearchQuery
 from app.search.database import DatabaseBackend
@@ -32,11 +37,11 @@ def test_migrate_and_seed_twice_changes_nothing(scratch):
     first = run("seed", "--demo-if-empty")
     assert first.exit_code == 0, first.output
     assert "ethnic_groups 54" in first.output and "created the first admin" in first.output
-    assert count_rows(Material, scratch) == 30
+    assert count_rows(Material, scratch) == 31  # the demo set and the demo bundles' picture material
     second = run("seed", "--demo-if-empty")
     assert second.exit_code == 0
     assert "ethnic_groups 0" in second.output and "admin" not in second.output
-    assert count_rows(Material, scratch) == 30
+    assert count_rows(Material, scratch) == 31
 
 
 def test_production_gets_no_demo_and_no_generated_admin(scratch):
@@ -87,7 +92,7 @@ def test_reindex_rebuilds_the_database_backend(scratch):
     run("seed", "--demo-if-empty")
     result = run("reindex")
     assert result.exit_code == 0, result.output
-    assert "indexed 30 materials with the database backend" in result.output
+    assert "indexed 31 materials with the database backend" in result.output
 
 
 def test_create_unit_and_issue_key(scratch):
@@ -128,3 +133,32 @@ def test_report_yearly_refuses_a_year_out_of_range(scratch):
     assert run("migrate").exit_code == 0
     result = run("report", "yearly", "--year", "1800", "--format", "json", "--out", str(scratch / "x.json"))
     assert result.exit_code == 1 and "year" in result.output
+def test_first_start_publishes_demo_bundles_and_prints_a_unit_key(scratch):
+    """The README's first session: the demo unit's key, its feed (urgent first, one recalled),
+    its feed page and a package."""
+    run("migrate")
+    first = run("seed", "--demo-if-empty")
+    assert first.exit_code == 0, first.output
+    code, key = re.search(r"^demo unit: (\S+) / key (\S+)", first.output, re.MULTILINE).groups()
+    assert count_rows(Bundle, scratch) == 3
+    with TestClient(create_app(get_settings())) as client:
+        _wait_for_indexer(client)
+        items = client.get("/api/v1/feed", headers={"Authorization": f"Bearer {key}"}).json()["items"]
+        assert items[0]["priority"] == "urgent" and items[0]["status"] == "published"
+        assert sorted(item["status"] for item in items) == ["published", "published", "recalled"]
+        page = client.get("/api/v1/feed.html", auth=(code, key))
+        assert page.status_code == 200 and "KHẨN" in page.text and "Đã thu hồi" in page.text
+        package = client.get(f"/api/v1/feed/bundles/{items[0]['bundle_id']}/package", auth=(code, key))
+        assert package.status_code == 200 and package.headers["content-type"] == "application/zip"
+    second = run("seed", "--demo-if-empty")
+    assert "demo unit" not in second.output and count_rows(Bundle, scratch) == 3
+
+
+def _wait_for_indexer(client) -> None:
+    """Let the indexer drain the fresh demo set first: on SQLite its writes and a request's
+    would contend for the one write lock (bounded: at most 30 s)."""
+    for _ in range(300):
+        if client.get("/readyz").json().get("indexing_backlog") == 0:
+            return
+        time.sleep(0.1)
+    raise AssertionError("the indexer did not drain the demo set")

@@ -76,6 +76,9 @@ MATRIX: dict[tuple[str, str], set[str]] = {
     ("GET", "/api/v1/feed/bundles/{bundle_id}"): UNITS,
     ("GET", "/api/v1/feed/bundles/{bundle_id}/package"): UNITS,
     ("POST", "/api/v1/feed/bundles/{bundle_id}/ack"): UNITS,
+    ("GET", "/api/v1/feed.html"): UNITS,
+    ("GET", "/api/v1/feed/bundles/{bundle_id}.html"): UNITS,
+    ("POST", "/api/v1/feed/bundles/{bundle_id}.html"): UNITS,
 }
 PUBLIC = {("POST", "/api/v1/auth/token")}
 DUMMY_ID = "0190d0a8-0000-7000-8000-000000000000"

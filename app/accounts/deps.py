@@ -107,6 +107,25 @@ async def _unit_only(principal: Annotated[Principal, Depends(get_principal)]) ->
     return principal
 
 
+BASIC_CHALLENGE = {"WWW-Authenticate": 'Basic realm="ttdn-hub", charset="UTF-8"'}
+
+
+def _browser_unit(
+    request: Request,
+    settings: AppSettings,
+    authorization: Annotated[str | None, Security(_auth_header)] = None,
+) -> Principal:
+    """A unit in a browser: as for the feed, but the challenge names Basic alone, so that the
+    browser asks for the unit code and key itself."""
+    try:
+        principal = get_principal(request, settings, authorization)
+    except Unauthorized as exc:
+        raise Unauthorized(exc.detail, headers=BASIC_CHALLENGE) from None
+    if principal.type != "unit":
+        raise Forbidden("These pages are for border units (HTTP Basic: unit code and key); staff use the API.")
+    return principal
+
+
 # Reference data: every authenticated principal, staff or unit.
 AnyPrincipal = Annotated[Principal, Depends(_requires(*STAFF_ROLES, units=True))]
 # Reading materials, search, revisions: every staff role.
@@ -119,6 +138,8 @@ ReviewerUser = Annotated[Principal, Depends(_requires("admin", "reviewer"))]
 AdminUser = Annotated[Principal, Depends(_requires("admin"))]
 # A border unit reading its own feed.
 UnitPrincipal = Annotated[Principal, Depends(_unit_only)]
+# The same unit reading its feed as pages in a browser.
+BrowserUnit = Annotated[Principal, Depends(_browser_unit)]
 # Reading the audit trail and reports.
 AuditReader = Annotated[Principal, Depends(_requires("admin", "analyst"))]
 # The same rule for a whole router that cannot import this module (audit imports no domain).

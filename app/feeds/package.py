@@ -3,7 +3,7 @@
 The zip holds `manifest.json` (bundle, version, and each file's path, size and SHA-256),
 `manifest.sig` (its Ed25519 signature, base64), `signer.json` (the public key, for information:
 trust the key you got from the server, not the one in the package), `bundle.json`, `index.html`,
-and per material its JSON, its readable HTML and its attachments.
+`search.js` (the index page's offline search), and per material its JSON, its readable HTML and its attachments.
 
 Same request, same bytes: entries come in a fixed order with timestamps taken from the
 publication's release time, fixed permissions and a fixed compression (deflate level 6 for
@@ -31,7 +31,7 @@ from app.bundles.models import BundlePublication
 from app.bundles.schemas import PublishedItem
 from app.config import Settings
 from app.errors import ServiceUnavailable
-from app.feeds import render, signing
+from app.feeds import labels, render, signing
 from app.materials.storage import BlobStore
 
 FORMAT = "ttdn-package/1"
@@ -82,13 +82,15 @@ def entry_name(attachment_id: str, filename: str) -> str:
     return prefix + _cut_utf8(stem, room - len(extension.encode("utf-8")) - 1) + "." + extension
 
 
-def _material_files(store: BlobStore, item: PublishedItem, folder: str) -> list[PackageFile]:
+def _material_files(
+    store: BlobStore, item: PublishedItem, folder: str, names: labels.Names, publication: BundlePublication
+) -> list[PackageFile]:
     attachments = (item.material or {}).get("attachments", [])
     relative = {a["id"]: f"attachments/{entry_name(a['id'], a['filename'])}" for a in attachments}
     full = {key: f"{folder}/{path}" for key, path in relative.items()}
     files = [
         _in_memory(f"{folder}/material.json", render.material_json(item, full)),
-        _in_memory(f"{folder}/material.html", render.material_html(item, relative)),
+        _in_memory(f"{folder}/material.html", render.material_html(item, relative, names, publication)),
     ]
     files += [
         PackageFile(path=full[a["id"]], size=int(a["size"]), sha256=a["sha256"], blob=store.path_for(a["sha256"]))
@@ -102,14 +104,16 @@ def package_files(session: Session, settings: Settings, publication: BundlePubli
     (their revisions went with them) are listed in bundle.json as not included."""
     items = publications.published_items(session, publication)
     folders = {item.position: f"materials/{item.position:03d}-{item.material_id}" for item in items if item.material}
+    names = labels.Names.load(session)
     files = [
         _in_memory("bundle.json", render.bundle_json(publication, items)),
-        _in_memory("index.html", render.index_html(publication, items, folders)),
+        _in_memory("index.html", render.index_html(publication, items, folders, names)),
+        _in_memory("search.js", render.search_js(publication, items, folders, names)),
     ]
     store = BlobStore(settings.blob_dir)
     for item in items:
         if item.position in folders:
-            files += _material_files(store, item, folders[item.position])
+            files += _material_files(store, item, folders[item.position], names, publication)
     return files
 
 
