@@ -12,7 +12,7 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import Row, and_, case, func, or_, select, update
+from sqlalchemy import Row, and_, case, exists, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from app.accounts.deps import Principal
@@ -21,7 +21,7 @@ from app.bundles import changelog, publications
 from app.bundles.models import VISIBLE_KINDS, BundlePublication, Delivery, FeedChange
 from app.bundles.schemas import PublishedItem
 from app.config import Settings
-from app.db import utcnow
+from app.db import start_writing, utcnow
 from app.errors import Conflict, Gone, NotFound, ValidationFailed
 from app.feeds import package
 from app.feeds.schemas import AckRequest, FeedBundle, FeedItem, FeedPage
@@ -153,15 +153,20 @@ def visible_publication(session: Session, unit_id: uuid.UUID, bundle_id: uuid.UU
 
 
 def mark_fetched(session: Session, unit_id: uuid.UUID, publication: BundlePublication) -> None:
-    """The unit downloaded this version (entry or package): its delivery becomes `fetched`."""
+    """The unit downloaded this version (entry or package): its delivery becomes `fetched`.
+    Only the first download writes; later ones (most of them) stay reads."""
+    pending = (
+        Delivery.bundle_id == publication.bundle_id,
+        Delivery.unit_id == unit_id,
+        Delivery.version == publication.version,
+        Delivery.status == "pending",
+    )
+    if not session.scalar(select(exists().where(*pending))):
+        return
+    start_writing(session)
     session.execute(
         update(Delivery)
-        .where(
-            Delivery.bundle_id == publication.bundle_id,
-            Delivery.unit_id == unit_id,
-            Delivery.version == publication.version,
-            Delivery.status == "pending",
-        )
+        .where(*pending)
         .values(status="fetched", fetched_at=utcnow())
         .execution_options(synchronize_session=False)
     )
