@@ -70,7 +70,9 @@ def live_database(data_dir: Path, **settings: object) -> Iterator[LiveDatabase]:
         separator = "&" if "?" in base_url else "?"
         url = f"{base_url}{separator}options={urllib.parse.quote(f'-csearch_path={schema}')}"
         index = f"ttdn-test-live-{uuid.uuid4().hex[:12]}"
-        values.update(database_url=url, elasticsearch_url=os.environ["TEST_ELASTICSEARCH_URL"], elasticsearch_index=index)
+        values.update(
+            database_url=url, elasticsearch_url=os.environ["TEST_ELASTICSEARCH_URL"], elasticsearch_index=index
+        )
         env.update(DATABASE_URL=url, ELASTICSEARCH_URL=str(values["elasticsearch_url"]), ELASTICSEARCH_INDEX=index)
         admin = build_engine(Settings(database_url=base_url).sqlalchemy_url)
         with admin.begin() as conn:
