@@ -11,6 +11,7 @@ import logging
 import threading
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
@@ -88,8 +89,6 @@ class Base(DeclarativeBase):
 # The execution option that marks a transaction as one that will write (see build_engine).
 WRITE_INTENT = "ttdn_write"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
-# How long SQLite itself waits for another process's write lock (its busy timeout), seconds.
-SQLITE_BUSY_SECONDS = 15.0
 _HOLDS_TURN = "ttdn_holds_writer_turn"
 
 
@@ -148,14 +147,16 @@ class WriterBusy(ServiceUnavailable):
         )
 
 
-def build_engine(url: str, *, write_wait_seconds: float = 15.0, max_waiting_writers: int = 32) -> Engine:
-    """The engine; on SQLite, writers take turns (see `_sqlite_writers_take_turns`)."""
+def build_engine(url: str, *, write_wait_seconds: float = 30.0, max_waiting_writers: int = 24) -> Engine:
+    """The engine; on SQLite, writers take turns (see `_sqlite_writers_take_turns`), each waiting
+    at most `write_wait_seconds` for this process's queue and as long for SQLite's own lock
+    (held by another process), with at most `max_waiting_writers` in the queue."""
     if url.startswith("sqlite"):
         # Connections are cheap; the pool must never be what a waiting writer times out on:
         # one per worker thread (anyio's 40) plus the background threads, with room to spare.
         engine = create_engine(
             url,
-            connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_SECONDS},
+            connect_args={"check_same_thread": False, "timeout": write_wait_seconds},
             pool_size=8,
             max_overflow=56,
         )
@@ -240,6 +241,28 @@ def start_writing(session: Session) -> None:
     if session.in_transaction():
         session.commit()
     session.execution_options = session.execution_options.union({WRITE_INTENT: True})
+
+
+@contextmanager
+def reading_first(session: Session) -> Iterator[None]:
+    """Reads that come before a writing session's writes (who the caller is), done outside the
+    write turn: on SQLite they run in a reading transaction, ended here, so the turn is taken
+    only when the route itself starts and not across the hop from authentication to the route."""
+    hold_back = (
+        session.execution_options.get(WRITE_INTENT)
+        and not session.in_transaction()
+        and session.get_bind().dialect.name == "sqlite"
+    )
+    if not hold_back:
+        yield
+        return
+    session.execution_options = session.execution_options.union({WRITE_INTENT: False})
+    try:
+        yield
+    finally:
+        if session.in_transaction():
+            session.commit()  # reads only, or the key's last-use stamp (app/accounts/keys.py)
+        session.execution_options = session.execution_options.union({WRITE_INTENT: True})
 
 
 def get_session(request: Request) -> Session:

@@ -7,9 +7,11 @@ row answered 201 must be in the database afterwards. On SQLite, before writers t
 long anything took is for bench/write_load.py.
 """
 
+import sqlite3
 import threading
 from collections import Counter
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
@@ -17,6 +19,7 @@ from app.db import WriterBusy, WriterQueue
 from app.main import create_app
 from app.materials.models import Material
 from app.units.models import Unit
+from tests.conftest import CONFIG
 from tests.live import LiveDatabase, live_database, unique
 
 THREADS = 8
@@ -113,3 +116,31 @@ def test_writer_queue_serves_in_order_and_refuses_past_its_bounds():
     queue.release()
     queue.acquire()
     queue.release()
+
+
+@pytest.mark.skipif(CONFIG != "sqlite", reason="SQLite's write lock; PostgreSQL writers lock rows, not the database")
+def test_a_writer_that_gets_no_turn_is_a_503_with_retry_after(tmp_path):
+    """Another process holds SQLite's write lock for longer than a writer may wait: the answer
+    is 503 problem+json with Retry-After, nothing is written, and the next write succeeds."""
+    with live_database(tmp_path, write_wait_seconds=0.2) as db:
+        editor = db.token(db.add_user("busy-editor@example.test", ["editor"]))
+        body = {"title": "Chờ lượt ghi", "kind": "article", "language": "vi"}
+        other_process = sqlite3.connect(db.settings.data_dir / "ttdn.sqlite3", isolation_level=None)
+        with TestClient(create_app(db.settings), raise_server_exceptions=False) as client:
+            other_process.execute("BEGIN IMMEDIATE")
+            try:
+                refused = client.post("/api/v1/materials", json=body, headers=editor)
+                reading = client.get("/api/v1/materials", headers=editor)
+            finally:
+                other_process.execute("ROLLBACK")
+                other_process.close()
+            accepted = client.post("/api/v1/materials", json=body, headers=editor)
+        with db.session_factory() as session:
+            stored = session.scalars(select(Material.title)).all()
+    assert refused.status_code == 503
+    assert refused.headers["content-type"] == "application/problem+json"
+    assert int(refused.headers["Retry-After"]) > 0
+    assert refused.json()["status"] == 503
+    assert reading.status_code == 200  # reads never wait for writers
+    assert accepted.status_code == 201
+    assert stored == ["Chờ lượt ghi"]
