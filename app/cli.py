@@ -58,10 +58,21 @@ def fail(message: str) -> None:
 def serve(
     host: Annotated[str, typer.Option(envvar="HOST")] = "127.0.0.1",
     port: Annotated[int, typer.Option(envvar="PORT")] = 8000,
-    workers: int = 1,
+    workers: Annotated[int, typer.Option(min=1, help="Server processes")] = 1,
 ) -> None:
-    """Serve the API with uvicorn."""
-    uvicorn.run("app.main:create_app", factory=True, host=host, port=port, workers=workers, proxy_headers=True)
+    """Serve the API with uvicorn. With `--workers N`, each process runs its own indexer and
+    releaser; they share the work safely (README: several workers)."""
+    uvicorn.run(
+        "app.main:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        proxy_headers=True,
+        # A new worker imports the whole app before it answers uvicorn's health check; on a busy
+        # machine that took longer than uvicorn's 5 s, and the worker was killed and restarted.
+        timeout_worker_healthcheck=60,
+    )
 
 
 @cli.command()

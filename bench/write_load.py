@@ -173,7 +173,7 @@ def measure(config: str, args: argparse.Namespace) -> dict[str, Any]:
     data_dir = OUT / f"write-load-{config}"
     env, url = prepare(config, args, data_dir)
     tally = Tally()
-    with serve(env) as server, httpx.Client(timeout=60) as client:
+    with serve(env, startup_timeout=180, workers=args.workers) as server, httpx.Client(timeout=60) as client:
         tokens = {"admin": sign_in(client, server.base_url, ADMIN), "editor": sign_in(client, server.base_url, EDITOR)}
         stop_at = time.monotonic() + args.seconds
         threads = [
@@ -196,6 +196,8 @@ def measure(config: str, args: argparse.Namespace) -> dict[str, Any]:
         "label": args.label,
         "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "commit": args.commit,
+        "workers": args.workers,
+        "load": round(os.getloadavg()[0], 1),
         "clients": args.clients,
         "seconds": round(elapsed, 1),
         "requests": total,
@@ -218,21 +220,25 @@ def write_markdown(results: dict[str, Any]) -> None:
         START,
         "## Concurrent writers (issue 7)",
         "",
-        f"{rows[0]['clients'] if rows else 16} clients on loopback against one `ttdn serve` process (1 worker, "
-        "background indexer and releaser on), each looping over: create a material, PATCH it with If-Match, "
+        f"{rows[0]['clients'] if rows else 16} clients on loopback against `ttdn serve` (workers as in the table, "
+        "background indexer and releaser on in each), each looping over: create a material, PATCH it with If-Match, "
         "again, create a unit, issue it a key, sign in. Client: httpx, one thread per client, 60 s timeout. "
         "`lost` counts materials and units answered 201 that the database did not hold afterwards. "
         "`before` is the code as it was when the load was first run (commit named), `after` the change. "
-        "2 cores shared with other work: the latencies vary from run to run; the status counts are the point.",
+        "2 cores shared with other work (`load`: the 1-minute load average at the end of the run): the "
+        "latencies vary from run to run with it; the status counts are the point. Each sign-in verifies an "
+        "Argon2 hash (about 0.5 s of CPU here), which dominates the latencies of every configuration.",
         "",
-        "| config | label | commit | date | s | requests | statuses | ≥500 | lost | p50 ms | p95 ms | p99 ms |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "| config | workers | label | commit | date | load | s | requests | statuses | ≥500 | lost "
+        "| p50 ms | p95 ms | p99 ms |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
         statuses = ", ".join(f"{v}×{k}" for k, v in r["statuses"].items())
         lost = r["lost"]["materials"] + r["lost"]["units"]
         lines.append(
-            f"| {r['config']} | {r['label']} | {r['commit']} | {r['date']} | {r['seconds']} | {r['requests']} "
+            f"| {r['config']} | {r.get('workers', 1)} | {r['label']} | {r['commit']} | {r['date']} "
+            f"| {r.get('load', '')} | {r['seconds']} | {r['requests']} "
             f"| {statuses} | {r['errors_5xx']} | {lost} | {r['p50_ms']} | {r['p95_ms']} | {r['p99_ms']} |"
         )
     lines += ["", "Commands:", ""]
@@ -250,6 +256,7 @@ def main() -> int:
     parser.add_argument("--label", default="after")
     parser.add_argument("--clients", type=int, default=16)
     parser.add_argument("--seconds", type=float, default=60.0)
+    parser.add_argument("--workers", type=int, default=1, help="`ttdn serve --workers`")
     parser.add_argument("--pg-url", default="postgresql://postgres@127.0.0.1:25432")
     parser.add_argument("--database", default="ttdn_a")
     parser.add_argument("--es-url", default="http://127.0.0.1:29200")
@@ -261,7 +268,7 @@ def main() -> int:
     OUT.mkdir(parents=True, exist_ok=True)
     result = measure(args.config, args)
     results = json.loads(RESULTS_JSON.read_text()) if RESULTS_JSON.exists() else {}
-    results[f"{args.config}/{args.label}"] = result
+    results[f"{args.config}/{args.label}/{args.workers}"] = result
     RESULTS_JSON.write_text(json.dumps(results, indent=2, ensure_ascii=False))
     write_markdown(results)
     log(json.dumps({k: result[k] for k in ("requests", "statuses", "p50_ms", "p95_ms", "p99_ms", "lost")}))

@@ -114,7 +114,10 @@ def serve(env: dict[str, str], log: Path, startup_timeout: float = 60.0) -> Iter
     port = free_port()
     with log.open("w") as out:
         process = subprocess.Popen(
-            [TTDN, "serve", "--host", "127.0.0.1", "--port", str(port)], env=env, stdout=out, stderr=subprocess.STDOUT
+            [TTDN, "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", "1"],
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
         )
     server = ServerProcess(f"http://127.0.0.1:{port}", process, log)
     try:
