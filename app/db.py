@@ -162,7 +162,7 @@ def build_engine(url: str, *, write_wait_seconds: float = 30.0, max_waiting_writ
         )
         _sqlite_writers_take_turns(engine, WriterQueue(write_wait_seconds, max_waiting_writers))
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=30)
+    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
 
 
 def _sqlite_writers_take_turns(engine: Engine, queue: WriterQueue) -> None:
