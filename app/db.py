@@ -261,7 +261,7 @@ def reading_first(session: Session) -> Iterator[None]:
         yield
     finally:
         if session.in_transaction():
-            session.commit()  # reads only, or the key's last-use stamp (app/accounts/keys.py)
+            session.commit()  # reads only, or the key's last-use stamp (app/units/keys.py)
         session.execution_options = session.execution_options.union({WRITE_INTENT: True})
 
 

@@ -18,10 +18,10 @@ from datetime import UTC, datetime, timedelta
 import httpx
 from sqlalchemy import func, select
 
-from app.accounts.keys import KEY_CACHE_SECONDS
 from app.audit.models import AuditRecord
 from app.bundles.models import FeedChange
 from app.materials.models import SearchOutbox
+from app.units.keys import KEY_CACHE_SECONDS
 from tests.factories import make_material
 from tests.live import LiveDatabase, ServerProcess, live_database, serve, unique
 
