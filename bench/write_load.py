@@ -223,9 +223,11 @@ def write_markdown(results: dict[str, Any]) -> None:
         f"{rows[0]['clients'] if rows else 16} clients on loopback against `ttdn serve` (workers as in the table, "
         "background indexer and releaser on in each), each looping over: create a material, PATCH it with If-Match, "
         "again, create a unit, issue it a key, sign in. Client: httpx, one thread per client, 60 s timeout. "
-        "`lost` counts materials and units answered 201 that the database did not hold afterwards. "
+        "`lost` counts materials and units answered 201 that the database did not hold afterwards; `s` runs "
+        "until the last client has finished the round it was in at 60 s. "
         "`before` is the code as it was when the load was first run (commit named), `after` the change. "
-        "2 cores shared with other work (`load`: the 1-minute load average at the end of the run): the "
+        "2 cores shared with other work (`load`: the 1-minute load average at the end of the run, not "
+        "recorded for the first runs): the "
         "latencies vary from run to run with it; the status counts are the point. Each sign-in verifies an "
         "Argon2 hash (about 0.5 s of CPU here), which dominates the latencies of every configuration.",
         "",
