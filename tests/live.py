@@ -109,7 +109,7 @@ class ServerProcess:
 
 
 @contextmanager
-def serve(env: dict[str, str], log: Path, startup_timeout: float = 60.0) -> Iterator[ServerProcess]:
+def serve(env: dict[str, str], log: Path, startup_timeout: float = 180.0) -> Iterator[ServerProcess]:
     """`ttdn serve` on a free loopback port, stopped (by its own id) afterwards."""
     port = free_port()
     with log.open("w") as out:
