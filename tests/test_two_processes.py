@@ -100,8 +100,10 @@ def _scheduled_bundles_release_once(db: LiveDatabase, servers: list[ServerProces
             "description": "Phát hành theo lịch.",
             "items": [{"material_id": m} for m in material_ids],
             "targets": {"units": [unit_id]},
-            "publish_at": (now + timedelta(seconds=3)).isoformat(),
-            "expires_at": (now + timedelta(seconds=5)).isoformat(),
+            # Far enough ahead that creating and publishing them all (slow on a crowded machine)
+            # ends before they are due: then both releasers compete to release them.
+            "publish_at": (now + timedelta(seconds=30)).isoformat(),
+            "expires_at": (now + timedelta(seconds=35)).isoformat(),
         }
         created = httpx.post(servers[0].base_url + "/api/v1/bundles", json=body, headers=users["editor"], timeout=30)
         assert created.status_code == 201, created.text
