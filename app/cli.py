@@ -72,10 +72,11 @@ def fail(message: str) -> None:
 def serve(
     host: Annotated[str, typer.Option(envvar="HOST")] = "127.0.0.1",
     port: Annotated[int, typer.Option(envvar="PORT")] = 8000,
-    workers: int = 1,
+    workers: Annotated[int, typer.Option(min=1, help="Server processes")] = 1,
 ) -> None:
-    """Serve the API with uvicorn. Logs go through the service's own format (JSON lines unless
-    on a terminal); each request is logged once, by the service's access log."""
+    """Serve the API with uvicorn. With `--workers N`, each process runs its own indexer and
+    releaser; they share the work safely (README: several workers). Logs go through the
+    service's own format (JSON lines unless on a terminal); each request is logged once."""
     if workers > 1 and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         # Each worker keeps its counters in files here, so one scrape adds up every process.
         metrics_dir = get_settings().data_dir / "metrics"
@@ -91,6 +92,9 @@ def serve(
         proxy_headers=True,
         log_config=None,
         access_log=False,
+        # A new worker imports the whole app before it answers uvicorn's health check; on a busy
+        # machine that took longer than uvicorn's 5 s, and the worker was killed and restarted.
+        timeout_worker_healthcheck=60,
     )
 
 

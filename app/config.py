@@ -52,6 +52,8 @@ class Settings(BaseSettings):
     indexer_interval_seconds: float = 1.0
     indexer_batch_size: int = 500
     cors_origins: list[str] = []
+    # On SQLite, how long a change waits for its turn to write before the answer is 503.
+    write_wait_seconds: float = 30.0
     # Ed25519 private key (base64 of the raw 32 bytes) that signs offline packages' manifests.
     # Required in production (checked when the app starts); elsewhere one is generated under
     # DATA_DIR on first use.

@@ -5,8 +5,12 @@ The request's session is created lazily by the `DbSession` dependency and commit
 problem response instead of a 200 that lied.
 """
 
+import collections
+import logging
+import threading
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
@@ -21,7 +25,9 @@ from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.errors import log_server_error, problem, server_error
+from app.errors import BUSY_RETRY_AFTER, ServiceUnavailable, is_contention, log_server_error, problem, server_error
+
+log = logging.getLogger("ttdn.db")
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -81,25 +87,81 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 
-def build_engine(url: str) -> Engine:
+# The execution option that marks a transaction as one that will write (see build_engine).
+WRITE_INTENT = "ttdn_write"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+_HOLDS_TURN = "ttdn_holds_writer_turn"
+
+
+class WriterQueue:
+    """One writer at a time in this process, first come first served, with a bounded wait.
+
+    A plain lock would do the serialising, but it is not fair: under a steady stream of writes
+    one unlucky thread can lose every race until its wait runs out. Each waiter here gets its own
+    lock, released by the writer before it in arrival order. Past `max_waiting` waiters, or after
+    `wait_seconds`, the caller gets `ServiceUnavailable` (503 with Retry-After): the server is
+    overloaded, and saying so at once beats tying up a worker thread per queued request.
+    """
+
+    def __init__(self, wait_seconds: float, max_waiting: int) -> None:
+        self.wait_seconds = wait_seconds
+        self.max_waiting = max_waiting
+        self._mutex = threading.Lock()
+        self._waiters: collections.deque[threading.Lock] = collections.deque()
+        self._held = False
+
+    def acquire(self) -> None:
+        with self._mutex:
+            if not self._held:
+                self._held = True
+                return
+            if len(self._waiters) >= self.max_waiting:
+                raise WriterBusy(f"{len(self._waiters)} changes are already waiting")
+            turn = threading.Lock()
+            turn.acquire()
+            self._waiters.append(turn)
+        if turn.acquire(timeout=self.wait_seconds):
+            return  # handed over by release()
+        with self._mutex:
+            if turn in self._waiters:
+                self._waiters.remove(turn)
+                raise WriterBusy(f"no turn to write within {self.wait_seconds:.0f} s")
+        # release() handed the turn over between the timeout and the mutex: it is ours.
+
+    def release(self) -> None:
+        with self._mutex:
+            if self._waiters:
+                self._waiters.popleft().release()  # _held stays True: the turn passes on
+            else:
+                self._held = False
+
+    @property
+    def waiting(self) -> int:
+        return len(self._waiters)
+
+
+class WriterBusy(ServiceUnavailable):
+    def __init__(self, why: str) -> None:
+        super().__init__(
+            f"The server is busy with other changes ({why}); nothing was written. Try again shortly.",
+            headers={"Retry-After": BUSY_RETRY_AFTER},
+        )
+
+
+def build_engine(url: str, *, write_wait_seconds: float = 30.0, max_waiting_writers: int = 24) -> Engine:
+    """The engine; on SQLite, writers take turns (see `_sqlite_writers_take_turns`), each waiting
+    at most `write_wait_seconds` for this process's queue and as long for SQLite's own lock
+    (held by another process), with at most `max_waiting_writers` in the queue."""
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
-
-        @event.listens_for(engine, "connect")
-        def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-            # Let SQLAlchemy, not pysqlite, decide when transactions begin, so that
-            # SAVEPOINTs work (tests roll back each test; nested writes stay atomic).
-            dbapi_connection.isolation_level = None
-            cursor = dbapi_connection.cursor()
-            cursor.execute("PRAGMA journal_mode=WAL")
-            cursor.execute("PRAGMA foreign_keys=ON")
-            cursor.execute("PRAGMA synchronous=NORMAL")
-            cursor.close()
-
-        @event.listens_for(engine, "begin")
-        def _sqlite_begin(conn: Any) -> None:
-            conn.exec_driver_sql("BEGIN")
-
+        # Connections are cheap; the pool must never be what a waiting writer times out on:
+        # one per worker thread (anyio's 40) plus the background threads, with room to spare.
+        engine = create_engine(
+            url,
+            connect_args={"check_same_thread": False, "timeout": write_wait_seconds},
+            pool_size=8,
+            max_overflow=56,
+        )
+        _sqlite_writers_take_turns(engine, WriterQueue(write_wait_seconds, max_waiting_writers))
         return engine
     url_object, connect_args = _psycopg_options(make_url(url))
     return create_engine(url_object, pool_pre_ping=True, pool_size=10, max_overflow=10, connect_args=connect_args)
@@ -117,12 +179,123 @@ def _psycopg_options(url: URL) -> tuple[URL, dict[str, Any]]:
     return url.difference_update_query(["prepare_threshold"]), {"prepare_threshold": threshold}
 
 
+def _sqlite_writers_take_turns(engine: Engine, queue: WriterQueue) -> None:
+    """How concurrent writers share one SQLite file without "database is locked".
+
+    SQLite (WAL mode) allows many readers and one writer. A transaction opened with a plain
+    (deferred) BEGIN reads from a snapshot; its first write must upgrade that snapshot to the
+    write lock, and SQLite refuses the upgrade at once, without waiting for the busy timeout,
+    when another connection holds the lock or has committed since the snapshot was taken
+    (SQLITE_BUSY / SQLITE_BUSY_SNAPSHOT): waiting could not make the snapshot current again.
+    Under concurrent writes that was the 500 "database is locked" on about half the requests.
+
+    So a transaction that will write says so up front (the `WRITE_INTENT` execution option,
+    set by `writing_session`, by `get_session` for unsafe HTTP methods and by `start_writing`):
+    1. it first waits its turn in this process's `WriterQueue` (FIFO, bounded: 503 past it), so
+       threads queue in order instead of spinning in SQLite's busy handler;
+    2. then it opens with `BEGIN IMMEDIATE`, which takes SQLite's write lock before reading
+       anything; against another process's writer it waits up to the busy timeout (SQLite does
+       run the busy handler here, as no snapshot is held yet), and past that the error is a 503;
+    3. the turn passes on when the connection goes back to the pool, after COMMIT or ROLLBACK.
+    Every other transaction opens with a deferred BEGIN and takes no turn: reads stay
+    concurrent with each other and with the writer, as WAL allows.
+    """
+
+    @event.listens_for(engine, "connect")
+    def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+        # Let SQLAlchemy, not pysqlite, decide when transactions begin, so that
+        # SAVEPOINTs work (tests roll back each test; nested writes stay atomic).
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _sqlite_begin(conn: Any) -> None:
+        if not conn.get_execution_options().get(WRITE_INTENT):
+            conn.exec_driver_sql("BEGIN")
+            return
+        if not conn.info.get(_HOLDS_TURN):
+            queue.acquire()
+            conn.info[_HOLDS_TURN] = True
+        try:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        except BaseException:
+            conn.info.pop(_HOLDS_TURN, None)
+            queue.release()
+            raise
+
+    @event.listens_for(engine, "checkin")
+    def _pass_the_turn(_dbapi_connection: Any, record: Any) -> None:
+        if record.info.pop(_HOLDS_TURN, False):
+            queue.release()
+
+
 def build_session_factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(bind=engine, expire_on_commit=False, autoflush=True)
 
 
+def writing_session(factory: sessionmaker[Session]) -> Session:
+    """A session whose transactions will write: on SQLite they wait their turn and begin
+    IMMEDIATE (see `_sqlite_writers_take_turns`); on PostgreSQL the option changes nothing."""
+    return factory(execution_options={WRITE_INTENT: True})
+
+
+def start_writing(session: Session) -> None:
+    """Call before the first change in a session that was opened for reading (a GET that
+    records something, a sign-in that records a refusal). On SQLite the reading transaction
+    ends here (it has changed nothing) and the next one begins as a writer, in turn; what was
+    read stays loaded. On PostgreSQL a transaction can go from reading to writing: no-op."""
+    if session.execution_options.get(WRITE_INTENT) or session.get_bind().dialect.name != "sqlite":
+        return
+    if session.new or session.dirty or session.deleted:
+        raise RuntimeError("start_writing() must come before the first change")
+    if session.in_transaction():
+        session.commit()
+    session.execution_options = session.execution_options.union({WRITE_INTENT: True})
+
+
+@contextmanager
+def reading_first(session: Session) -> Iterator[None]:
+    """Reads that come before a writing session's writes (who the caller is), done outside the
+    write turn: on SQLite they run in a reading transaction, ended here, so the turn is taken
+    only when the route itself starts and not across the hop from authentication to the route."""
+    hold_back = (
+        session.execution_options.get(WRITE_INTENT)
+        and not session.in_transaction()
+        and session.get_bind().dialect.name == "sqlite"
+    )
+    if not hold_back:
+        yield
+        return
+    session.execution_options = session.execution_options.union({WRITE_INTENT: False})
+    try:
+        yield
+    finally:
+        if session.in_transaction():
+            session.commit()  # reads only, or the key's last-use stamp (app/units/keys.py)
+        session.execution_options = session.execution_options.union({WRITE_INTENT: True})
+
+
 def get_session(request: Request) -> Session:
-    """The request's session, created on first use and finished by TransactionMiddleware."""
+    """The request's session, created on first use and finished by TransactionMiddleware.
+
+    Requests with an unsafe method (POST, PATCH, PUT, DELETE) write: their session is a
+    `writing_session`. Safe ones read, and call `start_writing` before any change they record."""
+    session = getattr(request.state, "db_session", None)
+    if session is None:
+        factory = request.app.state.session_factory
+        session = factory() if request.method in SAFE_METHODS else writing_session(factory)
+        request.state.db_session = session
+    return session
+
+
+def get_reading_session(request: Request) -> Session:
+    """The request's session, opened for reading whatever the method: for a route that does
+    slow work (a password hash) before it knows whether it writes; it calls `start_writing`
+    first if it does, so it never holds the write turn during that work."""
     session = getattr(request.state, "db_session", None)
     if session is None:
         session = request.app.state.session_factory()
@@ -131,6 +304,7 @@ def get_session(request: Request) -> Session:
 
 
 DbSession = Annotated[Session, Depends(get_session)]
+ReadingSession = Annotated[Session, Depends(get_reading_session)]
 
 
 def commit_even_on_error(request: Request) -> None:
@@ -211,24 +385,27 @@ def _discard(session: Session) -> None:
 
 
 def _commit_failure(exc: Exception, request_id: str | None, method: str, path: str) -> JSONResponse:
-    """500 for a refused commit (logged with the request id); 503 with Retry-After when the
-    database connection was lost (a restart, a failover, a terminated backend), saying whether
-    the COMMIT had been sent."""
+    """503 with Retry-After when trying again will work: the database was only busy, or the
+    connection was lost (a restart, a failover, a terminated backend; saying whether the COMMIT
+    had been sent). Otherwise a 500, logged with the request id."""
+    extra = {"request_id": request_id} if request_id else None
     if isinstance(exc, DBAPIError) and exc.connection_invalidated:
         detail = (
             "The database connection was lost; nothing was saved. Try again."
             if getattr(exc, "flush_failed", False)
             else "The database connection was lost while saving; check whether the change is there before retrying."
         )
-        extra = {"request_id": request_id} if request_id else None
         return problem(503, detail, headers={"Retry-After": "1"}, extra=extra)
+    if is_contention(exc):
+        detail = "The change could not be saved; nothing was written. The database is busy: try again shortly."
+        return problem(503, detail, headers={"Retry-After": BUSY_RETRY_AFTER}, extra=extra)
     log_server_error(exc, request_id, method, path)
     return server_error(request_id, "The change could not be saved; nothing was written.")
 
 
 def session_scope(factory: sessionmaker[Session]) -> Iterator[Session]:
-    """For CLI commands and background jobs: one transaction, committed on success."""
-    session = factory()
+    """For CLI commands: one writing transaction, committed on success."""
+    session = writing_session(factory)
     try:
         yield session
         session.commit()

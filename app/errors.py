@@ -9,7 +9,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy import exc as sa_exc
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 log = logging.getLogger("ttdn.errors")
@@ -110,6 +110,26 @@ class ServiceUnavailable(AppError):
     title = "Service Unavailable"
 
 
+# SQLite's SQLITE_BUSY and SQLITE_LOCKED (primary codes); PostgreSQL's serialization failure,
+# deadlock detected and lock not available: the database was busy, not wrong.
+_SQLITE_BUSY_CODES = (5, 6)
+_POSTGRES_BUSY_STATES = ("40001", "40P01", "55P03")
+BUSY_RETRY_AFTER = "5"
+
+
+def is_contention(exc: BaseException) -> bool:
+    """Whether a database error only means "busy right now": a lock wait that ran out, no free
+    pooled connection. The same request sent again later can succeed, so it is a 503."""
+    if isinstance(exc, sa_exc.TimeoutError):
+        return True
+    if not isinstance(exc, sa_exc.DBAPIError):
+        return False
+    code = getattr(exc.orig, "sqlite_errorcode", None)
+    if code is not None:
+        return code & 0xFF in _SQLITE_BUSY_CODES
+    return getattr(exc.orig, "sqlstate", None) in _POSTGRES_BUSY_STATES
+
+
 def problem(
     status: int,
     detail: str,
@@ -183,9 +203,10 @@ def install_error_handlers(app: FastAPI) -> None:
         detail = exc.detail if isinstance(exc.detail, str) else HTTPStatus(exc.status_code).phrase
         return problem(exc.status_code, detail, headers=getattr(exc, "headers", None))
 
-    @app.exception_handler(DBAPIError)
-    async def _database(request: Request, exc: DBAPIError) -> JSONResponse:
-        if exc.connection_invalidated:
+    @app.exception_handler(sa_exc.DBAPIError)
+    @app.exception_handler(sa_exc.TimeoutError)
+    async def _database(request: Request, exc: sa_exc.SQLAlchemyError) -> JSONResponse:
+        if isinstance(exc, sa_exc.DBAPIError) and exc.connection_invalidated:
             # The connection died under the request (server restart, failover, a terminated
             # backend): its transaction is gone, and the pool drops the connection.
             log.warning("database connection lost on %s %s", request.method, request.url.path)
@@ -194,7 +215,19 @@ def install_error_handlers(app: FastAPI) -> None:
                 "The database connection was lost; nothing was saved. Try again.",
                 headers={"Retry-After": "1"},
             )
-        return await _unhandled(request, exc)
+        if not is_contention(exc):
+            return await _unhandled(request, exc)
+        log.warning(
+            "database busy on %s %s: %s",
+            request.method,
+            request.url.path,
+            type(getattr(exc, "orig", None) or exc).__name__,
+        )
+        return problem(
+            503,
+            "The database is busy with other changes; nothing was saved. Try again shortly.",
+            headers={"Retry-After": BUSY_RETRY_AFTER},
+        )
 
     @app.exception_handler(Exception)
     async def _unhandled(request: Request, exc: Exception) -> JSONResponse:

@@ -62,7 +62,7 @@ def create_app(
         engine = None
         factory = session_factory
         if factory is None:
-            engine = build_engine(settings.sqlalchemy_url)
+            engine = build_engine(settings.sqlalchemy_url, write_wait_seconds=settings.write_wait_seconds)
             factory = build_session_factory(engine)
         backend = search_backend or build_search_backend(settings, factory)
         if backend.name == "elasticsearch":

@@ -168,10 +168,11 @@ class Server:
 
 
 @contextmanager
-def serve(env: Mapping[str, str], startup_timeout: float = 60.0) -> Iterator[Server]:
-    """`ttdn serve` as a subprocess on a free loopback port, its memory sampled; stopped after."""
+def serve(env: Mapping[str, str], startup_timeout: float = 60.0, workers: int = 1) -> Iterator[Server]:
+    """`ttdn serve` as a subprocess on a free loopback port, its memory sampled; stopped after.
+    One worker unless asked (the memory figures are those of one process)."""
     port = free_port()
-    cmd = [TTDN, "serve", "--host", "127.0.0.1", "--port", str(port)]
+    cmd = [TTDN, "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers)]
     log("$ " + shell_line(cmd) + " &")
     logfile = (OUT / f"server-{port}.log").open("w")
     process = subprocess.Popen(cmd, env=dict(env), cwd=REPO, stdout=logfile, stderr=subprocess.STDOUT)

@@ -17,7 +17,7 @@ from app.accounts import security
 from app.accounts import service as accounts_service
 from app.accounts.principal import STAFF_ROLES, Principal
 from app.config import Settings
-from app.db import get_session
+from app.db import SAFE_METHODS, get_session, reading_first
 from app.errors import Forbidden, Unauthorized
 from app.units import keys
 
@@ -50,6 +50,16 @@ def get_principal(
         return cached
     scheme, _, credentials = (authorization or "").partition(" ")
     scheme, credentials = scheme.lower(), credentials.strip()
+    if request.method in SAFE_METHODS:
+        principal = _principal(request, settings, scheme, credentials)
+    else:
+        with reading_first(get_session(request)):
+            principal = _principal(request, settings, scheme, credentials)
+    request.state.principal = principal
+    return principal
+
+
+def _principal(request: Request, settings: Settings, scheme: str, credentials: str) -> Principal:
     if scheme == "bearer" and keys.looks_like_key(credentials):
         principal = _unit_principal(request, credentials, None)
     elif scheme == "bearer" and credentials:
@@ -59,7 +69,6 @@ def get_principal(
         principal = _unit_principal(request, key, unit_code)
     else:
         raise Unauthorized(headers=UNIT_CHALLENGE)
-    request.state.principal = principal
     return principal
 
 

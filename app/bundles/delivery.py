@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from app.audit import service as audit_service
 from app.bundles import changelog
 from app.bundles.models import VISIBLE_KINDS, Bundle, BundlePublication, Delivery, PublicationTarget
-from app.db import utcnow
+from app.db import start_writing, utcnow
 from app.errors import NotFound
 from app.taxonomy import service as taxonomy_service
 from app.units.models import Unit
@@ -246,15 +246,20 @@ def deliver_live_bundles(session: Session, unit: Unit) -> None:
 
 
 def mark_fetched(session: Session, unit_id: uuid.UUID, publication: BundlePublication) -> None:
-    """The unit downloaded this version (entry or package): its delivery becomes `fetched`."""
+    """The unit downloaded this version (entry or package): its delivery becomes `fetched`.
+    Only the first download writes (it is a GET: see `start_writing`); later ones stay reads."""
+    pending = (
+        Delivery.bundle_id == publication.bundle_id,
+        Delivery.unit_id == unit_id,
+        Delivery.version == publication.version,
+        Delivery.status == "pending",
+    )
+    if not session.scalar(select(exists().where(*pending))):
+        return
+    start_writing(session)
     session.execute(
         update(Delivery)
-        .where(
-            Delivery.bundle_id == publication.bundle_id,
-            Delivery.unit_id == unit_id,
-            Delivery.version == publication.version,
-            Delivery.status == "pending",
-        )
+        .where(*pending)
         .values(status="fetched", fetched_at=utcnow())
         .execution_options(synchronize_session=False)
     )

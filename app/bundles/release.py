@@ -4,7 +4,11 @@
 ones their tombstones. It appends feed changes under the feed lock at the moment it runs, so a
 scheduled bundle enters a unit's feed with a seq newer than anything the unit has synced past:
 it never appears behind a cursor. Several server processes may run it at once: the lock makes
-them take turns, and each re-reads what is due after taking it.
+them take turns, and each re-reads what is due after taking it, so each release and each
+expiry happens once: on PostgreSQL the turn is the feed lock (an advisory lock held to the end
+of the transaction, app/bundles/changelog.py) and each statement after it sees what the
+previous holder committed; on SQLite the pass is a write transaction, and writers take turns
+(app/db.py), reading only after their turn came.
 """
 
 import logging
@@ -18,7 +22,7 @@ from app.audit import service as audit_service
 from app.bundles import changelog, delivery
 from app.bundles.models import BundlePublication
 from app.config import Settings
-from app.db import utcnow
+from app.db import utcnow, writing_session
 from app.worker import PeriodicWorker
 
 log = logging.getLogger("ttdn.bundles.release")
@@ -52,13 +56,18 @@ def _act_on(session: Session, publication: BundlePublication, now: datetime, rep
         publication.due_at = None if publication.expired_at else publication.expires_at
 
 
+def anything_due(session: Session, now: datetime) -> bool:
+    """One indexed query: is there a publication to release or expire?"""
+    return bool(session.scalar(select(exists(select(BundlePublication).where(BundlePublication.due_at <= now)))))
+
+
 def release_due(session: Session, now: datetime | None = None) -> ReleaseReport:
     """Release publications whose time has come and expire those past `expires_at`, in the
-    caller's transaction. Cheap when nothing is due: one indexed query, no lock."""
+    caller's transaction (a writing one). Cheap when nothing is due: one indexed query, no lock."""
     now = now or utcnow()
     report = ReleaseReport()
     due = select(BundlePublication).where(BundlePublication.due_at <= now)
-    if not session.scalar(select(exists(due))):
+    if not anything_due(session, now):
         return report
     changelog.lock_feed(session)
     while True:
@@ -82,9 +91,13 @@ class BackgroundReleaser(PeriodicWorker):
         return self._interval
 
     def run_once(self) -> ReleaseReport | None:
-        """One pass in its own transaction; a failure is logged and retried next time."""
+        """One pass in its own transaction; a failure is logged and retried next time. The
+        check for work reads only, so an idle releaser never takes the write turn."""
         try:
             with self._session_factory() as session:
+                if not anything_due(session, utcnow()):
+                    return ReleaseReport()
+            with writing_session(self._session_factory) as session:
                 report = release_due(session)
                 session.commit()
         except Exception:

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from app.accounts.principal import Principal
 from app.audit import service as audit_service
+from app.db import writing_session
 from app.errors import AppError
 from app.materials import service as materials_service
 from app.materials.filters import STATUSES
@@ -117,7 +118,9 @@ def import_lines(
     report = ImportReport()
     tags = _TagCache()
     batch: list[tuple[int, Material]] = []
-    with session_factory() as session:
+    # A writing session: its reads (taxonomy, duplicates) and writes are one turn per batch, so a
+    # server writing the same SQLite file meanwhile makes the import wait, never fail.
+    with writing_session(session_factory) as session:
         for number, line in enumerate(lines, start=1):
             if line.strip():
                 try:

@@ -127,3 +127,5 @@ class SearchOutbox(Base):
     version: Mapped[int] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     processed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Set while one indexer process holds the row (app/search/indexer.py, `_claim`).
+    claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -27,7 +27,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, sessionmaker
 
-from app.db import UTCDateTime, UUIDStr
+from app.db import UTCDateTime, UUIDStr, writing_session
 from app.search import bitmaps as bm
 from app.search.backend import (
     FACETS,
@@ -142,12 +142,9 @@ class DatabaseBackend:
 
     @contextmanager
     def _writing(self) -> Iterator[Session]:
-        with self._session_factory() as session:
-            if self._dialect == "sqlite":
-                # Take SQLite's write lock before reading: a transaction that reads first and
-                # writes later fails at once (SQLITE_BUSY, no waiting) if another connection
-                # committed in between; a write statement first waits its turn instead.
-                session.execute(sa.text("UPDATE search_tombstones SET version = version WHERE 0"))
+        # A writing session: on SQLite it takes the write turn before reading (app/db.py), as a
+        # transaction that reads first and writes later would fail at once under other writers.
+        with writing_session(self._session_factory) as session:
             yield session
             session.commit()
 

@@ -12,12 +12,14 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
+from prometheus_client import Counter
 from sqlalchemy import ColumnElement, delete, func, or_, select, true, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.config import Settings
-from app.db import utcnow
+from app.db import utcnow, writing_session
 from app.materials.models import Material, MaterialTag, SearchOutbox
 from app.search.backend import BackendUnavailable, ProgressCallback, SearchBackend, SearchDocument
 from app.search.documents import chunks, document_for
@@ -32,6 +34,10 @@ PURGE_EVERY = timedelta(hours=1)
 # clocks differ a little, and replaying one more change costs nothing (versions decide).
 REPLAY_MARGIN = timedelta(minutes=1)
 LOAD_CHUNK = 500
+# How long a claimed batch is reserved for the process that claimed it: far longer than a bulk
+# request takes, short enough that a crashed process's batch is indexed soon after.
+CLAIM_FOR = timedelta(minutes=2)
+CHANGES_INDEXED = Counter("ttdn_search_changes_indexed", "Outbox changes this process sent to the search backend")
 
 
 def backlog(session: Session) -> int:
@@ -54,33 +60,80 @@ def backlog_age_seconds(session: Session) -> float:
 def drain(session_factory: sessionmaker[Session], backend: SearchBackend, batch_size: int = 500) -> int:
     """Index every pending change, oldest first, in batches; returns how many rows were processed.
 
-    Raises BackendUnavailable (or the backend's error) with the failed batch still pending;
-    batches before it stay done. No transaction is held open during the backend call: the
-    database backend writes the same SQLite file, which allows one writer at a time.
+    Several processes may drain at once (`ttdn serve --workers N`, replicas): each batch is
+    first claimed (see `_claim`), so a change is sent by one process, not by all of them; were
+    it sent twice, the versions would make the second send change nothing. Raises
+    BackendUnavailable (or the backend's error) with the failed batch released and still
+    pending; batches before it stay done. No transaction is held open during the backend call:
+    the database backend writes the same SQLite file, which allows one writer at a time.
     """
     processed = 0
     while True:
-        with session_factory() as session:
-            rows = session.execute(
-                select(SearchOutbox.id, SearchOutbox.material_id, SearchOutbox.version)
-                .where(SearchOutbox.processed_at.is_(None))
-                .order_by(SearchOutbox.id)
-                .limit(batch_size)
-            ).all()
-            if not rows:
-                return processed
-            versions: dict[uuid.UUID, int] = {}
-            for row in rows:
-                versions[row.material_id] = max(row.version, versions.get(row.material_id, row.version))
-            docs, deletes = _current_state(session, versions)
-        _send(backend, docs, deletes)
-        with session_factory() as session:
-            ids = [row.id for row in rows]
-            session.execute(update(SearchOutbox).where(SearchOutbox.id.in_(ids)).values(processed_at=utcnow()))
+        rows = _claim(session_factory, batch_size)
+        if not rows:
+            return processed
+        ids = [row.id for row in rows]
+        versions: dict[uuid.UUID, int] = {}
+        for row in rows:
+            versions[row.material_id] = max(row.version, versions.get(row.material_id, row.version))
+        try:
+            with session_factory() as session:
+                docs, deletes = _current_state(session, versions)
+            _send(backend, docs, deletes)
+        except BaseException:
+            _release(session_factory, ids)
+            raise
+        with writing_session(session_factory) as session:
+            done = session.execute(
+                update(SearchOutbox)
+                .where(SearchOutbox.id.in_(ids), SearchOutbox.processed_at.is_(None))
+                .values(processed_at=utcnow(), claimed_until=None)
+            ).rowcount
             session.commit()
+        CHANGES_INDEXED.inc(done or 0)
         processed += len(rows)
         if len(rows) < batch_size:
             return processed
+
+
+def _claim(session_factory: sessionmaker[Session], batch_size: int) -> list[Any]:
+    """Take up to `batch_size` pending rows no other process holds, for CLAIM_FOR.
+
+    On PostgreSQL the candidates are locked with FOR UPDATE SKIP LOCKED, so two processes
+    claiming at once get different rows; on SQLite the claim is a write transaction, and
+    writers take turns (app/db.py), so the second claimer sees the first one's claim. A claim
+    left by a process that died runs out and the rows are claimed again: nothing is lost.
+    """
+    now = utcnow()
+    candidates = (
+        select(SearchOutbox.id)
+        .where(
+            SearchOutbox.processed_at.is_(None),
+            or_(SearchOutbox.claimed_until.is_(None), SearchOutbox.claimed_until < now),
+        )
+        .order_by(SearchOutbox.id)
+        .limit(batch_size)
+        .with_for_update(skip_locked=True)
+    )
+    with writing_session(session_factory) as session:
+        rows = session.execute(
+            update(SearchOutbox)
+            .where(SearchOutbox.id.in_(candidates.scalar_subquery()))
+            .values(claimed_until=now + CLAIM_FOR)
+            .returning(SearchOutbox.id, SearchOutbox.material_id, SearchOutbox.version)
+        ).all()
+        session.commit()
+    return sorted(rows, key=lambda row: row.id)
+
+
+def _release(session_factory: sessionmaker[Session], ids: list[int]) -> None:
+    """Give a failed batch back at once (best effort: otherwise its claim runs out)."""
+    try:
+        with writing_session(session_factory) as session:
+            session.execute(update(SearchOutbox).where(SearchOutbox.id.in_(ids)).values(claimed_until=None))
+            session.commit()
+    except Exception:
+        log.warning("could not release %d claimed change(s); they wait for the claim to run out", len(ids))
 
 
 def rebuild(
@@ -121,7 +174,7 @@ def material_count(session: Session) -> int:
 
 def purge_processed(session_factory: sessionmaker[Session]) -> int:
     """Forget rows processed more than a day ago (a rebuild replays only recent ones)."""
-    with session_factory() as session:
+    with writing_session(session_factory) as session:
         result = session.execute(delete(SearchOutbox).where(SearchOutbox.processed_at < utcnow() - PURGE_AFTER))
         session.commit()
     return result.rowcount or 0

@@ -19,7 +19,7 @@ from datetime import timedelta
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from app.db import utcnow
+from app.db import start_writing, utcnow
 from app.units.models import ApiKey, Unit
 
 KEY_CACHE_SECONDS = 5.0
@@ -101,7 +101,9 @@ def _touch(open_session: Callable[[], Session], key_id: uuid.UUID, now: float) -
     if now - _last_touch.get(key_id, float("-inf")) < LAST_USED_RESOLUTION.total_seconds():
         return
     _last_touch[key_id] = now
-    open_session().execute(update(ApiKey).where(ApiKey.id == key_id).values(last_used_at=utcnow()))
+    session = open_session()
+    start_writing(session)
+    session.execute(update(ApiKey).where(ApiKey.id == key_id).values(last_used_at=utcnow()))
 
 
 def forget(prefix: str) -> None:
