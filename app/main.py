@@ -12,6 +12,7 @@ from app.accounts.router import router as accounts_router
 from app.audit.router import router as audit_router
 from app.bundles.release import BackgroundReleaser
 from app.bundles.router import router as bundles_router
+from app.claims.router import router as claims_router
 from app.config import Settings, get_settings
 from app.db import TransactionMiddleware, build_engine, build_session_factory
 from app.errors import install_error_handlers
@@ -20,6 +21,7 @@ from app.feeds.router import router as feeds_router
 from app.http import BodyLimitMiddleware, RequestContextMiddleware, SecurityHeadersMiddleware
 from app.materials.router import router as materials_router
 from app.ops.router import router as ops_router
+from app.organisations.router import router as organisations_router
 from app.search.backend import SearchBackend
 from app.search.factory import build_search_backend
 from app.search.indexer import BackgroundIndexer
@@ -82,6 +84,8 @@ def create_app(
         units_router,
         bundles_router,
         feeds_router,
+        organisations_router,
+        claims_router,
         audit_router,
     ):
         api.include_router(router)

@@ -13,7 +13,7 @@ from app.errors import NotFound, UnsupportedMediaType, ValidationFailed
 from app.materials import service as materials_service
 from app.materials import workflow
 from app.materials.models import Attachment, Material
-from app.materials.storage import BlobStore, is_allowed, sniff_media_type
+from app.materials.storage import BlobStore, StoredBlob, is_allowed, sniff_media_type
 from app.text import nfc
 
 GENERIC_DECLARED = {"", "application/octet-stream", "binary/octet-stream"}
@@ -39,6 +39,30 @@ def _check_declared(declared: str | None, sniffed: str) -> None:
     raise UnsupportedMediaType(f"The file was sent as {declared}, but its content is {sniffed}.")
 
 
+def store_upload(settings: Settings, source: BinaryIO, declared_type: str | None) -> tuple[StoredBlob, str]:
+    """Store an uploaded file once per content; (blob, media type read from its bytes). 413 past
+    the upload limit, 422 when empty, 415 for a kind not accepted or a declared type that lies.
+    Materials and claim reports both attach files through this."""
+    blob = BlobStore(settings.blob_dir).put(source, settings.max_upload_bytes)
+    if blob.size == 0:
+        raise ValidationFailed(["body", "file"], "The file is empty.")
+    sniffed = sniff_media_type(blob.head)
+    if sniffed is None or not is_allowed(sniffed):
+        raise UnsupportedMediaType(
+            f"Files of this kind ({sniffed or 'unrecognised content'}) are not accepted; "
+            "send images, audio, video, PDF, office documents or text."
+        )
+    _check_declared(declared_type, sniffed)
+    return blob, sniffed
+
+
+def stored_path(settings: Settings, sha256: str) -> Path:
+    path = BlobStore(settings.blob_dir).path_for(sha256)
+    if not path.is_file():
+        raise NotFound("The attachment's content is missing from storage.")
+    return path
+
+
 def add_attachment(
     session: Session,
     settings: Settings,
@@ -52,16 +76,7 @@ def add_attachment(
     material: Material = materials_service.get_material(session, material_id)
     workflow.check_editable(material)
     before = materials_service.snapshot(material)
-    blob = BlobStore(settings.blob_dir).put(source, settings.max_upload_bytes)
-    if blob.size == 0:
-        raise ValidationFailed(["body", "file"], "The file is empty.")
-    sniffed = sniff_media_type(blob.head)
-    if sniffed is None or not is_allowed(sniffed):
-        raise UnsupportedMediaType(
-            f"Files of this kind ({sniffed or 'unrecognised content'}) are not accepted; "
-            "send images, audio, video, PDF, office documents or text."
-        )
-    _check_declared(declared_type, sniffed)
+    blob, sniffed = store_upload(settings, source, declared_type)
     attachment = Attachment(
         id=new_id(),
         material_id=material.id,
@@ -85,7 +100,4 @@ def get_attachment(session: Session, attachment_id: uuid.UUID) -> Attachment:
 
 
 def blob_path(settings: Settings, attachment: Attachment) -> Path:
-    path = BlobStore(settings.blob_dir).path_for(attachment.sha256)
-    if not path.is_file():
-        raise NotFound("The attachment's content is missing from storage.")
-    return path
+    return stored_path(settings, attachment.sha256)

@@ -16,7 +16,17 @@ from app.materials import languages
 from app.taxonomy import service as taxonomy_service
 
 Kind = Literal[
-    "article", "news", "video", "audio", "image", "infographic", "leaflet", "radio_script", "book", "document"
+    "article",
+    "news",
+    "video",
+    "audio",
+    "image",
+    "infographic",
+    "leaflet",
+    "radio_script",
+    "book",
+    "document",
+    "rebuttal",
 ]
 Status = Literal["draft", "in_review", "approved", "published", "archived"]
 Classification = Literal["public", "internal"]

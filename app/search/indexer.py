@@ -16,6 +16,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import ColumnElement, delete, func, or_, select, true, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from app.claims.documents import claim_documents
+from app.claims.models import Claim, ClaimOutbox
 from app.config import Settings
 from app.db import utcnow
 from app.materials.models import Material, MaterialTag, SearchOutbox
@@ -35,14 +37,48 @@ LOAD_CHUNK = 500
 
 
 def backlog(session: Session) -> int:
-    """How many changes wait to be indexed."""
-    return (
-        session.scalar(select(func.count()).select_from(SearchOutbox).where(SearchOutbox.processed_at.is_(None))) or 0
+    """How many changes (materials and claims) wait to be indexed."""
+    return sum(
+        session.scalar(select(func.count()).select_from(table).where(table.processed_at.is_(None))) or 0
+        for table in (SearchOutbox, ClaimOutbox)
     )
 
 
 def drain(session_factory: sessionmaker[Session], backend: SearchBackend, batch_size: int = 500) -> int:
-    """Index every pending change, oldest first, in batches; returns how many rows were processed.
+    """Index every pending change of materials, then of claims; returns how many rows were processed."""
+    return drain_materials(session_factory, backend, batch_size) + drain_claims(session_factory, backend, batch_size)
+
+
+def drain_claims(session_factory: sessionmaker[Session], backend: SearchBackend, batch_size: int = 500) -> int:
+    """Send the current state of every claim with a pending outbox row, then mark the rows done.
+
+    Claims are never deleted (a merged one is indexed as `merged`), so there are only upserts;
+    the claim's version is the document's, so a stale copy never replaces a newer one."""
+    processed = 0
+    while True:
+        with session_factory() as session:
+            rows = session.execute(
+                select(ClaimOutbox.id, ClaimOutbox.claim_id)
+                .where(ClaimOutbox.processed_at.is_(None))
+                .order_by(ClaimOutbox.id)
+                .limit(batch_size)
+            ).all()
+            if not rows:
+                return processed
+            docs = claim_documents(session, list({row.claim_id for row in rows}))
+        if docs:
+            backend.index_claims(docs)
+        with session_factory() as session:
+            ids = [row.id for row in rows]
+            session.execute(update(ClaimOutbox).where(ClaimOutbox.id.in_(ids)).values(processed_at=utcnow()))
+            session.commit()
+        processed += len(rows)
+        if len(rows) < batch_size:
+            return processed
+
+
+def drain_materials(session_factory: sessionmaker[Session], backend: SearchBackend, batch_size: int = 500) -> int:
+    """Index every pending material change, oldest first, in batches; returns how many rows were processed.
 
     Raises BackendUnavailable (or the backend's error) with the failed batch still pending;
     batches before it stay done. No transaction is held open during the backend call: the
@@ -102,7 +138,18 @@ def rebuild(
         with session_factory() as session:
             docs, deletes = _current_state(session, dict(tuple(row) for row in chunk))
         _send(backend, docs, deletes)
+    index_all_claims(session_factory, backend)
     return count
+
+
+def index_all_claims(session_factory: sessionmaker[Session], backend: SearchBackend) -> int:
+    """Send every claim to the claim index (versions keep it safe against the live indexer)."""
+    with session_factory() as session:
+        claim_ids = list(session.scalars(select(Claim.id).order_by(Claim.id)))
+    for chunk in chunks(claim_ids, LOAD_CHUNK):
+        with session_factory() as session:
+            backend.index_claims(claim_documents(session, chunk))
+    return len(claim_ids)
 
 
 def material_count(session: Session) -> int:
@@ -113,8 +160,9 @@ def purge_processed(session_factory: sessionmaker[Session]) -> int:
     """Forget rows processed more than a day ago (a rebuild replays only recent ones)."""
     with session_factory() as session:
         result = session.execute(delete(SearchOutbox).where(SearchOutbox.processed_at < utcnow() - PURGE_AFTER))
+        claims = session.execute(delete(ClaimOutbox).where(ClaimOutbox.processed_at < utcnow() - PURGE_AFTER))
         session.commit()
-    return result.rowcount or 0
+    return (result.rowcount or 0) + (claims.rowcount or 0)
 
 
 def _current_state(
