@@ -126,7 +126,7 @@ def list_reports(
 def to_reads(session: Session, reports: list[ClaimReport]) -> list[ClaimReportRead]:
     """Reports with their claim's status and, once rebutted, the rebuttals' material ids (two queries)."""
     claim_ids = list({r.claim_id for r in reports if r.claim_id})
-    statuses = dict(session.execute(select(Claim.id, Claim.status).where(Claim.id.in_(claim_ids))).tuples().all())
+    statuses = dict(session.execute(select(Claim.id, Claim.status).where(Claim.id.in_(claim_ids))).all())
     rebutting: dict[uuid.UUID, list[uuid.UUID]] = {}
     rows = select(ClaimRebuttal.claim_id, ClaimRebuttal.material_id).where(ClaimRebuttal.claim_id.in_(claim_ids))
     for claim_id, material_id in session.execute(rows.order_by(ClaimRebuttal.published_at)):

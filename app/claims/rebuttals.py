@@ -32,7 +32,7 @@ MAX_TARGETS = 5000  # BundleTargets' own limit per selector
 
 def check_claims_exist(session: Session, claim_ids: list[uuid.UUID], loc: list[str | int]) -> None:
     """422 naming the first claim a rebuttal names that does not exist or was merged away."""
-    rows = dict(session.execute(select(Claim.id, Claim.merged_into_id).where(Claim.id.in_(claim_ids))).tuples().all())
+    rows = dict(session.execute(select(Claim.id, Claim.merged_into_id).where(Claim.id.in_(claim_ids))).all())
     for index, claim_id in enumerate(claim_ids):
         if claim_id not in rows:
             raise ValidationFailed([*loc, index, "claim_id"], f"No claim with id {claim_id}.")
