@@ -41,5 +41,5 @@ def claim_from(client, auth) -> Callable[..., dict]:
 
 
 @pytest.fixture
-def border_unit(make_unit) -> FeedUnit:
+def border_unit(make_unit) -> FeedUnit:  # noqa: F811
     return make_unit("DB-DON1", province="Điện Biên", border_routes=["VN-LA"])
