@@ -50,7 +50,7 @@ def on_transition(session: Session, material: Material, before: str, actor: Prin
 def publish_rebuttal(session: Session, material: Material, actor: Principal) -> Bundle:
     if not material.rebuts:
         raise Conflict("A rebuttal must name the claims it answers (rebuts) before it is published.")
-    now = utcnow()
+    published = material.published_at or utcnow()
     claims = []
     for rebut in material.rebuts:
         claim = claims_service.get_claim(session, rebut.claim_id)
@@ -58,13 +58,13 @@ def publish_rebuttal(session: Session, material: Material, actor: Principal) -> 
         link = next((r for r in claim.rebuttals if r.material_id == material.id), None)
         if link is None:
             claim.rebuttals.append(
-                ClaimRebuttal(material_id=material.id, verdict=rebut.verdict, published_at=material.published_at or now)
+                ClaimRebuttal(material_id=material.id, verdict=rebut.verdict, published_at=published)
             )
         else:
             link.verdict = rebut.verdict
         claim.status = "rebutted"
-        claim.triaged_at = claim.triaged_at or now
-        claim.rebutted_at = claim.rebutted_at or now
+        claim.triaged_at = claim.triaged_at or published
+        claim.rebutted_at = claim.rebutted_at or published
         claims_service.bump(session, claim)
         session.flush()
         diff = audit_service.diff(before, claims_service.snapshot(claim), claims_service.UNAUDITED)

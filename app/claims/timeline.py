@@ -53,7 +53,19 @@ def timeline(session: Session, claim_id: uuid.UUID) -> list[dict[str, Any]]:
     ):
         events.append({"at": published_at, "event": "bundle_published", "bundle_id": bundle_id})
     events += _delivery_events(session, bundle_ids)
-    return sorted(events, key=lambda e: (e["at"], e["event"]))
+    return sorted(events, key=lambda e: (e["at"], ORDER.index(e["event"])))
+
+
+# The order of events that happened at the same moment (publishing triages an untriaged claim).
+ORDER = (
+    "first_report",
+    "triaged",
+    "rebuttal_published",
+    "bundle_published",
+    "first_fetch",
+    "acknowledged_50",
+    "acknowledged_100",
+)
 
 
 def _delivery_events(session: Session, bundle_ids: list[uuid.UUID]) -> list[dict[str, Any]]:
