@@ -304,4 +304,3 @@ def _author(session: DbSession, claim: Claim) -> dict[str, str]:
         organisation = organisations_service.get_organisation(session, claim.lead_organisation_id)
         return {"@type": "Organization", "name": organisation.name}
     return {"@type": "Organization", "name": "ttdn-hub"}
-
