@@ -176,7 +176,7 @@ def list_claims(
         "border_route": taxonomy_service.resolve_border_routes(session, border_route, ["query", "border_route"]),
         "province": taxonomy_service.province_line_ids(session, province_ids) if province_ids else [],
     }
-    claim_ids = [hit.id for hit in backend.match_claims(q, 100)] if q and q.strip() else None
+    claim_ids = claims_service.claim_ids_matching(backend, q) if q and q.strip() else None
     items, next_cursor = claims_service.list_claims(
         session,
         claim_ids=claim_ids,

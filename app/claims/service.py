@@ -28,10 +28,11 @@ from app.claims.models import (
 from app.claims.schemas import ClaimCreate, ClaimRead, ClaimUpdate, RebuttalRef
 from app.config import Settings
 from app.db import utcnow
-from app.errors import Conflict, NotFound, ValidationFailed
+from app.errors import Conflict, NotFound, ServiceUnavailable, ValidationFailed
 from app.materials import service as materials_service
 from app.organisations import service as organisations_service
 from app.pagination import decode_id_cursor, encode_id_cursor
+from app.search.backend import BackendUnavailable, SearchBackend
 
 # (from, to) moves staff may make; `rebutted` comes only from publishing a rebuttal.
 CLOSED = ("closed", "not_false", "out_of_scope")
@@ -297,6 +298,16 @@ def list_claims(
     more = len(rows) > limit
     rows = rows[:limit]
     return rows, (encode_id_cursor(rows[-1].id) if more and rows else None)
+
+
+def claim_ids_matching(backend: SearchBackend, text: str) -> list[uuid.UUID]:
+    """The claims whose words the text shares (diacritics folded), best first, at most 100."""
+    try:
+        return [hit.id for hit in backend.match_claims(text, 100)]
+    except BackendUnavailable as exc:
+        raise ServiceUnavailable(
+            "Search is unavailable right now; try again shortly.", headers={"Retry-After": "5"}
+        ) from exc
 
 
 def merge_claims(
