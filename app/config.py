@@ -41,8 +41,8 @@ class Settings(BaseSettings):
     claim_deadline_hours_low: float = 720.0
     # Matching a new report to claims (app/claims/matching.py): at or above the first score it
     # joins the best claim at once; candidates at or above the second are suggested.
-    claim_autojoin_score: float = 0.85
-    claim_suggest_score: float = 0.3
+    claim_autojoin_score: float = 0.75
+    claim_suggest_score: float = 0.2
     # How often scheduled bundles are released and expired ones withdrawn; 0 turns it off.
     feed_release_interval_seconds: float = 15.0
 

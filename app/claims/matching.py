@@ -4,17 +4,23 @@
    that claim: an indexed lookup in the database, immediate.
 2. Otherwise the search backend finds candidate claims sharing words with the report (diacritics
    folded, both backends through `SearchBackend.match_claims`), and each candidate is scored here
-   with RapidFuzz on folded text against the claim's title and summary and each of its reports,
-   so the score means the same on both backends: 0 (nothing alike) to 1 (the same words).
+   on folded words against the claim's title and summary and each of its reports, so the score
+   means the same on both backends: 0 (nothing alike) to 1 (the same words). The score is a
+   cosine over word sets, each word weighted by how rare it is among the candidates: false
+   stories are told in the same few phrasings ("thu hồi đất rừng của đồng bào ... ở ..."), and
+   what tells two of them apart is the group, the place, the numbers and the details. (RapidFuzz's
+   token ratios, which weigh every word the same, joined such look-alikes: see bench/RESULTS.md.)
    At or above `claim_autojoin_score` the report joins the best one; otherwise candidates at or
    above `claim_suggest_score` are suggested, best first.
 """
 
 import logging
+import math
 import uuid
+from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from rapidfuzz import fuzz
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -47,14 +53,26 @@ def folded(text: str) -> str:
     return " ".join(folded_words(text))
 
 
-def similarity(a: str, b: str) -> float:
-    """0..1 for two folded texts: the mean of RapidFuzz's token-sort ratio (the same words, any
-    order) and token-set ratio (one text's words mostly within the other's)."""
-    if not a or not b:
+def rarity_weights(texts: list[str]) -> Callable[[str], float]:
+    """1 + log(n / df) for a word found in df of the n candidate texts; 1 for a word in none.
+
+    A word every candidate has (the common phrasing) weighs 1; a word few have (a name, a
+    place, a number) weighs more. A word no candidate has lowers every candidate's score alike.
+    With a single candidate every word weighs 1: a plain cosine."""
+    frequency: Counter[str] = Counter()
+    for text in texts:
+        frequency.update(set(text.split()))
+    size = len(texts)
+    return lambda word: 1 + math.log(size / frequency[word]) if frequency[word] else 1.0
+
+
+def weighted_cosine(a: str, b: str, weight: Callable[[str], float]) -> float:
+    """Cosine of two word sets with each word weighted (0..1)."""
+    mine, theirs = set(a.split()), set(b.split())
+    if not mine or not theirs:
         return 0.0
-    sort = fuzz.token_sort_ratio(a, b, processor=None)
-    subset = fuzz.token_set_ratio(a, b, processor=None)
-    return round((sort + subset) / 200, 4)
+    shared = sum(weight(word) for word in mine & theirs)
+    return round(shared / math.sqrt(sum(map(weight, mine)) * sum(map(weight, theirs))), 4)
 
 
 def claim_by_url(session: Session, hashes: list[str]) -> uuid.UUID | None:
@@ -86,11 +104,13 @@ def _candidate_texts(session: Session, claim_ids: list[uuid.UUID]) -> dict[uuid.
 
 
 def score_candidates(session: Session, text: str, claim_ids: list[uuid.UUID]) -> list[Suggestion]:
-    """Candidates scored against the report's text, best first."""
+    """Candidates scored against the report's text (the best of their texts), best first."""
     mine = folded(text)
+    candidates = _candidate_texts(session, claim_ids)
+    weight = rarity_weights([t for _, others in candidates.values() for t in others])
     scored = [
-        Suggestion(claim_id, title, max(similarity(mine, other) for other in others))
-        for claim_id, (title, others) in _candidate_texts(session, claim_ids).items()
+        Suggestion(claim_id, title, max(weighted_cosine(mine, other, weight) for other in others))
+        for claim_id, (title, others) in candidates.items()
     ]
     return sorted(scored, key=lambda s: (-s.score, str(s.claim_id)))
 
