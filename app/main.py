@@ -8,9 +8,9 @@ from fastapi import APIRouter, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from sqlalchemy.orm import Session, sessionmaker
 
+from app.accounts.deps import AUDIT_READERS
 from app.accounts.router import router as accounts_router
 from app.audit.router import router as audit_router
-from app.bundles.release import BackgroundReleaser
 from app.bundles.router import router as bundles_router
 from app.claims.router import router as claims_router
 from app.config import Settings, get_settings
@@ -24,12 +24,11 @@ from app.ops.router import router as ops_router
 from app.organisations.router import router as organisations_router
 from app.search.backend import SearchBackend
 from app.search.factory import build_search_backend
-from app.search.indexer import BackgroundIndexer
 from app.search.router import router as search_router
 from app.taxonomy.router import router as taxonomy_router
 from app.units.router import router as units_router
-
-API_PREFIX = "/api/v1"
+from app.urls import API_PREFIX
+from app.wiring import background_workers, register_hooks
 
 
 def create_app(
@@ -41,6 +40,7 @@ def create_app(
     """Build the application. Tests pass their own session factory and backend."""
     settings = settings or get_settings()
     signing.check_configured(settings)
+    register_hooks()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -52,17 +52,14 @@ def create_app(
         backend = search_backend or build_search_backend(settings, factory)
         app.state.session_factory = factory
         app.state.search_backend = backend
-        indexer = BackgroundIndexer(factory, backend, settings)
-        app.state.indexer = indexer
-        indexer.start()
-        releaser = BackgroundReleaser(factory, settings)
-        app.state.releaser = releaser
-        releaser.start()
+        workers = background_workers(factory, backend, settings)
+        for worker in workers:
+            worker.start()
         try:
             yield
         finally:
-            releaser.stop()
-            indexer.stop()
+            for worker in reversed(workers):
+                worker.stop()
             if engine is not None:
                 engine.dispose()
 
@@ -86,9 +83,10 @@ def create_app(
         feeds_router,
         organisations_router,
         claims_router,
-        audit_router,
     ):
         api.include_router(router)
+    # The audit trail imports no other domain, so who may read it is declared here.
+    api.include_router(audit_router, dependencies=[AUDIT_READERS])
     app.include_router(api)
     app.include_router(ops_router)
 

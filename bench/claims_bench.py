@@ -24,8 +24,8 @@ from elasticsearch import Elasticsearch
 from sqlalchemy.orm import Session, sessionmaker
 
 from app import migrate
-from app.accounts.deps import Principal
 from app.accounts.models import User
+from app.accounts.principal import Principal
 from app.claims import intake
 from app.claims import service as claims_service
 from app.claims.schemas import ClaimCreate, ClaimReportCreate
@@ -35,6 +35,7 @@ from app.search import indexer
 from app.search.backend import SearchBackend
 from app.search.database import DatabaseBackend
 from app.search.elasticsearch import ElasticsearchBackend
+from app.wiring import register_hooks
 from bench.claims_data import build
 
 
@@ -47,6 +48,7 @@ def _backend(name: str, factory: sessionmaker[Session], es_url: str | None) -> S
 
 
 def run_backend(name: str, es_url: str | None) -> dict[str, Any]:
+    register_hooks()
     stories, arrivals = build()
     with tempfile.TemporaryDirectory() as folder:
         engine = build_engine(f"sqlite:///{Path(folder) / 'bench.sqlite3'}")

@@ -1,4 +1,8 @@
-"""The search projection of claims: what the claim index holds, loaded in bulk by id."""
+"""The search projection of claims: what the claim index holds, loaded in bulk by id.
+
+This module is the indexer's claim source (`app.search.indexer.ClaimSource`), registered by
+app/wiring.py: search never imports claims.
+"""
 
 import uuid
 
@@ -31,3 +35,7 @@ def claim_documents(session: Session, claim_ids: list[uuid.UUID]) -> list[ClaimD
         )
         for row in claims
     ]
+
+
+def all_claim_ids(session: Session) -> list[uuid.UUID]:
+    return list(session.scalars(select(Claim.id).order_by(Claim.id)))

@@ -11,7 +11,7 @@ from typing import BinaryIO
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.accounts.deps import Principal
+from app.accounts.principal import Principal
 from app.audit import service as audit_service
 from app.claims import events, matching, rebuttals
 from app.claims import service as claims_service
@@ -25,8 +25,7 @@ from app.materials import attachments as attachments_service
 from app.materials import service as materials_service
 from app.pagination import decode_id_cursor, encode_id_cursor
 from app.search.backend import SearchBackend
-
-API_PREFIX = "/api/v1"
+from app.urls import api_path
 
 
 def _normalised_urls(urls: list[str]) -> list[str]:
@@ -163,7 +162,7 @@ def _attachment_read(report_id: uuid.UUID, a: ClaimReportAttachment) -> ReportAt
         media_type=a.media_type,
         size=a.size,
         sha256=a.sha256,
-        url=f"{API_PREFIX}/claim-reports/{report_id}/attachments/{a.id}/content",
+        url=api_path(f"/claim-reports/{report_id}/attachments/{a.id}/content"),
     )
 
 

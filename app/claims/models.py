@@ -1,5 +1,5 @@
 """False information: reports from the ground or online, the claims they are grouped into,
-comments, published rebuttals, and the outbox that keeps the claim index a projection."""
+comments and published rebuttals. (The claim index's outbox is app.search.outbox.ClaimOutbox.)"""
 
 import uuid
 from datetime import datetime
@@ -154,17 +154,3 @@ class ClaimComment(Base):
     author_id: Mapped[uuid.UUID] = mapped_column(UUIDStr, ForeignKey("users.id"))
     author_label: Mapped[str] = mapped_column(String(320))
     body: Mapped[str] = mapped_column(Text)
-
-
-class ClaimOutbox(Base):
-    """A claim that changed and must be (re)sent to the search backend's claim index; written in
-    the same transaction as the change, drained by the search indexer (as for materials)."""
-
-    __tablename__ = "claim_search_outbox"
-    __table_args__ = (Index("ix_claim_search_outbox_pending", "processed_at", "id"),)
-
-    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True)
-    claim_id: Mapped[uuid.UUID] = mapped_column(UUIDStr)
-    version: Mapped[int] = mapped_column(Integer)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    processed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

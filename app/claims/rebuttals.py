@@ -4,7 +4,8 @@ Publishing one (through the usual workflow, four eyes included) marks its claims
 drafts an urgent bundle, addressed to every unit that reported them and to the units on the
 claims' routes and provinces, for a reviewer other than its author to publish. A unit that
 reports a claim after that gets the rebuttal in its feed at once (`deliver_to_unit`).
-The functions here are registered as hooks of the materials service, which imports no claims.
+`check_claims_exist` and `on_transition` are hooks of the materials service (which imports no
+claims), registered by app/wiring.py.
 """
 
 import uuid
@@ -13,7 +14,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.accounts.deps import Principal
+from app.accounts.principal import Principal
 from app.audit import service as audit_service
 from app.bundles import delivery
 from app.bundles import service as bundles_service
@@ -24,8 +25,8 @@ from app.claims import service as claims_service
 from app.claims.models import PLACE_FIELDS, Claim, ClaimRebuttal, ClaimReport
 from app.db import utcnow
 from app.errors import Conflict, ValidationFailed
-from app.materials import service as materials_service
 from app.materials.models import Material
+from app.urls import api_path
 
 MAX_TARGETS = 5000  # BundleTargets' own limit per selector
 
@@ -141,7 +142,7 @@ def claim_review(session: Session, claim: Claim, author: dict[str, Any], base_ur
             {
                 "@context": "https://schema.org",
                 "@type": "ClaimReview",
-                "url": f"{base_url}/api/v1/materials/{material.id}",
+                "url": base_url + api_path(f"/materials/{material.id}"),
                 "claimReviewed": claim.title,
                 "datePublished": (material.published_at or link.published_at).date().isoformat(),
                 "author": author,
@@ -166,7 +167,3 @@ def claim_review(session: Session, claim: Claim, author: dict[str, Any], base_ur
 
 # The verdict on a 1 (false) to 5 (true) scale, as fact-checkers' ClaimReview markup uses.
 RATING = {"false": 1, "misleading": 2, "missing_context": 3, "true": 5}
-
-
-materials_service.rebuts_checks.append(check_claims_exist)
-materials_service.transition_hooks.append(on_transition)

@@ -35,6 +35,7 @@ from app.errors import NotFound, ValidationFailed
 from app.organisations import service as organisations_service
 from app.search.router import SearchBackendDep
 from app.taxonomy import service as taxonomy_service
+from app.urls import api_path
 
 router = APIRouter(tags=["claims"])
 Limit = Annotated[int, Query(ge=1, le=100)]
@@ -61,7 +62,7 @@ def create_claim_report(
     It joins at once the claim whose reports named the same page, or whose text is close enough;
     otherwise the closest claims come back as `suggested_claims`."""
     report = intake.create_report(session, backend, settings, data, actor)
-    response.headers["Location"] = f"/api/v1/claim-reports/{report.id}"
+    response.headers["Location"] = api_path(f"/claim-reports/{report.id}")
     return intake.to_reads(session, [report])[0]
 
 
@@ -149,7 +150,7 @@ def create_claim(
 ) -> ClaimRead:
     """Open a claim, usually from reports waiting for triage (`report_ids`); its deadline follows its severity."""
     claim = claims_service.create_claim(session, settings, data, actor)
-    response.headers["Location"] = f"/api/v1/claims/{claim.id}"
+    response.headers["Location"] = api_path(f"/claims/{claim.id}")
     return _claim(response, claim)
 
 
@@ -265,7 +266,7 @@ def create_comment(
 ) -> CommentRead:
     """Comment on a claim: staff of its lead or coordinating organisations (admins always)."""
     comment = timeline.add_comment(session, claim_id, data.body, actor)
-    response.headers["Location"] = f"/api/v1/claims/{claim_id}/comments"
+    response.headers["Location"] = api_path(f"/claims/{claim_id}/comments")
     return _comment(comment)
 
 

@@ -12,8 +12,8 @@ from sqlalchemy import and_, exists, not_, or_, select
 from sqlalchemy.orm import Session
 
 from app import concurrency
-from app.accounts.deps import Principal
 from app.accounts.models import User
+from app.accounts.principal import Principal
 from app.audit import service as audit_service
 from app.claims import events
 from app.claims.models import (
@@ -21,7 +21,6 @@ from app.claims.models import (
     PLACE_FIELDS,
     Claim,
     ClaimOrganisation,
-    ClaimOutbox,
     ClaimReport,
     ClaimTag,
 )
@@ -33,6 +32,7 @@ from app.materials import service as materials_service
 from app.organisations import service as organisations_service
 from app.pagination import decode_id_cursor, encode_id_cursor
 from app.search.backend import BackendUnavailable, SearchBackend
+from app.search.outbox import ClaimOutbox
 
 # (from, to) moves staff may make; `rebutted` comes only from publishing a rebuttal.
 CLOSED = ("closed", "not_false", "out_of_scope")

@@ -13,8 +13,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.accounts.deps import Principal
 from app.accounts.models import User
+from app.accounts.principal import Principal
 from app.audit import service as audit_service
 from app.bundles.models import Bundle, Delivery
 from app.claims import service as claims_service

@@ -14,6 +14,7 @@ from app.organisations.schemas import (
     OrganisationRead,
     OrganisationUpdate,
 )
+from app.urls import api_path
 
 router = APIRouter(tags=["organisations"])
 
@@ -29,7 +30,7 @@ def create_organisation(
 ) -> OrganisationRead:
     """Register an organisation: a ministry's focal unit, a provincial department, or other (admins)."""
     organisation = organisations_service.create_organisation(session, data, actor)
-    response.headers["Location"] = f"/api/v1/organisations/{organisation.id}"
+    response.headers["Location"] = api_path(f"/organisations/{organisation.id}")
     return _read(response, organisation)
 
 

@@ -16,8 +16,8 @@ from app.organisations.models import Organisation
 from app.organisations.schemas import OrganisationCreate, OrganisationRead, OrganisationUpdate
 from app.pagination import decode_id_cursor, encode_id_cursor
 
-# Called before an organisation is deleted; a check raises Conflict to refuse. Domains that
-# refer to organisations (accounts, claims) register here, so this package imports none of them.
+# Called before an organisation is deleted; a check raises Conflict to refuse. app/wiring.py
+# registers those of the domains that refer to organisations, so this package imports none of them.
 deletion_checks: list[Callable[[Session, Organisation], None]] = []
 
 

@@ -12,17 +12,17 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field, fields
 from datetime import datetime, timedelta
+from typing import Protocol
 
 from sqlalchemy import ColumnElement, delete, func, or_, select, true, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from app.claims.documents import claim_documents
-from app.claims.models import Claim, ClaimOutbox
 from app.config import Settings
 from app.db import utcnow
 from app.materials.models import Material, MaterialTag, SearchOutbox
-from app.search.backend import BackendUnavailable, ProgressCallback, SearchBackend, SearchDocument
+from app.search.backend import BackendUnavailable, ClaimDocument, ProgressCallback, SearchBackend, SearchDocument
 from app.search.documents import chunks, document_for
+from app.search.outbox import ClaimOutbox
 from app.worker import PeriodicWorker
 
 log = logging.getLogger("ttdn.search.indexer")
@@ -34,6 +34,18 @@ PURGE_EVERY = timedelta(hours=1)
 # clocks differ a little, and replaying one more change costs nothing (versions decide).
 REPLAY_MARGIN = timedelta(minutes=1)
 LOAD_CHUNK = 500
+
+
+class ClaimSource(Protocol):
+    """Where claims' documents come from (the claims domain, registered by app/wiring.py)."""
+
+    def claim_documents(self, session: Session, claim_ids: list[uuid.UUID]) -> list[ClaimDocument]: ...
+
+    def all_claim_ids(self, session: Session) -> list[uuid.UUID]: ...
+
+
+# Filled by app/wiring.py; until then claim changes wait in the outbox (never marked done).
+claim_sources: list[ClaimSource] = []
 
 
 def backlog(session: Session) -> int:
@@ -54,6 +66,9 @@ def drain_claims(session_factory: sessionmaker[Session], backend: SearchBackend,
 
     Claims are never deleted (a merged one is indexed as `merged`), so there are only upserts;
     the claim's version is the document's, so a stale copy never replaces a newer one."""
+    if not claim_sources:
+        return 0
+    source = claim_sources[0]
     processed = 0
     while True:
         with session_factory() as session:
@@ -65,7 +80,7 @@ def drain_claims(session_factory: sessionmaker[Session], backend: SearchBackend,
             ).all()
             if not rows:
                 return processed
-            docs = claim_documents(session, list({row.claim_id for row in rows}))
+            docs = source.claim_documents(session, list({row.claim_id for row in rows}))
         if docs:
             backend.index_claims(docs)
         with session_factory() as session:
@@ -144,11 +159,13 @@ def rebuild(
 
 def index_all_claims(session_factory: sessionmaker[Session], backend: SearchBackend) -> int:
     """Send every claim to the claim index (versions keep it safe against the live indexer)."""
+    if not claim_sources:
+        return 0
     with session_factory() as session:
-        claim_ids = list(session.scalars(select(Claim.id).order_by(Claim.id)))
+        claim_ids = claim_sources[0].all_claim_ids(session)
     for chunk in chunks(claim_ids, LOAD_CHUNK):
         with session_factory() as session:
-            backend.index_claims(claim_documents(session, chunk))
+            backend.index_claims(claim_sources[0].claim_documents(session, chunk))
     return len(claim_ids)
 
 

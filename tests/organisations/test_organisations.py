@@ -49,9 +49,7 @@ def test_users_belong_to_an_organisation_and_it_cannot_be_deleted_under_them(cli
     )
     assert user.status_code == 201, user.text
     assert user.json()["organisation_id"] == organisation["id"]
-    refused = client.delete(
-        f"/api/v1/organisations/{organisation['id']}", headers={**auth("admin"), "If-Match": "*"}
-    )
+    refused = client.delete(f"/api/v1/organisations/{organisation['id']}", headers={**auth("admin"), "If-Match": "*"})
     assert refused.status_code == 409
     moved = client.patch(
         f"/api/v1/users/{user.json()['id']}",

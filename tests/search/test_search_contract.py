@@ -288,9 +288,7 @@ def test_rebuild_keeps_results_identical_and_drops_what_is_gone(backend: SearchB
 # --- the claim index -------------------------------------------------------------------------------
 
 
-def claim_doc(
-    text: str, *, version: int = 1, status: str = "new", claim_id: uuid.UUID | None = None
-) -> ClaimDocument:
+def claim_doc(text: str, *, version: int = 1, status: str = "new", claim_id: uuid.UUID | None = None) -> ClaimDocument:
     return ClaimDocument(id=claim_id or uuid.uuid4(), version=version, status=status, text=text)
 
 
