@@ -1,15 +1,18 @@
 """The `ttdn` command (Typer). Each command is thin: it opens a session and calls a service."""
 
+import json
 import os
 import secrets
+import shutil
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 import typer
 import uvicorn
+from fastapi.encoders import jsonable_encoder
 from pydantic import ValidationError
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from sqlalchemy.orm import Session, sessionmaker
@@ -25,6 +28,9 @@ from app.feeds import verify as package_verify
 from app.materials import demo, importer
 from app.organisations import demo as organisations_demo
 from app.organisations import service as organisations_service
+from app.reports import exports as report_exports
+from app.reports import html as report_html
+from app.reports import yearly as report_yearly
 from app.search import indexer
 from app.search.backend import BackendUnavailable, SearchBackend
 from app.search.factory import build_search_backend
@@ -69,8 +75,24 @@ def serve(
     port: Annotated[int, typer.Option(envvar="PORT")] = 8000,
     workers: int = 1,
 ) -> None:
-    """Serve the API with uvicorn."""
-    uvicorn.run("app.main:create_app", factory=True, host=host, port=port, workers=workers, proxy_headers=True)
+    """Serve the API with uvicorn. Logs go through the service's own format (JSON lines unless
+    on a terminal); each request is logged once, by the service's access log."""
+    if workers > 1 and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        # Each worker keeps its counters in files here, so one scrape adds up every process.
+        metrics_dir = get_settings().data_dir / "metrics"
+        shutil.rmtree(metrics_dir, ignore_errors=True)
+        metrics_dir.mkdir(parents=True)
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(metrics_dir)
+    uvicorn.run(
+        "app.main:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        proxy_headers=True,
+        log_config=None,
+        access_log=False,
+    )
 
 
 @cli.command()
@@ -310,6 +332,39 @@ def reindex(
     finally:
         engine.dispose()
     typer.echo(f"indexed {count} materials with the {backend.name} backend in {time.perf_counter() - started:.1f} s")
+
+
+report_cli = typer.Typer(help="Reports for monitoring and the yearly review.", no_args_is_help=True)
+cli.add_typer(report_cli, name="report")
+
+
+@report_cli.command("yearly")
+def report_yearly_command(
+    year: Annotated[int, typer.Option("--year", help="The calendar year (shown next to the year before)")],
+    out: Annotated[Path, typer.Option("--out", dir_okay=False, writable=True, help="The file to write")],
+    format: Annotated[Literal["html", "xlsx", "json"], typer.Option("--format")] = "html",  # noqa: A002
+) -> None:
+    """Write the yearly review as one HTML page, an XLSX workbook or JSON."""
+    with open_session() as session, progress_bar() as bar:
+        task = bar.add_task(f"report {year}", total=len(report_yearly.SECTIONS) * 2 + 1)
+
+        def step(label: str) -> None:
+            bar.update(task, description=label)
+            bar.advance(task)
+
+        try:
+            review = report_yearly.yearly_review(session, year, on_step=step)
+        except AppError as exc:
+            fail(f"error: {exc.detail}")
+        bar.update(task, description=f"writing {format}")
+        if format == "xlsx":
+            out.write_bytes(report_exports.review_xlsx(review))
+        elif format == "json":
+            out.write_text(json.dumps(jsonable_encoder(review), ensure_ascii=False, indent=1), encoding="utf-8")
+        else:
+            out.write_text(report_html.render_html(review), encoding="utf-8")
+        bar.advance(task)
+    typer.echo(f"wrote {out} ({out.stat().st_size:,} bytes)")
 
 
 def main() -> None:

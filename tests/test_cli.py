@@ -6,7 +6,9 @@ under test here; the services behind them are tested elsewhere on both configura
 """
 
 import json
+from datetime import UTC, datetime
 
+import pytest
 from typer.testing import CliRunner
 
 from app.accounts.models import User
@@ -115,3 +117,28 @@ def test_create_unit_and_issue_key(scratch):
     assert missing.exit_code == 1
     bad = run("create-unit", "DBP-02", "--name", "X", "--province", "Atlantis")
     assert bad.exit_code == 1 and "Atlantis" in bad.output
+
+
+@pytest.mark.parametrize("fmt", ["json", "xlsx", "html"])
+def test_report_yearly_writes_the_review_in_each_format(scratch, fmt):
+    assert run("migrate").exit_code == 0
+    assert run("seed", "--demo-if-empty").exit_code == 0
+    year = datetime.now(UTC).year
+    out = scratch / f"review.{fmt}"
+    result = run("report", "yearly", "--year", str(year), "--format", fmt, "--out", str(out))
+    assert result.exit_code == 0, result.output
+    assert f"wrote {out}" in result.output
+    content = out.read_bytes()
+    if fmt == "json":
+        review = json.loads(content)
+        assert review["year"] == year and review["tables"]["summary"]["rows"][0]["current"] > 0
+    elif fmt == "xlsx":
+        assert content[:2] == b"PK"
+    else:
+        assert content.decode().count("<svg") == 3
+
+
+def test_report_yearly_refuses_a_year_out_of_range(scratch):
+    assert run("migrate").exit_code == 0
+    result = run("report", "yearly", "--year", "1800", "--format", "json", "--out", str(scratch / "x.json"))
+    assert result.exit_code == 1 and "year" in result.output

@@ -20,6 +20,7 @@ from app.bundles import service as bundles_service
 from app.bundles.models import Bundle, BundlePublication, PublicationTarget
 from app.db import utcnow
 from app.errors import Conflict, Forbidden
+from app.materials import translations as translations_service
 from app.materials.models import Material
 
 
@@ -49,10 +50,27 @@ def _check_publishable(session: Session, bundle: Bundle, now: datetime) -> datet
     return release_at
 
 
+def _with_translations(session: Session, items: list[dict]) -> list[dict]:
+    """The bundle's items, each asking for translations followed by its published translations
+    (those not listed in the bundle already), so every unit gets each of them."""
+    asked = [item["material_id"] for item in items if item.get("include_translations")]
+    found = translations_service.published_translations(session, asked)
+    listed = {item["material_id"] for item in items}
+    expanded: list[dict] = []
+    for item in items:
+        expanded.append(item)
+        for translation_id, _ in found.get(item["material_id"], []) if item.get("include_translations") else []:
+            if translation_id not in listed:
+                listed.add(translation_id)
+                expanded.append({"material_id": translation_id, "note": item["note"]})
+    return expanded
+
+
 def _freeze(
     session: Session, bundle: Bundle, actor: Principal, now: datetime, release_at: datetime
 ) -> BundlePublication:
-    ids = [item["material_id"] for item in bundle.items]
+    items = _with_translations(session, bundle.items)
+    ids = [item["material_id"] for item in items]
     versions = {
         str(k): v for k, v in session.execute(select(Material.id, Material.version).where(Material.id.in_(ids)))
     }
@@ -63,12 +81,9 @@ def _freeze(
         description=bundle.description,
         priority=bundle.priority,
         items=[
-            {
-                "material_id": item["material_id"],
-                "material_version": versions[item["material_id"]],
-                "note": item["note"],
-            }
-            for item in bundle.items
+            {"material_id": m, "material_version": versions[m], "note": item["note"]}
+            for item in items
+            for m in [item["material_id"]]
         ],
         targets=bundle.targets,
         published_by=actor.id,

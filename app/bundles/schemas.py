@@ -23,6 +23,10 @@ class BundleItem(BaseModel):
 
     material_id: uuid.UUID
     note: Note = ""
+    include_translations: bool = Field(
+        default=False,
+        description="Also send every published translation of this material (as published when the bundle is)",
+    )
 
 
 class BundleTargets(BaseModel):

@@ -106,7 +106,10 @@ def item_problems(session: Session, items: Sequence[dict[str, Any]], loc: Sequen
 
 
 def _check_items(session: Session, items: Sequence[BundleItem]) -> list[dict[str, Any]]:
-    stored = [{"material_id": str(item.material_id), "note": item.note} for item in items]
+    stored = [
+        {"material_id": str(item.material_id), "note": item.note, "include_translations": item.include_translations}
+        for item in items
+    ]
     problems = item_problems(session, stored, ["body", "items"])
     if problems:
         error = ValidationFailed(problems[0]["loc"], problems[0]["msg"])

@@ -29,7 +29,10 @@ def tag_lists(material: HasTags) -> dict[str, list[str]]:
 
 class Material(Base):
     __tablename__ = "materials"
-    __table_args__ = (Index("ix_materials_status_updated", "status", "updated_at"),)
+    __table_args__ = (
+        Index("ix_materials_status_updated", "status", "updated_at"),
+        Index("ix_materials_translation_of", "translation_of"),
+    )
 
     id: Mapped[uuid.UUID] = mapped_column(UUIDStr, primary_key=True, default=new_id)
     title: Mapped[str] = mapped_column(String(500))
@@ -51,6 +54,8 @@ class Material(Base):
     # Who last changed the content (not the status): the four-eyes rule reads this.
     last_edited_by: Mapped[uuid.UUID | None] = mapped_column(UUIDStr, ForeignKey("users.id"))
     version: Mapped[int] = mapped_column(Integer, default=1)
+    # The source this material translates (one level only: a source is never a translation).
+    translation_of: Mapped[uuid.UUID | None] = mapped_column(UUIDStr, ForeignKey("materials.id"))
 
     tags: Mapped[list["MaterialTag"]] = relationship(
         cascade="all, delete-orphan", lazy="selectin", order_by="MaterialTag.position"

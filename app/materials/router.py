@@ -1,5 +1,5 @@
 import uuid
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Query, Request, Response, UploadFile
 from fastapi.responses import FileResponse
@@ -7,7 +7,9 @@ from fastapi.responses import FileResponse
 from app.accounts.deps import AppSettings, EditorUser, StaffUser, WorkflowUser
 from app.db import DbSession
 from app.materials import attachments as attachments_service
+from app.materials import ninjs as ninjs_export
 from app.materials import service as materials_service
+from app.materials import translations as translations_service
 from app.materials.filters import MaterialFiltersDep
 from app.materials.models import Material
 from app.materials.schemas import (
@@ -20,6 +22,7 @@ from app.materials.schemas import (
     RevisionRead,
     RevisionSummary,
     TransitionRequest,
+    TranslationFamily,
 )
 from app.urls import api_path
 
@@ -89,6 +92,22 @@ def transition_material(
     """Move through the workflow (draft, in_review, approved, published, archived); an illegal move is 409.
     Approving and publishing need a reviewer who neither wrote nor last edited the material."""
     return _read(response, materials_service.transition(session, material_id, data.to, actor))
+
+
+@router.get("/materials/{material_id}/translations", response_model=TranslationFamily, operation_id="list_translations")
+def list_translations(material_id: uuid.UUID, session: DbSession, _: StaffUser) -> TranslationFamily:
+    """The material's family: its source and every translation of that source, with their languages
+    and statuses. Asked of a translation, it answers the same family."""
+    return translations_service.get_family(session, material_id)
+
+
+@router.get("/materials/{material_id}/ninjs", operation_id="get_material_ninjs", response_model=dict[str, Any])
+def get_material_ninjs(material_id: uuid.UUID, request: Request, session: DbSession, _: StaffUser) -> dict[str, Any]:
+    """The material as IPTC ninjs 3.1 (News in JSON): headlines, descriptions, the Markdown body,
+    language, subjects (ethnic groups, topics, provinces, border routes; `urn:ttdn:` URIs),
+    attachments as renditions, the version, and its translations as associations."""
+    material = materials_service.get_material(session, material_id)
+    return ninjs_export.to_ninjs(session, material, str(request.base_url).rstrip("/"))
 
 
 @router.get("/materials/{material_id}/revisions", response_model=RevisionPage, operation_id="list_revisions")

@@ -74,6 +74,10 @@ class MaterialCreate(Schedule):
             raise ValueError("rebuts is for materials of kind rebuttal")
         return self
 
+    translation_of: uuid.UUID | None = Field(
+        default=None, description="The id of the material this one translates (a source, in another language)"
+    )
+
 
 class MaterialUpdate(Schedule):
     """Every field optional; only the fields sent are changed (applied with exclude_unset)."""
@@ -94,6 +98,7 @@ class MaterialUpdate(Schedule):
     expires_at: datetime | None = None
     source: Source | None = None
     rebuts: Rebuts | None = None
+    translation_of: uuid.UUID | None = None
 
     @model_validator(mode="after")
     def _required_stay_set(self) -> Self:
@@ -134,6 +139,7 @@ class MaterialRead(BaseModel):
     updated_at: datetime
     created_by: uuid.UUID | None
     version: int
+    translation_of: uuid.UUID | None = None
     attachments: list[AttachmentRead]
     rebuts: list[RebutItem] = []
 
@@ -163,3 +169,21 @@ class RevisionPage(BaseModel):
 
 class RevisionRead(RevisionSummary):
     material: MaterialRead
+
+
+class TranslationMember(BaseModel):
+    id: uuid.UUID
+    title: str
+    language: str
+    status: str
+    published_at: datetime | None
+    is_source: bool
+
+
+class TranslationFamily(BaseModel):
+    """A source and every translation of it, the source first, then by language."""
+
+    source_id: uuid.UUID
+    languages: list[str] = Field(description="Every language the family exists in, sorted")
+    published_languages: list[str] = Field(description="The languages with a published member")
+    items: list[TranslationMember]

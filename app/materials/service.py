@@ -17,7 +17,7 @@ from app.accounts.principal import Principal
 from app.audit import service as audit_service
 from app.db import new_id, utcnow
 from app.errors import Conflict, NotFound, ValidationFailed
-from app.materials import workflow
+from app.materials import translations, workflow
 from app.materials.filters import MaterialFilters
 from app.materials.models import (
     TAG_FIELDS,
@@ -66,6 +66,7 @@ def to_read(material: Material) -> MaterialRead:
         updated_at=material.updated_at,
         created_by=material.created_by,
         version=material.version,
+        translation_of=material.translation_of,
         attachments=[
             AttachmentRead(
                 id=a.id,
@@ -155,7 +156,8 @@ def _set_tags(material: Material, field: str, values: list[str]) -> None:
 
 # Called before a material is deleted; a check raises Conflict to refuse. Domains that keep
 # references to materials are registered here by app/wiring.py, so materials never import them.
-deletion_checks: list[Callable[[Session, Material], None]] = []
+# A source with translations is the materials domain's own rule.
+deletion_checks: list[Callable[[Session, Material], None]] = [translations.refuse_deleting_a_source]
 
 # Called with the claim ids a rebuttal names (and where they were given); a check raises a 4xx
 # for an unknown claim. app/wiring.py registers the claims domain's, so materials never import it.
@@ -230,6 +232,7 @@ def build_material(
         updated_by=actor_id,
         last_edited_by=actor_id,
         version=1,
+        translation_of=data.translation_of,
         attachments=[],
     )
     material.tags = [
@@ -255,6 +258,7 @@ def _check_rebuts(session: Session, items: list[RebutItem]) -> None:
 
 def create_material(session: Session, data: MaterialCreate, actor: Principal | None) -> Material:
     """A new draft, its first revision and its outbox row."""
+    translations.check_translation(session, None, data.translation_of, data.language)
     tags = resolve_tags(session, {f: getattr(data, f) for f in TAG_FIELDS})
     _check_rebuts(session, data.rebuts)
     material = build_material(data, tags, actor)
@@ -289,6 +293,9 @@ def update_material(
     expires_at = changes.get("expires_at", material.expires_at)
     if publish_at and expires_at and expires_at <= publish_at:
         raise ValidationFailed(["body", "expires_at"], "expires_at must be after publish_at.")
+    if "translation_of" in changes or "language" in changes:
+        source_id = changes.get("translation_of", material.translation_of)
+        translations.check_translation(session, material, source_id, changes.get("language", material.language))
     for name, value in changes.items():
         setattr(material, name, value)
     for field, values in tag_changes.items():

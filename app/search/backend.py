@@ -34,6 +34,8 @@ class SearchDocument:
     topics: list[str]
     published_at: datetime | None
     updated_at: datetime
+    # The translation family: the source's id (a source's is its own); None reads as `id`.
+    family: uuid.UUID | None = None
 
 
 @dataclass(frozen=True)
@@ -62,6 +64,9 @@ class SearchQuery:
     limit: int = 20
     cursor: str | None = None
     with_facets: bool = True
+    # One hit per translation family (its best-ranked member); totals count families. Pages
+    # then go by offset (the cursor carries it), as Elasticsearch's collapse needs.
+    collapse: bool = False
 
 
 @dataclass(frozen=True)

@@ -58,6 +58,7 @@ from app.search.documents import (
     encode_cursor,
     facet_values,
     folded_text,
+    integer,
     number,
     uuid_text,
 )
@@ -249,7 +250,7 @@ class DatabaseBackend:
     def search(self, query: SearchQuery) -> SearchPage:
         sort = effective_sort(query)
         parsers = (number, uuid_text) if sort == "relevance" else (aware_datetime, aware_datetime, uuid_text)
-        after = decode_cursor(query.cursor, sort, parsers) if query.cursor else None
+        after = decode_cursor(query.cursor, sort, parsers) if query.cursor and not query.collapse else None
         with self._session_factory() as session:
             bitmaps = _load_postings(session)
             chosen = {
@@ -268,6 +269,8 @@ class DatabaseBackend:
             base = filtered if matches is None else filtered & bm.bitmap(doc_id for doc_id, _ in matches)
             final = reduce(and_, chosen.values(), base)
             facets = _facet_counts(bitmaps, base, chosen) if query.with_facets else {}
+            if query.collapse:
+                return _collapsed_page(session, query, sort, matches, final, facets)
             if sort == "relevance":
                 rows = _top_scored(session, matches or [], bm.members(final), after, query.limit)
             else:
@@ -344,6 +347,7 @@ _UPDATE_DOCUMENT = (
                 "published_at",
                 "published_sort",
                 "updated_at",
+                "family",
             )
         }
     )
@@ -450,6 +454,39 @@ def _top_newest(session: Session, final: int, after: list[Any] | None, limit: in
     return found
 
 
+def _collapsed_page(
+    session: Session, query: SearchQuery, sort: str, matches: list | None, final: int, facets: dict
+) -> SearchPage:
+    """One hit per translation family, its best-ranked member, paged by offset."""
+    offset = decode_cursor(query.cursor, f"collapse-{sort}", (integer,))[0] if query.cursor else 0
+    members = bm.members(final)
+    if sort == "relevance":
+        scored = {doc_id: score for doc_id, score in matches or [] if score is not None and bm.has(members, doc_id)}
+        rows = session.execute(sa.select(D.c.doc_id, D.c.material_id, D.c.family).where(D.c.doc_id.in_(list(scored))))
+        ranked = sorted(
+            ((scored[row.doc_id], row.material_id, row.family or row.material_id) for row in rows),
+            key=lambda r: (-r[0], str(r[1])),
+        )
+    else:
+        key = (D.c.published_sort.desc(), D.c.updated_at.desc(), D.c.material_id.desc())
+        stmt = sa.select(D.c.doc_id, D.c.material_id, D.c.family).order_by(*key).execution_options(yield_per=1024)
+        ranked = [
+            (None, row.material_id, row.family or row.material_id)
+            for row in session.execute(stmt)
+            if bm.has(members, row.doc_id)
+        ]
+    seen: set[uuid.UUID] = set()
+    best = [row for row in ranked if row[2] not in seen and not seen.add(row[2])]
+    page = best[offset : offset + query.limit]
+    more = len(best) > offset + query.limit
+    return SearchPage(
+        hits=[SearchHit(material_id, score) for score, material_id, _ in page],
+        total=len(best),
+        facets=facets,
+        next_cursor=encode_cursor(f"collapse-{sort}", [offset + query.limit]) if more else None,
+    )
+
+
 def _load_postings(session: Session) -> dict[str, dict[str, int]]:
     bitmaps: dict[str, dict[str, int]] = {}
     for facet, value, bits in session.execute(sa.select(POSTINGS.c.facet, POSTINGS.c.value, POSTINGS.c.bits)):
@@ -495,6 +532,7 @@ def _row_for(doc: SearchDocument) -> dict[str, Any]:
         "published_at": doc.published_at,
         "published_sort": doc.published_at or NEVER_PUBLISHED,
         "updated_at": doc.updated_at,
+        "family": doc.family or doc.id,
     }
 
 

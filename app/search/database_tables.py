@@ -28,6 +28,7 @@ D = sa.Table(
     sa.Column("published_at", UTCDateTime),
     sa.Column("published_sort", UTCDateTime, nullable=False),
     sa.Column("updated_at", UTCDateTime, nullable=False),
+    sa.Column("family", UUIDStr),
     sa.Index("ix_search_documents_newest", "published_sort", "updated_at", "material_id"),
 )
 TEXTS = sa.Table(

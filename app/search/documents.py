@@ -30,6 +30,7 @@ def document_for(material: Material) -> SearchDocument:
         **tag_lists(material),
         published_at=material.published_at,
         updated_at=material.updated_at,
+        family=material.translation_of or material.id,
     )
 
 

@@ -60,6 +60,7 @@ MAPPINGS: dict[str, Any] = {
     "dynamic": "strict",
     "properties": {
         "id": _KEYWORD,
+        "family": _KEYWORD,
         **{field: _KEYWORD for field in FIELDS.values()},
         **{name: _TEXT for name in ("title", "summary", "body", "title_folded", "summary_folded", "body_folded")},
         "published_at": {"type": "date"},
@@ -125,6 +126,9 @@ class ElasticsearchBackend:
                     if exc.error != "resource_already_exists_exception":
                         raise
                     self.client.indices.put_alias(index=first, name=self.alias)
+            else:
+                # Indices made before translation families: adding a field is allowed in place.
+                self.client.indices.put_mapping(index=self.alias, properties={"family": _KEYWORD})
         self._ready = True
 
     def ping(self) -> bool:
@@ -186,20 +190,31 @@ class ElasticsearchBackend:
             "track_total_hits": True,
             "source": False,
         }
-        if query.cursor:
-            request["search_after"] = decode_cursor(query.cursor, sort, CURSOR_VALUES[sort])
         selected = {f: {"terms": {FIELDS[f]: query.filters[f]}} for f in FACETS if query.filters.get(f)}
         if selected:
             request["post_filter"] = {"bool": {"filter": list(selected.values())}}
         if query.with_facets:
             request["aggs"] = _facet_aggregations(selected)
+        offset = 0
+        if query.collapse:
+            offset = decode_cursor(query.cursor, f"collapse-{sort}", (integer,))[0] if query.cursor else 0
+            request.update(collapse={"field": "family"}, from_=offset)
+            request.setdefault("aggs", {})["families"] = _family_count(selected)
+        elif query.cursor:
+            request["search_after"] = decode_cursor(query.cursor, sort, CURSOR_VALUES[sort])
         with _reachable():
             response = self.client.search(index=self.alias, **request)
         hits = response["hits"]["hits"]
-        next_cursor = encode_cursor(sort, hits[query.limit - 1]["sort"]) if len(hits) > query.limit else None
+        more = len(hits) > query.limit
+        if query.collapse:
+            next_cursor = encode_cursor(f"collapse-{sort}", [offset + query.limit]) if more else None
+            total = response["aggregations"]["families"]["count"]["value"]
+        else:
+            next_cursor = encode_cursor(sort, hits[query.limit - 1]["sort"]) if more else None
+            total = response["hits"]["total"]["value"]
         return SearchPage(
             hits=[SearchHit(uuid.UUID(hit["_id"]), hit["_score"]) for hit in hits[: query.limit]],
-            total=response["hits"]["total"]["value"],
+            total=total,
             facets=_facet_counts(response.get("aggregations", {})) if query.with_facets else {},
             next_cursor=next_cursor,
         )
@@ -329,6 +344,7 @@ def _source(doc: SearchDocument) -> dict[str, Any]:
         "topics": doc.topics,
         "published_at": doc.published_at.isoformat() if doc.published_at else None,
         "updated_at": doc.updated_at.isoformat(),
+        "family": str(doc.family or doc.id),
     }
 
 
@@ -363,6 +379,13 @@ def _scoring_query(query: SearchQuery) -> dict[str, Any]:
     }
     exact = {"multi_match": {"query": nfc(query.text or ""), "fields": ["title^3", "summary^2", "body"]}}
     return {"bool": {"must": [required], "should": [exact], "filter": plain}}
+
+
+def _family_count(selected: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """The number of families among the hits: aggregations ignore post_filter, so it is applied here.
+    Exact up to the precision threshold (40,000 families), approximate beyond."""
+    count = {"cardinality": {"field": "family", "precision_threshold": 40000}}
+    return {"filter": {"bool": {"filter": list(selected.values())}}, "aggs": {"count": count}}
 
 
 def _facet_aggregations(selected: dict[str, dict[str, Any]]) -> dict[str, Any]:

@@ -21,7 +21,7 @@ def get_search_backend(request: Request) -> SearchBackend:
 SearchBackendDep = Annotated[SearchBackend, Depends(get_search_backend)]
 
 
-@router.get("/search", response_model=SearchResults, operation_id="search_materials")
+@router.get("/search", response_model=SearchResults, response_model_exclude_unset=True, operation_id="search_materials")
 def search_materials(
     session: DbSession,
     _: StaffUser,
@@ -31,6 +31,10 @@ def search_materials(
     sort: Annotated[Literal["relevance", "newest"], Query()] = "relevance",
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     cursor: Annotated[str | None, Query(max_length=2000, description="`next_cursor` of the previous page")] = None,
+    collapse: Annotated[
+        Literal["translations"] | None,
+        Query(description="`translations`: one hit per source and its translations, listing their languages"),
+    ] = None,
 ) -> SearchResults:
     """Search materials: full text (`q`) with the filters of GET /materials.
 
@@ -40,5 +44,9 @@ def search_materials(
     updated, newest first). Facets count each value over the results of every other filter,
     so choosing one kind still shows how many there are of the others. Highlights are
     fragments of the original text with the matches in `<mark>`, the rest HTML-escaped.
+    With `collapse=translations`, a source and its translations are one hit (the best-ranked
+    member) with `languages`; `total` counts such families; facets still count materials.
     """
-    return search_service.search_materials(session, backend, filters, text=q, sort=sort, limit=limit, cursor=cursor)
+    return search_service.search_materials(
+        session, backend, filters, text=q, sort=sort, limit=limit, cursor=cursor, collapse=collapse is not None
+    )

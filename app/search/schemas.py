@@ -24,6 +24,9 @@ class SearchItem(BaseModel):
     topics: list[str]
     status: str
     published_at: datetime | None
+    languages: list[str] | None = Field(
+        default=None, description="With collapse=translations: every language the hit's translation family exists in"
+    )
     highlights: dict[str, list[str]] = Field(
         description="Per field (title, summary, body), fragments of the text with the matches in <mark>; "
         "everything else HTML-escaped"

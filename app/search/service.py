@@ -3,7 +3,7 @@
 import uuid
 from typing import Literal
 
-from sqlalchemy import select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, lazyload
 
 from app.errors import ServiceUnavailable, ValidationFailed
@@ -38,6 +38,7 @@ def search_materials(
     sort: Literal["relevance", "newest"],
     limit: int,
     cursor: str | None,
+    collapse: bool = False,
 ) -> SearchResults:
     """One page of materials matching `text` and `filters`, with totals and facet counts.
 
@@ -51,6 +52,7 @@ def search_materials(
         sort=sort,
         limit=limit,
         cursor=cursor,
+        collapse=collapse,
     )
     try:
         page = backend.search(query)
@@ -62,6 +64,8 @@ def search_materials(
         ) from exc
     materials = _materials_by_id(session, [hit.id for hit in page.hits])
     items = [_item(materials[hit.id], text) for hit in page.hits if hit.id in materials]
+    if collapse:
+        items = _with_family_languages(session, items, [materials[hit.id] for hit in page.hits if hit.id in materials])
     return SearchResults(
         total=page.total, items=items, facets=_named_facets(session, page.facets), next_cursor=page.next_cursor
     )
@@ -92,6 +96,20 @@ def _item(material: Material, text: str | None) -> SearchItem:
         published_at=material.published_at,
         highlights=highlights,
     )
+
+
+def _with_family_languages(session: Session, items: list[SearchItem], shown: list[Material]) -> list[SearchItem]:
+    """Each collapsed hit lists the languages its family exists in (every member, any status)."""
+    families = {material.id: material.translation_of or material.id for material in shown}
+    rows = session.execute(
+        select(func.coalesce(Material.translation_of, Material.id), Material.language)
+        .where(or_(Material.id.in_(set(families.values())), Material.translation_of.in_(set(families.values()))))
+        .distinct()
+    )
+    languages: dict[uuid.UUID, set[str]] = {}
+    for family, language in rows:
+        languages.setdefault(family, set()).add(language)
+    return [item.model_copy(update={"languages": sorted(languages.get(families[item.id], ()))}) for item in items]
 
 
 def _named_facets(session: Session, facets: dict[str, list[FacetCount]]) -> dict[str, list[FacetValue]]:

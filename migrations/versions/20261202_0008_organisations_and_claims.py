@@ -6,7 +6,7 @@ a rebuttal material's `rebuts`; the claim search outbox; and the database search
 claim index (FTS5 on SQLite, a generated tsvector with a GIN index on PostgreSQL).
 
 Revision ID: 0008
-Revises: 0005
+Revises: 0013
 Create Date: 2026-12-02 12:00:00
 """
 
@@ -20,7 +20,7 @@ import app.db
 JSON = sa.JSON().with_variant(sa.dialects.postgresql.JSONB(astext_type=sa.Text()), "postgresql")
 
 revision: str = '0008'
-down_revision: str | None = '0005'
+down_revision: str | None = '0013'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

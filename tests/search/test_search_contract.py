@@ -319,3 +319,38 @@ def test_claims_match_nothing_for_no_words(backend: SearchBackend) -> None:
     backend.index_claims([claim_doc("Tin giả về lũ quét")])
     backend.refresh()
     assert backend.match_claims(" ,.!", 5) == []
+
+
+@pytest.mark.parametrize("sort", ["relevance", "newest"])
+def test_collapse_gives_one_hit_per_translation_family(backend: SearchBackend, sort: str) -> None:
+    source = doc("Chính sách dân tộc cho đồng bào Mông", published_at=T0)
+    hmong = doc(
+        "Chính sách dân tộc (tiếng Mông)", language="hnj", family=source.id, published_at=T0 + timedelta(days=2)
+    )
+    khmer = doc(
+        "Chính sách dân tộc (tiếng Khmer)", language="km", family=source.id, published_at=T0 + timedelta(days=1)
+    )
+    alone = [doc(f"Chính sách dân tộc số {n}", published_at=T0 - timedelta(days=n + 1)) for n in range(3)]
+    put(backend, source, hmong, khmer, *alone, *fillers(3))
+    plain = backend.search(SearchQuery(text="chinh sach dan toc", sort=sort))
+    collapsed = backend.search(SearchQuery(text="chinh sach dan toc", sort=sort, collapse=True))
+    assert plain.total == 6 and collapsed.total == 4
+    family = {source.id, hmong.id, khmer.id}
+    assert len([hit for hit in collapsed.hits if hit.id in family]) == 1
+    if sort == "newest":
+        assert [hit.id for hit in collapsed.hits] == [hmong.id, *(d.id for d in alone)]
+    paged, cursor = [], None
+    for _ in range(6):
+        page = backend.search(SearchQuery(text="chinh sach dan toc", sort=sort, collapse=True, limit=1, cursor=cursor))
+        paged.extend(hit.id for hit in page.hits)
+        cursor = page.next_cursor
+        if cursor is None:
+            break
+    assert paged == [hit.id for hit in collapsed.hits]
+
+
+def test_a_plain_cursor_is_refused_when_collapsing(backend: SearchBackend) -> None:
+    put(backend, *_collection())
+    cursor = backend.search(SearchQuery(sort="newest", limit=2)).next_cursor
+    with pytest.raises(InvalidCursor):
+        backend.search(SearchQuery(sort="newest", limit=2, cursor=cursor, collapse=True))

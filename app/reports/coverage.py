@@ -1,0 +1,271 @@
+"""Coverage: what was published in the period, for which ethnic groups, in which languages.
+
+A translation counts for the ethnic groups of its source as well as its own, so a group is
+served in its own language when a published translation into that language exists.
+"""
+
+from typing import Any
+
+from sqlalchemy import Integer, String, and_, case, cast, func, literal, or_, select, union, union_all
+from sqlalchemy.orm import Session
+
+from app.bundles.models import Delivery
+from app.materials.models import Material, MaterialTag
+from app.reports import reference
+from app.reports.params import ReportParams
+from app.reports.tables import query_table
+from app.taxonomy.models import BorderRoute, EthnicGroup
+from app.units.models import Unit
+
+PUBLISHED = ("published", "archived")
+
+
+def in_scope(query: Any, params: ReportParams) -> Any:
+    """Restrict a SELECT over Material to the routes and provinces asked for (tags of the material
+    or of its source)."""
+    family = func.coalesce(Material.translation_of, Material.id)
+    for facet, chosen in (("border_route", params.border_routes), ("province", params.provinces)):
+        if chosen:
+            tag = select(MaterialTag.material_id).where(
+                MaterialTag.facet == facet,
+                MaterialTag.value.in_(chosen),
+                or_(MaterialTag.material_id == Material.id, MaterialTag.material_id == family),
+            )
+            query = query.where(tag.exists())
+    return query
+
+
+def published_in_period(params: ReportParams) -> Any:
+    """CTE (id, language, kind, family): materials published in the period, filtered by route/province."""
+    family = func.coalesce(Material.translation_of, Material.id)
+    query = select(Material.id, Material.language, Material.kind, family.label("family")).where(
+        Material.status.in_(PUBLISHED), Material.published_at >= params.start, Material.published_at < params.end
+    )
+    return in_scope(query, params).cte("pm")
+
+
+def family_tags(pm: Any, facet: str, name: str) -> Any:
+    """CTE (id, value): each published material with the `facet` values of itself or its source.
+
+    Two equi-joins under a UNION rather than one join on `a OR b`, so the database can hash-join."""
+    tags = MaterialTag.__table__
+    own = select(pm.c.id, tags.c.value).join(tags, and_(tags.c.facet == facet, tags.c.material_id == pm.c.id))
+    inherited = (
+        select(pm.c.id, tags.c.value)
+        .join(tags, and_(tags.c.facet == facet, tags.c.material_id == pm.c.family))
+        .where(pm.c.family != pm.c.id)
+    )
+    return union(own, inherited).cte(name)
+
+
+def coverage_report(session: Session, params: ReportParams) -> dict[str, Any]:
+    pm = published_in_period(params)
+    mg = family_tags(pm, "ethnic_group", "mg")
+    langs = reference.group_language_table().cte("gl")
+    tables = {
+        "summary": _summary(session, pm, mg),
+        "by_group": _by_group(session, pm, mg, langs),
+        "by_group_language": _by_group_dimension(session, pm, mg, pm.c.language, "language", "Ngôn ngữ"),
+        "by_group_kind": _by_group_dimension(session, pm, mg, pm.c.kind, "kind", "Loại"),
+    }
+    for facet, key, label in (("topic", "topic", "Chủ đề"), ("border_route", "border_route", "Tuyến biên giới")):
+        tagged = family_tags(pm, facet, f"t_{facet}")
+        tables[f"by_group_{key}"] = _by_group_dimension(session, tagged, mg, tagged.c.value, key, label)
+    tables["gaps"] = _gaps(session, params, pm, mg, langs)
+    return {"report": "coverage", "parameters": params.as_dict(), "tables": tables}
+
+
+def _summary(session: Session, pm: Any, mg: Any) -> dict[str, Any]:
+    query = select(
+        select(func.count()).select_from(pm).scalar_subquery().label("materials"),
+        select(func.count(func.distinct(pm.c.language))).scalar_subquery().label("languages"),
+        select(func.count(func.distinct(mg.c.value))).scalar_subquery().label("groups_served"),
+        select(func.count()).select_from(EthnicGroup).scalar_subquery().label("groups"),
+    )
+    columns = [
+        ("materials", "Tài liệu đã xuất bản"),
+        ("languages", "Số ngôn ngữ"),
+        ("groups_served", "Số dân tộc có tài liệu"),
+        ("groups", "Tổng số dân tộc"),
+    ]
+    return query_table(session, "Tổng quan", columns, query)
+
+
+def _by_group(session: Session, pm: Any, mg: Any, langs: Any) -> dict[str, Any]:
+    counts = select(mg.c.value.label("code"), func.count().label("n")).group_by(mg.c.value).subquery("counts")
+    language = func.lower(pm.c.language)
+    own = (
+        select(mg.c.value.label("code"), func.count(func.distinct(mg.c.id)).label("n"))
+        .join(pm, pm.c.id == mg.c.id)
+        .join(langs, and_(langs.c.code == mg.c.value, or_(language == langs.c.tag, language.like(langs.c.tag + "-%"))))
+        .group_by(mg.c.value)
+        .subquery("own")
+    )
+    has_code = select(langs.c.code).where(langs.c.code == EthnicGroup.code).exists()
+    materials = func.coalesce(counts.c.n, 0)
+    in_own = func.coalesce(own.c.n, 0)
+    query = (
+        select(
+            EthnicGroup.code,
+            EthnicGroup.name,
+            EthnicGroup.population_2019,
+            materials.label("materials"),
+            case((EthnicGroup.population_2019 > 0, materials * 100000.0 / EthnicGroup.population_2019)).label(
+                "per_100k"
+            ),
+            case((has_code, in_own)).label("in_own_language"),
+            case((has_code, in_own > 0)).label("served_in_own_language"),
+        )
+        .outerjoin(counts, counts.c.code == EthnicGroup.code)
+        .outerjoin(own, own.c.code == EthnicGroup.code)
+        .order_by(EthnicGroup.code)
+    )
+    result = query_table(session, "Tài liệu theo dân tộc", BY_GROUP_COLUMNS, query)
+    own_tags = reference.group_languages()
+    for row in result["rows"]:
+        row["own_languages"] = own_tags.get(row["code"], [])
+    result["columns"].insert(3, {"key": "own_languages", "label": "Ngôn ngữ của dân tộc"})
+    return result
+
+
+BY_GROUP_COLUMNS = [
+    ("code", "Mã"),
+    ("name", "Dân tộc"),
+    ("population_2019", "Dân số 2019"),
+    ("materials", "Tài liệu"),
+    ("per_100k", "Tài liệu / 100.000 dân"),
+    ("in_own_language", "Bằng tiếng của dân tộc"),
+    ("served_in_own_language", "Có tài liệu bằng tiếng dân tộc"),
+]
+
+
+def _by_group_dimension(session: Session, source: Any, mg: Any, value: Any, key: str, label: str) -> dict[str, Any]:
+    query = (
+        select(mg.c.value.label("code"), value.label(key), func.count(func.distinct(mg.c.id)).label("materials"))
+        .join(source, source.c.id == mg.c.id)
+        .group_by(mg.c.value, value)
+        .order_by(mg.c.value, value)
+    )
+    return query_table(
+        session,
+        f"Theo dân tộc và {label.lower()}",
+        [("code", "Mã dân tộc"), (key, label), ("materials", "Tài liệu")],
+        query,
+    )
+
+
+GAP_COLUMNS = [
+    ("rank", "Thứ tự"),
+    ("gap", "Loại thiếu hụt"),
+    ("code", "Mã"),
+    ("name", "Tên"),
+    ("weight", "Dân số 2019 / số đơn vị chưa nhận"),
+    ("units", "Số đơn vị"),
+]
+GAP_LABELS = {
+    "group_without_materials": "Dân tộc không có tài liệu nào",
+    "group_without_own_language": "Dân tộc chưa có tài liệu bằng tiếng của mình",
+    "province_units_without_deliveries": "Tỉnh có đơn vị chưa nhận gói nào",
+    "route_units_without_deliveries": "Tuyến có đơn vị chưa nhận gói nào",
+}
+
+
+def units_received(session: Session, params: ReportParams) -> Any:
+    """CTE (unit_id, province, routes_text, received): active units in scope and how many
+    deliveries each got in the period."""
+    got = (
+        select(Delivery.unit_id, func.count().label("n"))
+        .where(Delivery.created_at >= params.start, Delivery.created_at < params.end)
+        .group_by(Delivery.unit_id)
+        .subquery("got")
+    )
+    routes_text = cast(Unit.border_routes, String)
+    query = (
+        select(
+            Unit.id.label("unit_id"),
+            Unit.province,
+            Unit.type,
+            routes_text.label("routes_text"),
+            func.coalesce(got.c.n, 0).label("received"),
+        )
+        .outerjoin(got, got.c.unit_id == Unit.id)
+        .where(Unit.active.is_(True))
+    )
+    if params.provinces:
+        query = query.where(cast(Unit.province, String).in_(params.provinces))
+    if params.border_routes:
+        query = query.where(or_(*[routes_text.like(f'%"{code}"%') for code in params.border_routes]))
+    return query.cte("ur")
+
+
+def route_match(routes_text: Any, code: Any) -> Any:
+    """A unit's JSON list of route codes (as text) holds `code`: the same on SQLite and PostgreSQL."""
+    return routes_text.like(literal('%"') + code + literal('"%'))
+
+
+def _gaps(session: Session, params: ReportParams, pm: Any, mg: Any, langs: Any) -> dict[str, Any]:
+    ur = units_received(session, params)
+    lines = reference.province_line_table(session).cte("lines")
+    language = func.lower(pm.c.language)
+    served_own = (
+        select(mg.c.id)
+        .join(pm, pm.c.id == mg.c.id)
+        .join(langs, and_(langs.c.code == mg.c.value, or_(language == langs.c.tag, language.like(langs.c.tag + "-%"))))
+        .where(mg.c.value == EthnicGroup.code)
+        .exists()
+    )
+    has_code = select(langs.c.code).where(langs.c.code == EthnicGroup.code).exists()
+    minority = EthnicGroup.is_minority.is_(True)
+    without = func.sum(case((ur.c.received == 0, 1), else_=0))
+    nothing = cast(literal(None), Integer)
+    parts = union_all(
+        select(
+            literal(1).label("priority"),
+            literal("group_without_materials").label("gap"),
+            EthnicGroup.code,
+            EthnicGroup.name,
+            EthnicGroup.population_2019.label("weight"),
+            nothing.label("units"),
+        ).where(minority, ~select(mg.c.id).where(mg.c.value == EthnicGroup.code).exists()),
+        select(
+            literal(2),
+            literal("group_without_own_language"),
+            EthnicGroup.code,
+            EthnicGroup.name,
+            EthnicGroup.population_2019,
+            nothing,
+        ).where(minority, has_code, ~served_own),
+        select(
+            literal(3),
+            literal("province_units_without_deliveries"),
+            cast(lines.c.line_id, String),
+            func.max(lines.c.line_name),
+            without,
+            func.count(),
+        )
+        .join(lines, lines.c.province_id == ur.c.province)
+        .group_by(lines.c.line_id)
+        .having(without > 0),
+        select(
+            literal(4),
+            literal("route_units_without_deliveries"),
+            BorderRoute.code,
+            func.max(BorderRoute.name),
+            without,
+            func.count(),
+        )
+        .join(BorderRoute, route_match(ur.c.routes_text, BorderRoute.code))
+        .group_by(BorderRoute.code)
+        .having(without > 0),
+    ).subquery("gaps")
+    ranked = select(
+        func.row_number()
+        .over(order_by=(gaps_order := (parts.c.priority, parts.c.weight.desc(), parts.c.code)))
+        .label("rank"),
+        parts.c.gap,
+        parts.c.code,
+        parts.c.name,
+        parts.c.weight,
+        parts.c.units,
+    ).order_by(*gaps_order)
+    return query_table(session, "Các thiếu hụt, theo thứ tự ưu tiên", GAP_COLUMNS, ranked)

@@ -1,0 +1,90 @@
+"""GET /reports/... (mounted under /api/v1): admin and analyst only; read-only."""
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request, Response
+from fastapi.encoders import jsonable_encoder
+from fastapi.responses import JSONResponse
+
+from app.accounts.deps import AuditReader
+from app.db import DbSession
+from app.reports import exports, yearly
+from app.reports.coverage import coverage_report
+from app.reports.distribution import distribution_report
+from app.reports.html import render_html
+from app.reports.params import ReportParamsDep
+from app.reports.production import production_report
+
+router = APIRouter(tags=["reports"])
+
+ReportBody = dict[str, Any]
+
+
+@router.get("/reports/coverage", response_model=ReportBody, operation_id="report_coverage")
+def report_coverage(session: DbSession, _: AuditReader, params: ReportParamsDep) -> Any:
+    """Materials published in the period by ethnic group (all 54, zeros included), with their
+    languages, kinds, topics and routes; whether each group has anything in its own language
+    (a published translation counts); materials per 100,000 people (2019 census); and the gaps,
+    ranked: groups with nothing, groups with nothing in their own language, provinces and routes
+    whose units received nothing."""
+    return jsonable_encoder(coverage_report(session, params))
+
+
+@router.get("/reports/distribution", response_model=ReportBody, operation_id="report_distribution")
+def report_distribution(
+    session: DbSession,
+    _: AuditReader,
+    params: ReportParamsDep,
+    silent_days: Annotated[int, Query(ge=1, le=3650, description="Units silent for this many days are listed")] = 30,
+) -> Any:
+    """Bundles published, deliveries, the share fetched and acknowledged and the median hours to
+    fetch and to acknowledge, by province (whole lines of succession, named after today's
+    province), border route and unit type; and the active units silent for `silent_days`."""
+    return jsonable_encoder(distribution_report(session, params, silent_days))
+
+
+@router.get("/reports/production", response_model=ReportBody, operation_id="report_production")
+def report_production(session: DbSession, _: AuditReader, params: ReportParamsDep) -> Any:
+    """Materials created and published per month, by kind, language and topic, and the hours from
+    the first draft to publication (p50, p90), overall and by kind."""
+    return jsonable_encoder(production_report(session, params))
+
+
+@router.get(
+    "/reports/yearly",
+    response_model=ReportBody,
+    operation_id="report_yearly",
+    responses={
+        200: {
+            "content": {
+                "text/html": {},
+                "text/csv": {},
+                exports.XLSX_TYPE: {},
+            }
+        }
+    },
+)
+def report_yearly(
+    request: Request,
+    session: DbSession,
+    _: AuditReader,
+    year: Annotated[int, Query(description="The calendar year; the year before is shown next to it")],
+    table: Annotated[str | None, Query(description="For text/csv: which table (the JSON lists them)")] = None,
+) -> Response:
+    """The yearly review: every report for `year` next to `year - 1`. JSON by default;
+    `Accept: text/html` gives one self-contained page with charts, `text/csv` one table
+    (`table=`), and the XLSX media type a workbook with one sheet per table."""
+    accept = request.headers.get("accept", "")
+    review = yearly.yearly_review(session, yearly.check_year(year, ["query", "year"]))
+    if exports.XLSX_TYPE in accept:
+        return Response(exports.review_xlsx(review), media_type=exports.XLSX_TYPE, headers=_download(year, "xlsx"))
+    if "text/csv" in accept:
+        chosen = yearly.one_table(review, table)
+        return Response(exports.table_csv(chosen), media_type="text/csv; charset=utf-8", headers=_download(year, "csv"))
+    if "text/html" in accept:
+        return Response(render_html(review), media_type="text/html; charset=utf-8")
+    return JSONResponse(jsonable_encoder(review))
+
+
+def _download(year: int, extension: str) -> dict[str, str]:
+    return {"Content-Disposition": f'attachment; filename="bao-cao-nam-{year}.{extension}"'}

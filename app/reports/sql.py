@@ -1,0 +1,83 @@
+"""Portable SQL pieces the reports share (SQLite and PostgreSQL): durations, months, percentiles.
+
+Percentiles use the nearest-rank method with window functions (row_number and count over a
+partition), so both databases compute them in SQL the same way; SQLite has no percentile_cont.
+"""
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import Float, Select, String, case, cast, func, select
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql.functions import FunctionElement
+
+HOUR = 3600.0
+
+
+class hours_between(FunctionElement):  # noqa: N801 (used like a SQL function)
+    """hours_between(start, end): the hours from start to end, as a float."""
+
+    type = Float()
+    inherit_cache = True
+
+
+@compiles(hours_between)
+def _hours_pg(element: hours_between, compiler: Any, **kw: Any) -> str:
+    start, end = (compiler.process(arg, **kw) for arg in element.clauses)
+    return f"(EXTRACT(EPOCH FROM ({end} - {start})) / {HOUR})"
+
+
+@compiles(hours_between, "sqlite")
+def _hours_sqlite(element: hours_between, compiler: Any, **kw: Any) -> str:
+    start, end = (compiler.process(arg, **kw) for arg in element.clauses)
+    return f"((julianday({end}) - julianday({start})) * 24.0)"
+
+
+class month_of(FunctionElement):  # noqa: N801
+    """month_of(timestamp): 'YYYY-MM' in UTC."""
+
+    type = String()
+    inherit_cache = True
+
+
+@compiles(month_of)
+def _month_pg(element: month_of, compiler: Any, **kw: Any) -> str:
+    (value,) = (compiler.process(arg, **kw) for arg in element.clauses)
+    return f"to_char(timezone('UTC', {value}), 'YYYY-MM')"
+
+
+@compiles(month_of, "sqlite")
+def _month_sqlite(element: month_of, compiler: Any, **kw: Any) -> str:
+    (value,) = (compiler.process(arg, **kw) for arg in element.clauses)
+    return f"strftime('%Y-%m', {value})"
+
+
+def percentiles(source: Select[Any], keys: Sequence[str], value: str, ps: Sequence[int] = (50, 90)) -> Select[Any]:
+    """Per group of `keys`, the nearest-rank percentiles `ps` of column `value` of `source`
+    (rows where it is null are left out), as columns p50, p90...; one SQL statement."""
+    src = source.subquery("pct_source")
+    partition = [src.c[k] for k in keys] or None
+    ranked = (
+        select(
+            *[src.c[k] for k in keys],
+            src.c[value].label("v"),
+            func.row_number().over(partition_by=partition, order_by=src.c[value]).label("rn"),
+            func.count().over(partition_by=partition).label("n"),
+        )
+        .where(src.c[value].is_not(None))
+        .subquery("pct_ranked")
+    )
+    columns: list[ColumnElement[Any]] = [
+        func.max(case((ranked.c.rn == (ranked.c.n * p + 99) // 100, ranked.c.v))).label(f"p{p}") for p in ps
+    ]
+    return select(*[ranked.c[k] for k in keys], *columns).group_by(*[ranked.c[k] for k in keys])
+
+
+def share(part: Any, whole: Any) -> Any:
+    """part / whole as a float in SQL, null when whole is 0."""
+    return case((whole > 0, cast(part, Float) / whole), else_=None)
+
+
+def rounded(value: Any, digits: int = 1) -> float | None:
+    return None if value is None else round(float(value), digits)

@@ -1,0 +1,230 @@
+"""Report timings at 100,000 materials, 2,000 units and 200,000 deliveries, next to a plain
+count(*) over the same tables in the same run.
+
+    REPORTS_BENCH_DATABASE_URL=postgresql://postgres@127.0.0.1:25432/ttdn_i \\
+        .venv/bin/python -m bench.reports_bench [--materials 100000 --units 2000 --deliveries 200000]
+
+The database's schema is rebuilt with the migrations (everything in it is dropped). Materials
+come from bench/corpus.py (the same seed as the other benchmarks), written with bulk Core
+inserts (the reports read materials and their tags; revisions and the search outbox are not
+needed); units, bundles, publications and deliveries are written the same way, with fetch and
+acknowledgement times spread over two years. Each report runs 3 times; the median is kept.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import statistics
+import time
+import uuid
+from datetime import UTC, date, datetime, timedelta
+
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from app import migrate
+from app.bundles.models import Bundle, BundlePublication, Delivery
+from app.db import build_engine
+from app.materials.models import Material, MaterialTag
+from app.reports.coverage import coverage_report
+from app.reports.distribution import distribution_report
+from app.reports.production import production_report
+from app.reports.yearly import year_params
+from app.taxonomy import seed as taxonomy_seed
+from app.taxonomy import service as taxonomy_service
+from app.units.models import Unit
+from bench.common import log
+from bench.corpus import materials as corpus_materials
+
+CHUNK = 5000
+YEAR = 2026
+
+
+def _ids(n: int) -> list[uuid.UUID]:
+    return [uuid.uuid4() for _ in range(n)]
+
+
+def _when(rng: random.Random) -> datetime:
+    return datetime(YEAR - 1, 1, 1, tzinfo=UTC) + timedelta(seconds=rng.randrange(2 * 365 * 86400))
+
+
+def load(session: Session, n_materials: int, n_units: int, n_deliveries: int) -> None:
+
+    rng = random.Random(7)
+    provinces = {p.name: p.id for p in taxonomy_service.provinces_on(session, date(YEAR, 12, 1))}
+    province_ids = list(provinces.values())
+    rows, tags = [], []
+    for n, item in enumerate(corpus_materials(n_materials, seed=7)):
+        created = _when(rng)
+        published = item["status"] in ("published", "archived")
+        material_id = uuid.uuid4()
+        rows.append(
+            {
+                "id": material_id,
+                "title": item["title"],
+                "summary": item["summary"],
+                "body": item["body"],
+                "kind": item["kind"],
+                "language": item["language"],
+                "classification": item["classification"],
+                "status": item["status"],
+                "created_at": created,
+                "updated_at": created,
+                "version": 1,
+                "published_at": created + timedelta(hours=rng.expovariate(1 / 72)) if published else None,
+                "is_demo": False,
+                "source": item["source"],
+            }
+        )
+        for facet, values in (
+            ("ethnic_group", item["ethnic_groups"]),
+            ("border_route", item["border_routes"]),
+            ("province", [str(provinces[p]) for p in item["provinces"] if p in provinces]),
+            ("topic", item["topics"]),
+        ):
+            tags += [
+                {"material_id": material_id, "facet": facet, "value": v, "position": i}
+                for i, v in enumerate(dict.fromkeys(values))
+            ]
+        if len(rows) >= CHUNK:
+            session.execute(Material.__table__.insert(), rows)
+            session.execute(MaterialTag.__table__.insert(), tags)
+            rows, tags = [], []
+            log(f"materials {n + 1}")
+    if rows:
+        session.execute(Material.__table__.insert(), rows)
+        session.execute(MaterialTag.__table__.insert(), tags)
+    units = _ids(n_units)
+    routes = ["VN-CN", "VN-LA", "VN-KH"]
+    types = ["border_guard_post", "police", "commune", "provincial_department", "ethnic_affairs_office", "other"]
+    session.execute(
+        Unit.__table__.insert(),
+        [
+            {
+                "id": u,
+                "code": f"B{i:05d}",
+                "name": f"Đơn vị {i}",
+                "type": rng.choice(types),
+                "version": 1,
+                "province": rng.choice(province_ids),
+                "border_routes": [rng.choice(routes)],
+                "active": True,
+                "is_demo": False,
+                "created_at": _when(rng),
+                "updated_at": _when(rng),
+            }
+            for i, u in enumerate(units)
+        ],
+    )
+    per_bundle = min(n_units, 200)
+    bundles = _ids(max(1, n_deliveries // per_bundle))
+    now = datetime.now(UTC)
+    bundle_rows, publication_rows, delivery_rows = [], [], []
+    for b in bundles:
+        at = _when(rng)
+        bundle_rows.append(
+            {
+                "id": b,
+                "title": "Gói",
+                "description": "",
+                "priority": "normal",
+                "items": [],
+                "targets": {},
+                "status": "published",
+                "published_version": 1,
+                "published_at": at,
+                "created_at": at,
+                "updated_at": at,
+                "version": 1,
+            }
+        )
+        publication_rows.append(
+            {
+                "bundle_id": b,
+                "version": 1,
+                "title": "Gói",
+                "description": "",
+                "priority": "normal",
+                "items": [],
+                "targets": {},
+                "published_at": at,
+                "release_at": at,
+            }
+        )
+        for u in rng.sample(units, per_bundle):
+            fetched = at + timedelta(hours=rng.expovariate(1 / 24)) if rng.random() < 0.8 else None
+            acked = fetched + timedelta(hours=rng.expovariate(1 / 12)) if fetched and rng.random() < 0.7 else None
+            delivery_rows.append(
+                {
+                    "bundle_id": b,
+                    "unit_id": u,
+                    "version": 1,
+                    "created_at": at,
+                    "status": "acknowledged" if acked else ("fetched" if fetched else "pending"),
+                    "fetched_at": min(fetched, now) if fetched else None,
+                    "acknowledged_at": min(acked, now) if acked else None,
+                }
+            )
+    session.execute(Bundle.__table__.insert(), bundle_rows)
+    session.execute(BundlePublication.__table__.insert(), publication_rows)
+    for start in range(0, len(delivery_rows), CHUNK):
+        session.execute(Delivery.__table__.insert(), delivery_rows[start : start + CHUNK])
+    session.commit()
+    session.execute(text("ANALYZE"))
+    session.commit()
+    log(f"loaded {n_materials} materials, {n_units} units, {len(delivery_rows)} deliveries")
+
+
+def timed(action, runs: int = 3) -> float:
+    seconds = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        action()
+        seconds.append(time.perf_counter() - started)
+    return statistics.median(seconds)
+
+
+def measure(session: Session) -> list[tuple[str, float]]:
+
+    params = year_params(YEAR)
+    figures = []
+    for table in ("materials", "material_tags", "units", "deliveries"):
+        figures.append(
+            (f"count(*) {table}", timed(lambda t=table: session.execute(text(f"SELECT count(*) FROM {t}")).scalar()))
+        )
+    for name, build in (
+        ("coverage", coverage_report),
+        ("distribution", distribution_report),
+        ("production", production_report),
+    ):
+        figures.append((f"report {name}", timed(lambda b=build: b(session, params))))
+    return figures
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--materials", type=int, default=100_000)
+    parser.add_argument("--units", type=int, default=2_000)
+    parser.add_argument("--deliveries", type=int, default=200_000)
+    parser.add_argument("--no-load", action="store_true", help="measure the data loaded by a previous run")
+    args = parser.parse_args()
+    url = os.environ["REPORTS_BENCH_DATABASE_URL"]
+
+    engine = build_engine(url)
+    if not args.no_load:
+        with engine.begin() as connection:
+            connection.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
+        migrate.upgrade(engine)
+    with Session(engine) as session:
+        if not args.no_load:
+            taxonomy_seed.load_reference(session)
+            session.commit()
+            load(session, args.materials, args.units, args.deliveries)
+        for name, seconds in measure(session):
+            print(f"| {name} | {seconds * 1000:.0f} ms |")
+
+
+if __name__ == "__main__":
+    main()
