@@ -27,6 +27,8 @@ from app.errors import AppError
 from app.feeds import signing
 from app.feeds import verify as package_verify
 from app.materials import attachments, demo, importer
+from app.organisations import demo as organisations_demo
+from app.organisations import service as organisations_service
 from app.reports import exports as report_exports
 from app.reports import html as report_html
 from app.reports import yearly as report_yearly
@@ -116,12 +118,19 @@ def create_user(
     email: str,
     role: Annotated[list[str], typer.Option("--role", help="admin, editor, reviewer or analyst; repeatable")],
     full_name: Annotated[str, typer.Option("--name")] = "",
+    organisation: Annotated[str | None, typer.Option("--organisation", help="The organisation's code")] = None,
 ) -> None:
     """Create a staff user; the password comes from TTDN_PASSWORD or a prompt."""
     password = os.environ.get("TTDN_PASSWORD") or typer.prompt("Password", hide_input=True, confirmation_prompt=True)
     try:
         with open_session() as session:
-            user = accounts_service.create_user(session, email, password, role, full_name)
+            organisation_id = None
+            if organisation:
+                found = organisations_service.find_by_code(session, organisation)
+                if found is None:
+                    fail(f"error: no organisation with the code {organisation}")
+                organisation_id = found.id if found else None
+            user = accounts_service.create_user(session, email, password, role, full_name, None, organisation_id)
             typer.echo(f"created {user.email} ({', '.join(user.roles)}) id={user.id}")
     except AppError as exc:
         fail(f"error: {exc.detail}")
@@ -189,6 +198,7 @@ def seed(
         added_units = units_demo.load_demo_units(session)
         if added_units:
             typer.echo(f"demo set: {added_units} units (marked is_demo)")
+        _load_demo_organisations(session)
         if added and added_units:
             _demo_bundles(session, settings)
 
@@ -206,6 +216,18 @@ def _demo_bundles(session: Session, settings: Settings) -> None:
         f"demo unit: {unit.code} / key {plain}  (shown once; the feed page is /api/v1/feed.html, HTTP Basic)",
         fg=typer.colors.YELLOW,
     )
+
+
+def _load_demo_organisations(session: Session) -> None:
+    """The demo organisations and a staff user in each, with random passwords printed once."""
+    organisations = {o.code: o.id for o in organisations_demo.load_demo_organisations(session)}
+    if not organisations:
+        return
+    typer.echo(f"demo set: {len(organisations)} organisations (marked is_demo)")
+    for email, roles, code in organisations_demo.DEMO_STAFF:
+        password = secrets.token_urlsafe(18)
+        accounts_service.create_user(session, email, password, roles, "", None, organisations[code])
+        typer.secho(f"demo staff: {email} ({', '.join(roles)}, {code}) / {password}", fg=typer.colors.YELLOW)
 
 
 @cli.command("import")

@@ -60,6 +60,15 @@ class Settings(BaseSettings):
     package_signing_key: str | None = None
     # Urgent bundles not acknowledged within this many hours are listed as overdue.
     urgent_ack_hours: float = 24.0
+    # Hours from a claim's first report to its deadline, by severity.
+    claim_deadline_hours_critical: float = 24.0
+    claim_deadline_hours_high: float = 72.0
+    claim_deadline_hours_normal: float = 168.0
+    claim_deadline_hours_low: float = 720.0
+    # Matching a new report to claims (app/claims/matching.py): at or above the first score it
+    # joins the best claim at once; candidates at or above the second are suggested.
+    claim_autojoin_score: float = 0.75
+    claim_suggest_score: float = 0.2
     # How often scheduled bundles are released and expired ones withdrawn; 0 turns it off.
     feed_release_interval_seconds: float = 15.0
     # Logs: "auto" writes JSON lines unless stderr is a terminal; "json" or "text" force one.
@@ -100,6 +109,9 @@ class Settings(BaseSettings):
                     return "postgresql+psycopg://" + url[len(prefix) :]
             return url
         return f"sqlite:///{(self.data_dir / 'ttdn.sqlite3').resolve()}"
+
+    def claim_deadline_hours(self, severity: str) -> float:
+        return float(getattr(self, f"claim_deadline_hours_{severity}"))
 
     @property
     def elasticsearch_hosts(self) -> list[str]:

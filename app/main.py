@@ -13,6 +13,7 @@ from app.accounts.deps import AUDIT_READERS
 from app.accounts.router import router as accounts_router
 from app.audit.router import router as audit_router
 from app.bundles.router import router as bundles_router
+from app.claims.router import router as claims_router
 from app.config import Settings, get_settings
 from app.db import TransactionMiddleware, build_engine, build_session_factory
 from app.docs import install_docs
@@ -26,6 +27,7 @@ from app.logs import AccessLogMiddleware, configure_logging
 from app.materials.router import router as materials_router
 from app.openapi import install_openapi
 from app.ops.router import router as ops_router
+from app.organisations.router import router as organisations_router
 from app.reports.router import router as reports_router
 from app.search.backend import READY_STATUSES, SearchBackend
 from app.search.factory import build_search_backend
@@ -103,6 +105,8 @@ def create_app(
         bundles_router,
         feeds_browser_router,
         feeds_router,
+        organisations_router,
+        claims_router,
         reports_router,
     ):
         api.include_router(router)

@@ -8,11 +8,18 @@ imported. `background_workers()` lists every worker a server process runs.
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from app.accounts import service as accounts_service
 from app.bundles import delivery as bundles_delivery
 from app.bundles import service as bundles_service
 from app.bundles.release import BackgroundReleaser
+from app.claims import documents as claims_documents
+from app.claims import intake as claims_intake
+from app.claims import rebuttals as claims_rebuttals
 from app.config import Settings
+from app.materials import attachments as materials_attachments
 from app.materials import service as materials_service
+from app.organisations import service as organisations_service
+from app.search import indexer as search_indexer
 from app.search.backend import SearchBackend
 from app.search.indexer import BackgroundIndexer
 from app.units import service as units_service
@@ -30,6 +37,15 @@ def register_hooks() -> None:
     _register(materials_service.deletion_checks, bundles_service.refuse_deleting_bundled_material)
     # A unit created active or re-activated receives the live bundles addressed to it.
     _register(units_service.unit_activated_hooks, bundles_delivery.deliver_live_bundles)
+    # An organisation staff belong to cannot be deleted.
+    _register(organisations_service.deletion_checks, accounts_service.refuse_deleting_staffed_organisation)
+    # A rebuttal names claims that exist; publishing one rebuts them and drafts their bundle.
+    _register(materials_service.rebuts_checks, claims_rebuttals.check_claims_exist)
+    _register(materials_service.transition_hooks, claims_rebuttals.on_transition)
+    # Claims are indexed from the claims domain's own tables.
+    _register(search_indexer.claim_sources, claims_documents)
+    # Claim reports keep their files in the materials' blob store: collection must keep them.
+    _register(materials_attachments.blob_reference_sources, claims_intake.referenced_blobs)
 
 
 def background_workers(

@@ -15,7 +15,7 @@ _GENERATED_COLUMNS = {"folded_vector", "exact_vector"}
 
 
 def include_object(obj, name, type_, reflected, compare_to) -> bool:  # type: ignore[no-untyped-def]
-    if type_ == "table" and name.startswith("search_fts"):
+    if type_ == "table" and name.startswith(("search_fts", "search_claims_fts")):
         return False
     return not (type_ == "column" and name in _GENERATED_COLUMNS)
 

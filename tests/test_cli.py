@@ -14,12 +14,14 @@ import pytest
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
+from app.accounts.models import User
 from app.bundles.models import Bundle
 from app.cli import cli
 from app.config import get_settings
 from app.db import build_engine, build_session_factory
 from app.main import create_app
 from app.materials.models import Material
+from app.organisations.models import Organisation
 from app.search.backend import SearchQuery
 from app.search.database import DatabaseBackend
 from tests.factories import count_rows, material_data
@@ -38,6 +40,8 @@ def test_migrate_and_seed_twice_changes_nothing(scratch):
     assert first.exit_code == 0, first.output
     assert "ethnic_groups 54" in first.output and "created the first admin" in first.output
     assert count_rows(Material, scratch) == 31  # the demo set and the demo bundles' picture material
+    assert count_rows(Organisation, scratch) == 4 and count_rows(User, scratch) == 5
+    assert first.output.count("demo staff:") == 4
     second = run("seed", "--demo-if-empty")
     assert second.exit_code == 0
     assert "ethnic_groups 0" in second.output and "admin" not in second.output
@@ -60,6 +64,16 @@ def test_create_user_takes_the_password_from_the_environment(scratch):
     assert ok.exit_code == 0 and "reviewer@example.test" in ok.output
     weak = run("create-user", "x@example.test", "--role", "editor", env={"TTDN_PASSWORD": "password1234"})
     assert weak.exit_code == 1 and "too easy to guess" in weak.output
+
+
+def test_create_user_in_an_organisation(scratch):
+    run("migrate")
+    run("seed", "--demo-if-empty")
+    env = {"TTDN_PASSWORD": "sông núi biên cương"}
+    ok = run("create-user", "so@example.test", "--role", "editor", "--organisation", "demo-sdttg-db", env=env)
+    assert ok.exit_code == 0, ok.output
+    unknown = run("create-user", "x@example.test", "--role", "editor", "--organisation", "NOPE", env=env)
+    assert unknown.exit_code == 1 and "no organisation" in unknown.output
 
 
 def test_import_reports_bad_lines_and_keeps_good_ones(scratch):

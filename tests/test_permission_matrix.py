@@ -19,6 +19,7 @@ REVIEWERS = {"admin", "reviewer"}
 ADMINS = {"admin"}
 AUDIT = {"admin", "analyst"}
 UNITS = {"unit"}
+REPORTERS = {"unit", "admin", "editor", "reviewer"}
 
 MATRIX: dict[tuple[str, str], set[str]] = {
     ("GET", "/api/v1/me"): ANYONE,
@@ -79,6 +80,27 @@ MATRIX: dict[tuple[str, str], set[str]] = {
     ("GET", "/api/v1/feed.html"): UNITS,
     ("GET", "/api/v1/feed/bundles/{bundle_id}.html"): UNITS,
     ("POST", "/api/v1/feed/bundles/{bundle_id}.html"): UNITS,
+    ("POST", "/api/v1/organisations"): ADMINS,
+    ("GET", "/api/v1/organisations"): STAFF,
+    ("GET", "/api/v1/organisations/{organisation_id}"): STAFF,
+    ("PATCH", "/api/v1/organisations/{organisation_id}"): ADMINS,
+    ("DELETE", "/api/v1/organisations/{organisation_id}"): ADMINS,
+    ("POST", "/api/v1/claim-reports"): REPORTERS,
+    ("GET", "/api/v1/claim-reports"): ANYONE,
+    ("GET", "/api/v1/claim-reports/{report_id}"): ANYONE,
+    ("POST", "/api/v1/claim-reports/{report_id}/move"): WORKFLOW,
+    ("POST", "/api/v1/claim-reports/{report_id}/attachments"): REPORTERS,
+    ("GET", "/api/v1/claim-reports/{report_id}/attachments/{attachment_id}/content"): ANYONE,
+    ("POST", "/api/v1/claims"): WORKFLOW,
+    ("GET", "/api/v1/claims"): STAFF,
+    ("GET", "/api/v1/claims/{claim_id}"): STAFF,
+    ("PATCH", "/api/v1/claims/{claim_id}"): WORKFLOW,
+    ("POST", "/api/v1/claims/{claim_id}/merge"): WORKFLOW,
+    ("GET", "/api/v1/claims/{claim_id}/reports"): STAFF,
+    ("GET", "/api/v1/claims/{claim_id}/comments"): STAFF,
+    ("POST", "/api/v1/claims/{claim_id}/comments"): WORKFLOW,
+    ("GET", "/api/v1/claims/{claim_id}/timeline"): STAFF,
+    ("GET", "/api/v1/claims/{claim_id}/claimreview"): STAFF,
 }
 PUBLIC = {("POST", "/api/v1/auth/token")}
 DUMMY_ID = "0190d0a8-0000-7000-8000-000000000000"

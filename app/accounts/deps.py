@@ -145,6 +145,10 @@ EditorUser = Annotated[Principal, Depends(_requires("admin", "editor"))]
 WorkflowUser = Annotated[Principal, Depends(_requires("admin", "editor", "reviewer"))]
 ReviewerUser = Annotated[Principal, Depends(_requires("admin", "reviewer"))]
 AdminUser = Annotated[Principal, Depends(_requires("admin"))]
+# Reporting false information: a border unit with its key, or staff who write (not analysts).
+ClaimReporter = Annotated[Principal, Depends(_requires("admin", "editor", "reviewer", units=True))]
+# Reading claim reports: a unit (only its own, enforced by the service) or any staff.
+ClaimReportReader = Annotated[Principal, Depends(_requires(*STAFF_ROLES, units=True))]
 # A border unit reading its own feed.
 UnitPrincipal = Annotated[Principal, Depends(_unit_only)]
 # The same unit reading its feed as pages in a browser.

@@ -58,7 +58,9 @@ def _user_read(response: Response, user: User) -> UserRead:
 @router.post("/users", status_code=201, response_model=UserRead, operation_id="create_user")
 def create_user(data: UserCreate, session: DbSession, actor: AdminUser, response: Response) -> UserRead:
     """Create a staff account (admins)."""
-    user = accounts_service.create_user(session, data.email, data.password, list(data.roles), data.full_name, actor)
+    user = accounts_service.create_user(
+        session, data.email, data.password, list(data.roles), data.full_name, actor, data.organisation_id
+    )
     response.headers["Location"] = api_path(f"/users/{user.id}")
     return _user_read(response, user)
 

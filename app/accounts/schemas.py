@@ -30,6 +30,7 @@ class UserRead(BaseModel):
     email: str
     full_name: str
     roles: list[str]
+    organisation_id: uuid.UUID | None
     active: bool
     created_at: datetime
     updated_at: datetime
@@ -43,6 +44,7 @@ class UserCreate(BaseModel):
     password: str = Field(min_length=1, max_length=200)
     roles: list[Role] = Field(min_length=1)
     full_name: str = Field(default="", max_length=200)
+    organisation_id: uuid.UUID | None = None
 
 
 class UserUpdate(BaseModel):
@@ -53,6 +55,7 @@ class UserUpdate(BaseModel):
     full_name: str | None = Field(default=None, max_length=200)
     roles: list[Role] | None = Field(default=None, min_length=1)
     active: bool | None = None
+    organisation_id: uuid.UUID | None = None
     password: str | None = Field(default=None, min_length=1, max_length=200)
 
 

@@ -13,6 +13,8 @@ from app.accounts.schemas import ROLES
 from app.audit import service as audit_service
 from app.audit.service import Actor
 from app.errors import Conflict, NotFound, Unauthorized, ValidationFailed
+from app.organisations import service as organisations_service
+from app.organisations.models import Organisation
 from app.pagination import decode_id_cursor, id_page, page_size
 
 MIN_PASSWORD_LENGTH = 12
@@ -37,7 +39,13 @@ def validate_password(password: str, hints: list[str] | None = None) -> None:
 
 
 def create_user(
-    session: Session, email: str, password: str, roles: list[str], full_name: str = "", actor: Actor | None = None
+    session: Session,
+    email: str,
+    password: str,
+    roles: list[str],
+    full_name: str = "",
+    actor: Actor | None = None,
+    organisation_id: uuid.UUID | None = None,
 ) -> User:
     email = normalise_email(email)
     if "@" not in email or len(email) > 320:
@@ -48,7 +56,10 @@ def create_user(
     validate_password(password, [email.split("@")[0], full_name])
     if session.scalar(select(User.id).where(func.lower(User.email) == email)) is not None:
         raise Conflict(f"A user with the e-mail {email} exists already.")
+    if organisation_id is not None:
+        organisations_service.check_exists(session, [organisation_id], ["body", "organisation_id"])
     user = User(
+        organisation_id=organisation_id,
         email=email,
         full_name=full_name,
         password_hash=security.hash_password(password),
@@ -85,7 +96,13 @@ def get_user(session: Session, user_id: uuid.UUID) -> User:
 
 
 def user_snapshot(user: User) -> dict[str, object]:
-    return {"email": user.email, "full_name": user.full_name, "roles": list(user.roles), "active": user.active}
+    return {
+        "email": user.email,
+        "full_name": user.full_name,
+        "roles": list(user.roles),
+        "active": user.active,
+        "organisation_id": str(user.organisation_id) if user.organisation_id else None,
+    }
 
 
 def update_user(
@@ -108,7 +125,10 @@ def update_user(
     if "password" in changes:
         validate_password(str(changes["password"]), [user.email.split("@")[0], user.full_name])
         user.password_hash = security.hash_password(str(changes["password"]))
-    for name in ("full_name", "active"):
+    if changes.get("organisation_id") is not None:
+        organisation_id = uuid.UUID(str(changes["organisation_id"]))
+        organisations_service.check_exists(session, [organisation_id], ["body", "organisation_id"])
+    for name in ("full_name", "active", "organisation_id"):
         if name in changes:
             setattr(user, name, changes[name])
     user.version += 1
@@ -126,3 +146,10 @@ def list_users(session: Session, limit: int, cursor: str | None) -> tuple[list[U
     if cursor:
         query = query.where(User.id > decode_id_cursor(cursor))
     return id_page(list(session.scalars(query)), limit)
+
+
+def refuse_deleting_staffed_organisation(session: Session, organisation: Organisation) -> None:
+    """Registered by app/wiring.py: an organisation staff belong to is not deleted."""
+    staff = session.scalar(select(func.count()).select_from(User).where(User.organisation_id == organisation.id))
+    if staff:
+        raise Conflict(f"{staff} staff user(s) belong to organisation {organisation.code}; move them first.")

@@ -245,6 +245,30 @@ def deliver_live_bundles(session: Session, unit: Unit) -> None:
     audit_service.record(session, None, "unit.bundles_delivered", "unit", unit.id, {"bundles": [None, bundle_ids]})
 
 
+def add_unit(session: Session, bundle: Bundle, unit_id: uuid.UUID, actor: Any = None) -> None:
+    """Address one more unit, by id, without a new version of the bundle: a draft sends to it
+    when published; a published bundle's current publication reaches it now (its delivery and
+    feed change, as for a unit registered late). A few statements, whatever the bundle's size."""
+    units = [str(u) for u in bundle.targets.get("units", [])]
+    if str(unit_id) not in units:
+        bundle.targets = {**bundle.targets, "units": [*units, str(unit_id)]}
+    if bundle.status == "published" and bundle.published_version is not None:
+        publication = session.get(BundlePublication, (bundle.id, bundle.published_version))
+        if publication is not None and str(unit_id) not in publication.targets.get("units", []):
+            frozen = publication.targets.get("units", [])
+            publication.targets = {**publication.targets, "units": [*frozen, str(unit_id)]}
+            session.execute(
+                insert(PublicationTarget),
+                [{"bundle_id": bundle.id, "version": publication.version, "facet": "unit", "value": str(unit_id)}],
+            )
+        session.flush()
+        unit = session.get(Unit, unit_id)
+        if unit is not None:
+            deliver_live_bundles(session, unit)
+    session.flush()
+    audit_service.record(session, actor, "bundle.unit_added", "bundle", bundle.id, {"units": [None, [str(unit_id)]]})
+
+
 def mark_fetched(session: Session, unit_id: uuid.UUID, publication: BundlePublication) -> None:
     """The unit downloaded this version (entry or package): its delivery becomes `fetched`.
     Only the first download writes (it is a GET: see `start_writing`); later ones stay reads."""

@@ -1,6 +1,7 @@
 """Attachments: upload into content-addressed storage, check the media type from the bytes."""
 
 import uuid
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import BinaryIO
 
@@ -53,6 +54,23 @@ def _check_content(blob: StoredBlob, declared_type: str | None) -> None:
     _check_declared(declared_type, sniffed)
 
 
+def store_upload(settings: Settings, source: BinaryIO, declared_type: str | None) -> tuple[StoredBlob, str]:
+    """Store an uploaded file once per content; (blob, media type read from its bytes). 413 past
+    the upload limit, 422 when empty, 415 for a kind not accepted or a declared type that lies;
+    a refused file leaves nothing behind. Materials and claim reports both attach files here."""
+    blob = BlobStore(settings.blob_dir).put(
+        source, settings.max_upload_bytes, accept=lambda blob: _check_content(blob, declared_type)
+    )
+    return blob, sniff_media_type(blob.head) or "application/octet-stream"
+
+
+def stored_path(settings: Settings, sha256: str) -> Path:
+    path = BlobStore(settings.blob_dir).path_for(sha256)
+    if not path.is_file():
+        raise NotFound("The attachment's content is missing from storage.")
+    return path
+
+
 def add_attachment(
     session: Session,
     settings: Settings,
@@ -66,10 +84,7 @@ def add_attachment(
     material: Material = materials_service.get_material(session, material_id)
     workflow.check_editable(material)
     before = materials_service.snapshot(material)
-    blob = BlobStore(settings.blob_dir).put(
-        source, settings.max_upload_bytes, accept=lambda blob: _check_content(blob, declared_type)
-    )
-    sniffed = sniff_media_type(blob.head) or "application/octet-stream"
+    blob, sniffed = store_upload(settings, source, declared_type)
     attachment = Attachment(
         id=new_id(),
         material_id=material.id,
@@ -93,17 +108,22 @@ def get_attachment(session: Session, attachment_id: uuid.UUID) -> Attachment:
 
 
 def blob_path(settings: Settings, attachment: Attachment) -> Path:
-    path = BlobStore(settings.blob_dir).path_for(attachment.sha256)
-    if not path.is_file():
-        raise NotFound("The attachment's content is missing from storage.")
-    return path
+    return stored_path(settings, attachment.sha256)
+
+
+# Other domains that keep files in the same store (claim reports) say which blobs they still
+# reference; app/wiring.py registers them, so materials never import those domains.
+blob_reference_sources: list[Callable[[Session], Iterable[str]]] = []
 
 
 def referenced_blobs(session: Session) -> set[str]:
-    """Every SHA-256 an attachment row or a saved version (what a bundle shipped) still names."""
+    """Every SHA-256 an attachment row, a saved version (what a bundle shipped) or another
+    domain's attachment still names."""
     referenced = set(session.scalars(select(Attachment.sha256).distinct()))
     for snapshot in session.scalars(select(MaterialRevision.snapshot).execution_options(yield_per=500)):
         referenced.update(a["sha256"] for a in (snapshot or {}).get("attachments", []) if a.get("sha256"))
+    for source in blob_reference_sources:
+        referenced.update(source(session))
     return referenced
 
 

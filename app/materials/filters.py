@@ -17,7 +17,17 @@ from app.schemas import Timestamp
 from app.taxonomy import service as taxonomy_service
 
 Kind = Literal[
-    "article", "news", "video", "audio", "image", "infographic", "leaflet", "radio_script", "book", "document"
+    "article",
+    "news",
+    "video",
+    "audio",
+    "image",
+    "infographic",
+    "leaflet",
+    "radio_script",
+    "book",
+    "document",
+    "rebuttal",
 ]
 Status = Literal["draft", "in_review", "approved", "published", "archived"]
 Classification = Literal["public", "internal"]

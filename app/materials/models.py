@@ -63,6 +63,10 @@ class Material(Base):
     attachments: Mapped[list["Attachment"]] = relationship(
         cascade="all, delete-orphan", lazy="selectin", order_by="Attachment.created_at"
     )
+    # A rebuttal's answers: which claims it rebuts, each with a verdict (kind `rebuttal` only).
+    rebuts: Mapped[list["MaterialRebut"]] = relationship(
+        cascade="all, delete-orphan", lazy="selectin", order_by="MaterialRebut.position"
+    )
 
     def tag_values(self, facet: str) -> list[str]:
         return [t.value for t in self.tags if t.facet == facet]
@@ -79,6 +83,20 @@ class MaterialTag(Base):
     )
     facet: Mapped[str] = mapped_column(String(20), primary_key=True)
     value: Mapped[str] = mapped_column(String(60), primary_key=True)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class MaterialRebut(Base):
+    """One claim a rebuttal answers, with its verdict. The claim id is checked by the claims
+    domain (a registered hook), so materials never import claims."""
+
+    __tablename__ = "material_rebuts"
+
+    material_id: Mapped[uuid.UUID] = mapped_column(
+        UUIDStr, ForeignKey("materials.id", ondelete="CASCADE"), primary_key=True
+    )
+    claim_id: Mapped[uuid.UUID] = mapped_column(UUIDStr, primary_key=True, index=True)
+    verdict: Mapped[str] = mapped_column(String(20))
     position: Mapped[int] = mapped_column(Integer, default=0)
 
 

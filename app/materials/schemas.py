@@ -1,6 +1,6 @@
 import uuid
 from datetime import datetime
-from typing import Annotated, Self
+from typing import Annotated, Literal, Self
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
@@ -24,6 +24,28 @@ Body = Annotated[str, AfterValidator(nfc), Field(max_length=500_000)]
 Language = Annotated[str, Field(min_length=1, max_length=35), AfterValidator(_language)]
 TagValues = Annotated[list[Annotated[str, Field(min_length=1, max_length=200)]], Field(max_length=60)]
 Source = Annotated[str, AfterValidator(nfc_stripped), Field(max_length=1000)]
+Verdict = Literal["false", "misleading", "missing_context", "true"]
+
+
+class RebutItem(BaseModel):
+    """A claim a rebuttal answers, and what the rebuttal found it to be."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    claim_id: uuid.UUID
+    verdict: Verdict
+
+
+def _claims_once(items: list[RebutItem] | None) -> list[RebutItem] | None:
+    seen: set[uuid.UUID] = set()
+    for item in items or []:
+        if item.claim_id in seen:
+            raise ValueError(f"claim {item.claim_id} is named twice; give each claim one verdict")
+        seen.add(item.claim_id)
+    return items
+
+
+Rebuts = Annotated[list[RebutItem], Field(max_length=100), AfterValidator(_claims_once)]
 
 
 class MaterialCreate(Schedule):
@@ -44,6 +66,14 @@ class MaterialCreate(Schedule):
     publish_at: Timestamp | None = None
     expires_at: Timestamp | None = None
     source: Source | None = None
+    rebuts: Rebuts = []
+
+    @model_validator(mode="after")
+    def _rebuts_only_for_rebuttals(self) -> Self:
+        if self.rebuts and self.kind != "rebuttal":
+            raise ValueError("rebuts is for materials of kind rebuttal")
+        return self
+
     translation_of: uuid.UUID | None = Field(
         default=None, description="The id of the material this one translates (a source, in another language)"
     )
@@ -67,11 +97,12 @@ class MaterialUpdate(Schedule):
     publish_at: Timestamp | None = None
     expires_at: Timestamp | None = None
     source: Source | None = None
+    rebuts: Rebuts | None = None
     translation_of: uuid.UUID | None = None
 
     @model_validator(mode="after")
     def _required_stay_set(self) -> Self:
-        for name in ("title", "kind", "language", "classification", "summary", "body"):
+        for name in ("title", "kind", "language", "classification", "summary", "body", "rebuts"):
             if name in self.model_fields_set and getattr(self, name) is None:
                 raise ValueError(f"{name} cannot be null")
         return self
@@ -110,6 +141,7 @@ class MaterialRead(BaseModel):
     version: int
     translation_of: uuid.UUID | None = None
     attachments: list[AttachmentRead]
+    rebuts: list[RebutItem] = []
 
 
 class MaterialPage(BaseModel):

@@ -19,8 +19,16 @@ from app.db import new_id, utcnow
 from app.errors import Conflict, NotFound, ValidationFailed
 from app.materials import translations, workflow
 from app.materials.filters import MaterialFilters
-from app.materials.models import TAG_FIELDS, Material, MaterialRevision, MaterialTag, SearchOutbox, tag_lists
-from app.materials.schemas import AttachmentRead, MaterialCreate, MaterialRead, MaterialUpdate
+from app.materials.models import (
+    TAG_FIELDS,
+    Material,
+    MaterialRebut,
+    MaterialRevision,
+    MaterialTag,
+    SearchOutbox,
+    tag_lists,
+)
+from app.materials.schemas import AttachmentRead, MaterialCreate, MaterialRead, MaterialUpdate, RebutItem
 from app.pagination import decode_id_cursor, id_page, page_size
 from app.taxonomy import service as taxonomy_service
 from app.urls import api_path
@@ -70,6 +78,7 @@ def to_read(material: Material) -> MaterialRead:
             )
             for a in material.attachments
         ],
+        rebuts=[RebutItem(claim_id=r.claim_id, verdict=r.verdict) for r in material.rebuts],
     )
 
 
@@ -150,6 +159,13 @@ def _set_tags(material: Material, field: str, values: list[str]) -> None:
 # A source with translations is the materials domain's own rule.
 deletion_checks: list[Callable[[Session, Material], None]] = [translations.refuse_deleting_a_source]
 
+# Called with the claim ids a rebuttal names (and where they were given); a check raises a 4xx
+# for an unknown claim. app/wiring.py registers the claims domain's, so materials never import it.
+rebuts_checks: list[Callable[[Session, list[uuid.UUID], list[str | int]], None]] = []
+# Called after a material changed status, in the same transaction: (session, material, before,
+# actor). app/wiring.py registers the claims domain's, which acts when a rebuttal is published.
+transition_hooks: list[Callable[[Session, Material, str, Principal], None]] = []
+
 # Bookkeeping that changes on every write; the audit trail records what the writer changed.
 UNAUDITED = frozenset({"version", "updated_at"})
 
@@ -224,13 +240,27 @@ def build_material(
         for field, values in tags.items()
         for i, value in enumerate(dict.fromkeys(values))
     ]
+    material.rebuts = _rebut_rows(material.id, data.rebuts)
     return material
+
+
+def _rebut_rows(material_id: uuid.UUID, items: list[RebutItem]) -> list[MaterialRebut]:
+    return [
+        MaterialRebut(material_id=material_id, claim_id=item.claim_id, verdict=item.verdict, position=i)
+        for i, item in enumerate(items)
+    ]
+
+
+def _check_rebuts(session: Session, items: list[RebutItem]) -> None:
+    for check in rebuts_checks:
+        check(session, [item.claim_id for item in items], ["body", "rebuts"])
 
 
 def create_material(session: Session, data: MaterialCreate, actor: Principal | None) -> Material:
     """A new draft, its first revision and its outbox row."""
     translations.check_translation(session, None, data.translation_of, data.language)
     tags = resolve_tags(session, {f: getattr(data, f) for f in TAG_FIELDS})
+    _check_rebuts(session, data.rebuts)
     material = build_material(data, tags, actor)
     session.add(material)
     record_version(session, material, actor, "created", before={})
@@ -250,6 +280,15 @@ def update_material(
     before = snapshot(material)
     changes = data.model_dump(exclude_unset=True)
     tag_changes = resolve_tags(session, {f: changes.pop(f) for f in list(changes) if f in TAG_FIELDS})
+    rebuts = data.rebuts if changes.pop("rebuts", None) is not None else None
+    if (rebuts if rebuts is not None else material.rebuts) and changes.get("kind", material.kind) != "rebuttal":
+        raise ValidationFailed(["body", "rebuts"], "rebuts is for materials of kind rebuttal.")
+    if rebuts is not None:
+        _check_rebuts(session, rebuts)
+        # Replaced whole: flush the removals first, as the new rows may reuse their keys.
+        material.rebuts = []
+        session.flush()
+        material.rebuts = _rebut_rows(material.id, rebuts)
     publish_at = changes.get("publish_at", material.publish_at)
     expires_at = changes.get("expires_at", material.expires_at)
     if publish_at and expires_at and expires_at <= publish_at:
@@ -300,6 +339,8 @@ def transition(session: Session, material_id: uuid.UUID, to: str, actor: Princip
         material.published_at = max(material.publish_at or utcnow(), utcnow())
     bump(material, actor, content_edit=False)
     record_version(session, material, actor, f"transition:{to}", before)
+    for hook in transition_hooks:
+        hook(session, material, before["status"], actor)
     return material
 
 

@@ -42,6 +42,17 @@ class SearchDocument:
 
 
 @dataclass(frozen=True)
+class ClaimDocument:
+    """What the claim index holds: the claim's own text and that of its reports. `status` is
+    the claim's, or `merged` for a claim merged into another (never matched)."""
+
+    id: uuid.UUID
+    version: int
+    status: str
+    text: str
+
+
+@dataclass(frozen=True)
 class SearchQuery:
     """Filters are already resolved to stored values: codes, province ids (whole lines), slugs.
 
@@ -120,3 +131,10 @@ class SearchBackend(Protocol):
 
     def drop(self) -> None:
         """Remove everything this backend stored (tests, and `ttdn reindex --drop`)."""
+
+    def index_claims(self, docs: list[ClaimDocument]) -> None:
+        """Upsert claims; a document older (by version) than the stored one is ignored."""
+
+    def match_claims(self, text: str, limit: int) -> list[SearchHit]:
+        """Claims (not merged ones) whose text shares words with `text`, diacritics folded, best
+        first: the candidates that app.claims.matching scores. Scores are the backend's own."""

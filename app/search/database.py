@@ -29,9 +29,11 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from app.db import UTCDateTime, UUIDStr, writing_session
 from app.search import bitmaps as bm
+from app.search import database_claims
 from app.search.backend import (
     FACETS,
     PLAIN_FILTERS,
+    ClaimDocument,
     FacetCount,
     ProgressCallback,
     SearchDocument,
@@ -139,6 +141,16 @@ class DatabaseBackend:
                 session.execute(sa.text("INSERT INTO search_fts(search_fts) VALUES ('delete-all')"))
             for table in (TAGS, TEXTS, POSTINGS, D, TOMBSTONES):
                 session.execute(table.delete())
+            database_claims.clear_claims(session, self._dialect)
+
+    def index_claims(self, docs: list[ClaimDocument]) -> None:
+        for chunk in chunks(docs, WRITE_CHUNK):
+            with self._writing() as session:
+                database_claims.store_claims(session, self._dialect, chunk)
+
+    def match_claims(self, text: str, limit: int) -> list[SearchHit]:
+        with self._session_factory() as session:
+            return database_claims.match_claims(session, self._dialect, text, limit)
 
     @contextmanager
     def _writing(self) -> Iterator[Session]:

@@ -64,3 +64,20 @@ _FTS_INSERT = sa.text(f"INSERT INTO search_fts(rowid, {_FTS_COLUMNS}) VALUES (:d
 _FTS_DELETE = sa.text(
     f"INSERT INTO search_fts(search_fts, rowid, {_FTS_COLUMNS}) VALUES ('delete', :doc_id, {_FTS_VALUES})"
 )
+
+# The claim index (migration 0008): one row per claim, its folded text indexed by FTS5 on
+# SQLite (`search_claims_fts`, external content) and by a generated tsvector on PostgreSQL.
+CLAIMS = sa.Table(
+    "search_claims",
+    Base.metadata,
+    sa.Column("doc_id", _DocId, primary_key=True, autoincrement=True),
+    sa.Column("claim_id", UUIDStr, nullable=False, unique=True),
+    sa.Column("version", sa.BigInteger, nullable=False),
+    sa.Column("status", sa.String(20), nullable=False),
+    sa.Column("text", sa.Text, nullable=False),
+    sa.Column("folded", sa.Text, nullable=False),
+)
+_CLAIM_FTS_INSERT = sa.text("INSERT INTO search_claims_fts(rowid, folded) VALUES (:doc_id, :folded)")
+_CLAIM_FTS_DELETE = sa.text(
+    "INSERT INTO search_claims_fts(search_claims_fts, rowid, folded) VALUES ('delete', :doc_id, :folded)"
+)

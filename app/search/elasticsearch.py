@@ -18,9 +18,11 @@ from typing import Any
 
 from elasticsearch import ApiError, BadRequestError, Elasticsearch, NotFoundError, TransportError
 
+from app.search import elasticsearch_claims as claims_index
 from app.search.backend import (
     FACETS,
     PLAIN_FILTERS,
+    ClaimDocument,
     FacetCount,
     ProgressCallback,
     SearchDocument,
@@ -114,6 +116,7 @@ class ElasticsearchBackend:
         self.health_timeout = health_timeout
         self.verify_certs = verify_certs
         self._ready = False
+        self._claims_ready = False
 
     def ensure_ready(self) -> None:
         """Create the first index, with the alias, unless the alias exists. Done on first use."""
@@ -300,11 +303,37 @@ class ElasticsearchBackend:
         return count
 
     def drop(self) -> None:
-        """Delete the alias and every index behind it."""
+        """Delete the alias and every index behind it, and the claim index."""
         with reachable():
-            for name in self._indices():
+            for name in [*self._indices(), claims_index.claim_index(self.alias)]:
                 self.client.options(ignore_status=404).indices.delete(index=name)
         self._ready = False
+        self._claims_ready = False
+
+    def _ensure_claims(self) -> str:
+        index = claims_index.claim_index(self.alias)
+        if not self._claims_ready:
+            with reachable():
+                claims_index.ensure_claim_index(self.client, index)
+            self._claims_ready = True
+        return index
+
+    def index_claims(self, docs: list[ClaimDocument]) -> None:
+        index = self._ensure_claims()
+        for operations in claims_index.claim_operations(index, docs):
+            self._bulk(operations)
+        with reachable():
+            # Claims are few and a report arriving next must find the one just indexed.
+            self.client.indices.refresh(index=index)
+
+    def match_claims(self, text: str, limit: int) -> list[SearchHit]:
+        index = self._ensure_claims()
+        request = claims_index.match_request(text, limit)
+        if request is None:
+            return []
+        with reachable():
+            response = self.client.search(index=index, **request)
+        return claims_index.hits(response)
 
     def _indices(self) -> list[str]:
         try:

@@ -12,7 +12,7 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from prometheus_client import Counter
 from sqlalchemy import ColumnElement, delete, func, or_, select, true, update
@@ -21,8 +21,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from app.config import Settings
 from app.db import utcnow, writing_session
 from app.materials.models import Material, MaterialTag, SearchOutbox
-from app.search.backend import BackendUnavailable, ProgressCallback, SearchBackend, SearchDocument
+from app.search.backend import BackendUnavailable, ClaimDocument, ProgressCallback, SearchBackend, SearchDocument
 from app.search.documents import chunks, document_for
+from app.search.outbox import ClaimOutbox
 from app.worker import PeriodicWorker
 
 log = logging.getLogger("ttdn.search.indexer")
@@ -40,10 +41,23 @@ CLAIM_FOR = timedelta(minutes=2)
 CHANGES_INDEXED = Counter("ttdn_search_changes_indexed", "Outbox changes this process sent to the search backend")
 
 
+class ClaimSource(Protocol):
+    """Where claims' documents come from (the claims domain, registered by app/wiring.py)."""
+
+    def claim_documents(self, session: Session, claim_ids: list[uuid.UUID]) -> list[ClaimDocument]: ...
+
+    def all_claim_ids(self, session: Session) -> list[uuid.UUID]: ...
+
+
+# Filled by app/wiring.py; until then claim changes wait in the outbox (never marked done).
+claim_sources: list[ClaimSource] = []
+
+
 def backlog(session: Session) -> int:
-    """How many changes wait to be indexed."""
-    return (
-        session.scalar(select(func.count()).select_from(SearchOutbox).where(SearchOutbox.processed_at.is_(None))) or 0
+    """How many changes (materials and claims) wait to be indexed."""
+    return sum(
+        session.scalar(select(func.count()).select_from(table).where(table.processed_at.is_(None))) or 0
+        for table in (SearchOutbox, ClaimOutbox)
     )
 
 
@@ -58,7 +72,43 @@ def backlog_age_seconds(session: Session) -> float:
 
 
 def drain(session_factory: sessionmaker[Session], backend: SearchBackend, batch_size: int = 500) -> int:
-    """Index every pending change, oldest first, in batches; returns how many rows were processed.
+    """Index every pending change of materials, then of claims; returns how many rows were processed."""
+    return drain_materials(session_factory, backend, batch_size) + drain_claims(session_factory, backend, batch_size)
+
+
+def drain_claims(session_factory: sessionmaker[Session], backend: SearchBackend, batch_size: int = 500) -> int:
+    """Send the current state of every claim with a pending outbox row, then mark the rows done.
+
+    Claims are never deleted (a merged one is indexed as `merged`), so there are only upserts;
+    the claim's version is the document's, so a stale copy never replaces a newer one."""
+    if not claim_sources:
+        return 0
+    source = claim_sources[0]
+    processed = 0
+    while True:
+        with session_factory() as session:
+            rows = session.execute(
+                select(ClaimOutbox.id, ClaimOutbox.claim_id)
+                .where(ClaimOutbox.processed_at.is_(None))
+                .order_by(ClaimOutbox.id)
+                .limit(batch_size)
+            ).all()
+            if not rows:
+                return processed
+            docs = source.claim_documents(session, list({row.claim_id for row in rows}))
+        if docs:
+            backend.index_claims(docs)
+        with writing_session(session_factory) as session:
+            ids = [row.id for row in rows]
+            session.execute(update(ClaimOutbox).where(ClaimOutbox.id.in_(ids)).values(processed_at=utcnow()))
+            session.commit()
+        processed += len(rows)
+        if len(rows) < batch_size:
+            return processed
+
+
+def drain_materials(session_factory: sessionmaker[Session], backend: SearchBackend, batch_size: int = 500) -> int:
+    """Index every pending material change, oldest first, in batches; returns how many rows were processed.
 
     Several processes may drain at once (`ttdn serve --workers N`, replicas): each batch is
     first claimed (see `_claim`), so a change is sent by one process, not by all of them; were
@@ -165,7 +215,20 @@ def rebuild(
         with session_factory() as session:
             docs, deletes = _current_state(session, dict(tuple(row) for row in chunk))
         _send(backend, docs, deletes)
+    index_all_claims(session_factory, backend)
     return count
+
+
+def index_all_claims(session_factory: sessionmaker[Session], backend: SearchBackend) -> int:
+    """Send every claim to the claim index (versions keep it safe against the live indexer)."""
+    if not claim_sources:
+        return 0
+    with session_factory() as session:
+        claim_ids = claim_sources[0].all_claim_ids(session)
+    for chunk in chunks(claim_ids, LOAD_CHUNK):
+        with session_factory() as session:
+            backend.index_claims(claim_sources[0].claim_documents(session, chunk))
+    return len(claim_ids)
 
 
 def material_count(session: Session) -> int:
@@ -176,8 +239,9 @@ def purge_processed(session_factory: sessionmaker[Session]) -> int:
     """Forget rows processed more than a day ago (a rebuild replays only recent ones)."""
     with writing_session(session_factory) as session:
         result = session.execute(delete(SearchOutbox).where(SearchOutbox.processed_at < utcnow() - PURGE_AFTER))
+        claims = session.execute(delete(ClaimOutbox).where(ClaimOutbox.processed_at < utcnow() - PURGE_AFTER))
         session.commit()
-    return result.rowcount or 0
+    return (result.rowcount or 0) + (claims.rowcount or 0)
 
 
 def _current_state(

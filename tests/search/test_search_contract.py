@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
-from app.search.backend import InvalidCursor, SearchBackend, SearchDocument, SearchQuery
+from app.search.backend import ClaimDocument, InvalidCursor, SearchBackend, SearchDocument, SearchQuery
 from app.search.database import DatabaseBackend
 
 CONFIG = os.environ.get("TTDN_TEST_CONFIG", "sqlite")
@@ -283,6 +283,42 @@ def test_rebuild_keeps_results_identical_and_drops_what_is_gone(backend: SearchB
     assert backend.rebuild(iter(docs[:10])) == 10
     backend.refresh()
     assert backend.search(SearchQuery()).total == 10
+
+
+# --- the claim index -------------------------------------------------------------------------------
+
+
+def claim_doc(text: str, *, version: int = 1, status: str = "new", claim_id: uuid.UUID | None = None) -> ClaimDocument:
+    return ClaimDocument(id=claim_id or uuid.uuid4(), version=version, status=status, text=text)
+
+
+def test_claims_match_on_shared_words_with_or_without_diacritics(backend: SearchBackend) -> None:
+    land = claim_doc("Tin đồn thu hồi đất rừng của đồng bào Mông ở Điện Biên")
+    water = claim_doc("Video giả nói nhà máy thủy điện xả lũ gây ngập làng")
+    backend.index_claims([land, water])
+    backend.refresh()
+    hits = backend.match_claims("se thu hoi dat rung cua nguoi Mong", 5)
+    assert hits and hits[0].id == land.id
+    assert water.id not in [h.id for h in hits]
+    assert backend.match_claims("Thu hồi đất rừng", 5)[0].id == land.id
+
+
+def test_claims_keep_the_newest_version_and_merged_claims_are_never_matched(backend: SearchBackend) -> None:
+    claim_id = uuid.uuid4()
+    backend.index_claims([claim_doc("Tin giả về lũ quét", version=2, claim_id=claim_id)])
+    backend.index_claims([claim_doc("Chuyện khác hẳn về trường học", version=1, claim_id=claim_id)])
+    backend.refresh()
+    assert [h.id for h in backend.match_claims("lũ quét", 5)] == [claim_id]
+    assert backend.match_claims("trường học", 5) == []
+    backend.index_claims([claim_doc("Tin giả về lũ quét", version=3, status="merged", claim_id=claim_id)])
+    backend.refresh()
+    assert backend.match_claims("lũ quét", 5) == []
+
+
+def test_claims_match_nothing_for_no_words(backend: SearchBackend) -> None:
+    backend.index_claims([claim_doc("Tin giả về lũ quét")])
+    backend.refresh()
+    assert backend.match_claims(" ,.!", 5) == []
 
 
 @pytest.mark.parametrize("sort", ["relevance", "newest"])

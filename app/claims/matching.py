@@ -1,0 +1,134 @@
+"""Which claim a new report belongs to: the same web page, or text close enough.
+
+1. A report naming a page (normalised, app.claims.urls) that a report of a claim named joins
+   that claim: an indexed lookup in the database, immediate.
+2. Otherwise the search backend finds candidate claims sharing words with the report (diacritics
+   folded, both backends through `SearchBackend.match_claims`), and each candidate is scored here
+   on folded words against the claim's title and summary and each of its reports, so the score
+   means the same on both backends: 0 (nothing alike) to 1 (the same words). The score is a
+   cosine over word sets, each word weighted by how rare it is among the candidates: false
+   stories are told in the same few phrasings ("thu hồi đất rừng của đồng bào ... ở ..."), and
+   what tells two of them apart is the group, the place, the numbers and the details. (RapidFuzz's
+   token ratios, which weigh every word the same, joined such look-alikes: see bench/RESULTS.md.)
+   At or above `claim_autojoin_score` the report joins the best one; otherwise candidates at or
+   above `claim_suggest_score` are suggested, best first.
+"""
+
+import logging
+import math
+import uuid
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.claims.models import Claim, ClaimReport, ClaimReportUrl
+from app.config import Settings
+from app.search.backend import BackendUnavailable, SearchBackend
+from app.text import folded_words
+
+log = logging.getLogger("ttdn.claims.matching")
+
+CANDIDATES = 20
+SUGGESTIONS = 5
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    claim_id: uuid.UUID
+    title: str
+    score: float
+
+
+@dataclass
+class Match:
+    claim_id: uuid.UUID | None = None
+    matched_by: str | None = None  # url or text
+    suggestions: list[Suggestion] = field(default_factory=list)
+
+
+def folded(text: str) -> str:
+    return " ".join(folded_words(text))
+
+
+def rarity_weights(texts: list[str]) -> Callable[[str], float]:
+    """1 + log(n / df) for a word found in df of the n candidate texts; 1 for a word in none.
+
+    A word every candidate has (the common phrasing) weighs 1; a word few have (a name, a
+    place, a number) weighs more. A word no candidate has lowers every candidate's score alike.
+    With a single candidate every word weighs 1: a plain cosine."""
+    frequency: Counter[str] = Counter()
+    for text in texts:
+        frequency.update(set(text.split()))
+    size = len(texts)
+    return lambda word: 1 + math.log(size / frequency[word]) if frequency[word] else 1.0
+
+
+def weighted_cosine(a: str, b: str, weight: Callable[[str], float]) -> float:
+    """Cosine of two word sets with each word weighted (0..1)."""
+    mine, theirs = set(a.split()), set(b.split())
+    if not mine or not theirs:
+        return 0.0
+    shared = sum(weight(word) for word in mine & theirs)
+    return round(shared / math.sqrt(sum(map(weight, mine)) * sum(map(weight, theirs))), 4)
+
+
+def claim_by_url(session: Session, hashes: list[str]) -> uuid.UUID | None:
+    """The claim (not merged away) of the earliest report naming one of these pages."""
+    if not hashes:
+        return None
+    return session.scalar(
+        select(ClaimReport.claim_id)
+        .join(ClaimReportUrl, ClaimReportUrl.report_id == ClaimReport.id)
+        .join(Claim, Claim.id == ClaimReport.claim_id)
+        .where(ClaimReportUrl.url_hash.in_(hashes), Claim.merged_into_id.is_(None))
+        .order_by(ClaimReport.id)
+        .limit(1)
+    )
+
+
+def _candidate_texts(session: Session, claim_ids: list[uuid.UUID]) -> dict[uuid.UUID, tuple[str, list[str]]]:
+    """{claim_id: (title, [folded texts to compare with])} for claims not merged away."""
+    rows = session.execute(
+        select(Claim.id, Claim.title, Claim.summary).where(Claim.id.in_(claim_ids), Claim.merged_into_id.is_(None))
+    )
+    texts = {row.id: (row.title, [folded(f"{row.title} {row.summary}")]) for row in rows}
+    reports = select(ClaimReport.claim_id, ClaimReport.summary, ClaimReport.excerpt).where(
+        ClaimReport.claim_id.in_(list(texts))
+    )
+    for claim_id, summary, excerpt in session.execute(reports):
+        texts[claim_id][1].append(folded(f"{summary} {excerpt}"))
+    return texts
+
+
+def score_candidates(session: Session, text: str, claim_ids: list[uuid.UUID]) -> list[Suggestion]:
+    """Candidates scored against the report's text (the best of their texts), best first."""
+    mine = folded(text)
+    candidates = _candidate_texts(session, claim_ids)
+    weight = rarity_weights([t for _, others in candidates.values() for t in others])
+    scored = [
+        Suggestion(claim_id, title, max(weighted_cosine(mine, other, weight) for other in others))
+        for claim_id, (title, others) in candidates.items()
+    ]
+    return sorted(scored, key=lambda s: (-s.score, str(s.claim_id)))
+
+
+def match_report(
+    session: Session, backend: SearchBackend, settings: Settings, text: str, url_hashes: list[str]
+) -> Match:
+    claim_id = claim_by_url(session, url_hashes)
+    if claim_id is not None:
+        return Match(claim_id=claim_id, matched_by="url")
+    try:
+        hits = backend.match_claims(text, CANDIDATES)
+    except BackendUnavailable as exc:
+        # The report is kept all the same; staff see it among the unassigned ones.
+        log.warning("claim matching skipped, search backend unavailable: %s", exc)
+        return Match()
+    scored = score_candidates(session, text, [hit.id for hit in hits])
+    if scored and scored[0].score >= settings.claim_autojoin_score:
+        return Match(claim_id=scored[0].claim_id, matched_by="text", suggestions=[])
+    suggestions = [s for s in scored if s.score >= settings.claim_suggest_score][:SUGGESTIONS]
+    return Match(suggestions=suggestions)

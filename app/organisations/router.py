@@ -1,0 +1,81 @@
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Header, Query, Response
+
+from app.accounts.deps import AdminUser, StaffUser
+from app.db import DbSession
+from app.organisations import service as organisations_service
+from app.organisations.models import Organisation
+from app.organisations.schemas import (
+    OrganisationCreate,
+    OrganisationKind,
+    OrganisationPage,
+    OrganisationRead,
+    OrganisationUpdate,
+)
+from app.urls import api_path
+
+router = APIRouter(tags=["organisations"])
+
+
+def _read(response: Response, organisation: Organisation) -> OrganisationRead:
+    response.headers["ETag"] = organisations_service.etag(organisation)
+    return OrganisationRead.model_validate(organisation)
+
+
+@router.post("/organisations", status_code=201, response_model=OrganisationRead, operation_id="create_organisation")
+def create_organisation(
+    data: OrganisationCreate, session: DbSession, actor: AdminUser, response: Response
+) -> OrganisationRead:
+    """Register an organisation: a ministry's focal unit, a provincial department, or other (admins)."""
+    organisation = organisations_service.create_organisation(session, data, actor)
+    response.headers["Location"] = api_path(f"/organisations/{organisation.id}")
+    return _read(response, organisation)
+
+
+@router.get("/organisations", response_model=OrganisationPage, operation_id="list_organisations")
+def list_organisations(
+    session: DbSession,
+    _: StaffUser,
+    kind: Annotated[list[OrganisationKind], Query()] = [],
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    cursor: str | None = None,
+) -> OrganisationPage:
+    """Organisations, oldest first (any staff)."""
+    items, next_cursor = organisations_service.list_organisations(session, list(kind), limit, cursor)
+    return OrganisationPage(items=[OrganisationRead.model_validate(o) for o in items], next_cursor=next_cursor)
+
+
+@router.get("/organisations/{organisation_id}", response_model=OrganisationRead, operation_id="get_organisation")
+def get_organisation(
+    organisation_id: uuid.UUID, session: DbSession, _: StaffUser, response: Response
+) -> OrganisationRead:
+    """One organisation, with its ETag."""
+    return _read(response, organisations_service.get_organisation(session, organisation_id))
+
+
+@router.patch("/organisations/{organisation_id}", response_model=OrganisationRead, operation_id="update_organisation")
+def update_organisation(
+    organisation_id: uuid.UUID,
+    data: OrganisationUpdate,
+    session: DbSession,
+    actor: AdminUser,
+    response: Response,
+    if_match: Annotated[str | None, Header()] = None,
+) -> OrganisationRead:
+    """Rename or re-kind an organisation (admins; If-Match)."""
+    organisation = organisations_service.update_organisation(session, organisation_id, data, actor, if_match)
+    return _read(response, organisation)
+
+
+@router.delete("/organisations/{organisation_id}", status_code=204, operation_id="delete_organisation")
+def delete_organisation(
+    organisation_id: uuid.UUID,
+    session: DbSession,
+    actor: AdminUser,
+    if_match: Annotated[str | None, Header()] = None,
+) -> Response:
+    """Delete an organisation no staff user or claim refers to (admins; If-Match; 409 otherwise)."""
+    organisations_service.delete_organisation(session, organisation_id, actor, if_match)
+    return Response(status_code=204)

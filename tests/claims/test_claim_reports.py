@@ -1,0 +1,93 @@
+"""Claim reports: who reports, who reads what, and matching on arrival (URL and text)."""
+
+from tests.claims.conftest import LAND
+
+
+def test_a_unit_reports_and_reads_only_its_own_reports(client, auth, report, make_unit, border_unit):
+    created = report(border_unit.headers)
+    assert created.status_code == 201, created.text
+    body = created.json()
+    assert created.headers["Location"] == f"/api/v1/claim-reports/{body['id']}"
+    assert body["reporter"] == {"type": "unit", "id": border_unit.id, "label": "DB-DON1"}
+    assert body["claim_id"] is None and body["status"] == "new" and body["suggested_claims"] == []
+    assert body["ethnic_groups"] == ["08"] and body["border_routes"] == ["VN-LA"]
+
+    other = make_unit("LC-DON2", province="Lào Cai", border_routes=["VN-CN"])
+    assert client.get(f"/api/v1/claim-reports/{body['id']}", headers=other.headers).status_code == 404
+    assert client.get("/api/v1/claim-reports", headers=other.headers).json()["items"] == []
+    mine = client.get("/api/v1/claim-reports", headers=border_unit.headers).json()["items"]
+    assert [r["id"] for r in mine] == [body["id"]]
+    assert client.get(f"/api/v1/claim-reports/{body['id']}", headers=auth("analyst")).status_code == 200
+
+
+def test_a_report_naming_the_same_page_joins_its_claim_at_once(client, auth, report, claim_from, border_unit):
+    first = report(border_unit.headers).json()
+    claim = claim_from([first["id"]])
+    assert claim["report_count"] == 1 and claim["provinces"] and claim["ethnic_groups"] == ["08"]
+    # Another scheme, no www, other tracking parameters and a fragment: the same page.
+    same_page = report(
+        auth("editor"),
+        summary="Một bài viết khác hẳn",
+        excerpt="",
+        urls=["http://facebook.com/groups/123/posts/456/?utm_medium=x&gclid=1#comments"],
+    )
+    assert same_page.status_code == 201
+    assert same_page.json()["claim_id"] == claim["id"] and same_page.json()["matched_by"] == "url"
+    assert client.get(f"/api/v1/claims/{claim['id']}", headers=auth("analyst")).json()["report_count"] == 2
+
+
+def test_close_text_without_diacritics_joins_and_distant_text_gets_suggestions(
+    client, auth, report, claim_from, border_unit, index_now
+):
+    claim = claim_from([report(border_unit.headers).json()["id"]])
+    index_now()
+    folded = report(
+        auth("editor"),
+        urls=[],
+        summary="Tin don nha nuoc se thu hoi toan bo dat rung cua dong bao Mong o Dien Bien",
+        excerpt="Bai dang keu goi ba con khong nhan ho tro vi sap bi thu hoi dat rung.",
+    ).json()
+    assert folded["claim_id"] == claim["id"] and folded["matched_by"] == "text"
+    index_now()
+    related = report(auth("editor"), urls=[], summary="Có người nói đất rừng của người Mông sắp bị lấy lại", excerpt="")
+    body = related.json()
+    assert body["claim_id"] is None
+    assert body["suggested_claims"][0]["claim_id"] == claim["id"]
+    assert 0 < body["suggested_claims"][0]["score"] < 1
+    unrelated = report(auth("editor"), urls=[], summary="Giá cà phê tăng mạnh tuần này", excerpt="").json()
+    assert unrelated["claim_id"] is None and unrelated["suggested_claims"] == []
+
+
+def test_bad_reports_are_422s_naming_the_field(auth, report):
+    assert report(auth("editor"), urls=["http://"]).json()["errors"][0]["loc"] == ["body", "urls", 0]
+    missing = report(auth("editor"), summary="")
+    assert missing.status_code == 422 and missing.json()["errors"][0]["loc"] == ["body", "summary"]
+    naive = report(auth("editor"), observed_at="2026-11-30T08:00:00")
+    assert naive.status_code == 422 and naive.json()["errors"][0]["loc"] == ["body", "observed_at"]
+    unknown = report(auth("editor"), provinces=["Atlantis"])
+    assert unknown.status_code == 422 and unknown.json()["errors"][0]["loc"][:2] == ["body", "provinces"]
+
+
+def test_attachments_of_a_report_are_stored_and_kept_from_other_units(client, auth, report, border_unit, make_unit):
+    created = report(border_unit.headers).json()
+    url = f"/api/v1/claim-reports/{created['id']}/attachments"
+    png = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+    uploaded = client.post(url, files={"file": ("anh.png", png, "image/png")}, headers=border_unit.headers)
+    assert uploaded.status_code == 201, uploaded.text
+    attachment = uploaded.json()
+    assert attachment["media_type"] == "image/png" and attachment["size"] == len(png)
+    assert client.get(attachment["url"], headers=border_unit.headers).content == png
+    other = make_unit("LC-DON3", province="Lào Cai")
+    assert client.get(attachment["url"], headers=other.headers).status_code == 404
+    assert client.post(url, files={"file": ("a.png", png, "image/png")}, headers=other.headers).status_code == 404
+    lying = client.post(url, files={"file": ("a.pdf", png, "application/pdf")}, headers=border_unit.headers)
+    assert lying.status_code == 415
+
+
+def test_reports_are_audited(client, auth, report):
+    created = report(auth("editor"), urls=[]).json()
+    records = client.get(
+        "/api/v1/audit", params={"entity_type": "claim_report", "entity_id": created["id"]}, headers=auth("admin")
+    ).json()["items"]
+    assert [r["action"] for r in records] == ["claim_report.created"]
+    assert LAND["summary"] in str(records[0]["changes"])
