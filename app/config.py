@@ -36,6 +36,16 @@ class Settings(BaseSettings):
     urgent_ack_hours: float = 24.0
     # How often scheduled bundles are released and expired ones withdrawn; 0 turns it off.
     feed_release_interval_seconds: float = 15.0
+    # Webhook deliveries: how often the sender looks for due ones (0: never; tests drive it), how
+    # long one request may take, the retry schedule (exponential with jitter, capped), how many
+    # attempts one delivery gets, and after how many failed attempts in a row a subscription is
+    # disabled.
+    webhook_interval_seconds: float = 2.0
+    webhook_timeout_seconds: float = 10.0
+    webhook_retry_base_seconds: float = 10.0
+    webhook_retry_max_seconds: float = 3600.0
+    webhook_max_attempts: int = 10
+    webhook_disable_after_failures: int = 20
 
     @model_validator(mode="after")
     def _refuse_unsafe_production(self) -> "Settings":

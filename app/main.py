@@ -26,6 +26,8 @@ from app.search.indexer import BackgroundIndexer
 from app.search.router import router as search_router
 from app.taxonomy.router import router as taxonomy_router
 from app.units.router import router as units_router
+from app.webhooks.router import router as webhooks_router
+from app.webhooks.sender import WebhookSender
 
 API_PREFIX = "/api/v1"
 
@@ -56,9 +58,13 @@ def create_app(
         releaser = BackgroundReleaser(factory, settings)
         app.state.releaser = releaser
         releaser.start()
+        sender = WebhookSender(factory, settings)
+        app.state.webhook_sender = sender
+        sender.start()
         try:
             yield
         finally:
+            sender.stop()
             releaser.stop()
             indexer.stop()
             if engine is not None:
@@ -83,6 +89,7 @@ def create_app(
         bundles_router,
         feeds_router,
         audit_router,
+        webhooks_router,
     ):
         api.include_router(router)
     app.include_router(api)

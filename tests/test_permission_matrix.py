@@ -70,6 +70,11 @@ MATRIX: dict[tuple[str, str], set[str]] = {
     ("GET", "/api/v1/feed/bundles/{bundle_id}"): UNITS,
     ("GET", "/api/v1/feed/bundles/{bundle_id}/package"): UNITS,
     ("POST", "/api/v1/feed/bundles/{bundle_id}/ack"): UNITS,
+    ("POST", "/api/v1/webhooks"): ADMINS,
+    ("GET", "/api/v1/webhooks"): ADMINS,
+    ("GET", "/api/v1/webhooks/{webhook_id}"): ADMINS,
+    ("PATCH", "/api/v1/webhooks/{webhook_id}"): ADMINS,
+    ("GET", "/api/v1/webhooks/{webhook_id}/deliveries"): ADMINS,
 }
 PUBLIC = {("POST", "/api/v1/auth/token")}
 DUMMY_ID = "0190d0a8-0000-7000-8000-000000000000"
