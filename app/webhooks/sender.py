@@ -68,7 +68,11 @@ class SendReport:
 
 
 def claim_due(session: Session, now: datetime, lease: timedelta, limit: int = BATCH) -> list[Claimed]:
-    """Take up to `limit` due deliveries of active subscriptions for this worker (caller commits)."""
+    """Take up to `limit` due deliveries of active subscriptions for this worker (caller commits).
+
+    One UPDATE whose subquery locks with SKIP LOCKED on PostgreSQL; on SQLite the statement
+    itself takes the write lock, and a write first avoids upgrading a read transaction (which
+    SQLite refuses at once when another connection wrote meanwhile)."""
     due = (
         select(WebhookDelivery.id)
         .join(WebhookSubscription, WebhookSubscription.id == WebhookDelivery.webhook_id)
@@ -81,21 +85,19 @@ def claim_due(session: Session, now: datetime, lease: timedelta, limit: int = BA
         .limit(limit)
         .with_for_update(skip_locked=True, of=WebhookDelivery)
     )
-    ids = list(session.scalars(due))
-    if not ids:
-        return []
     token = str(uuid.uuid4())
-    # The conditions again: on SQLite (no row locks) another worker may have taken some meanwhile.
-    session.execute(
+    claimed = session.execute(
         update(WebhookDelivery)
         .where(
-            WebhookDelivery.id.in_(ids),
+            WebhookDelivery.id.in_(due.scalar_subquery()),
             WebhookDelivery.status == "pending",
             WebhookDelivery.next_attempt_at <= now,
         )
         .values(claim_token=token, next_attempt_at=now + lease)
         .execution_options(synchronize_session=False)
     )
+    if not claimed.rowcount:
+        return []
     rows = session.execute(
         select(WebhookDelivery.id, WebhookSubscription.url, WebhookSubscription.secret_encrypted, WebhookEvent)
         .join(WebhookSubscription, WebhookSubscription.id == WebhookDelivery.webhook_id)
@@ -160,17 +162,22 @@ def retry_delay(attempts: int, settings: Settings) -> timedelta:
 def record(session: Session, claimed: Claimed, outcome: Outcome, settings: Settings, now: datetime) -> bool | None:
     """Write the attempt's result (caller commits). Returns whether the subscription was just
     disabled, or None when the claim had been lost (another worker took the delivery over)."""
-    delivery = session.scalar(
-        select(WebhookDelivery)
+    still_ours = session.execute(
+        update(WebhookDelivery)
         .where(WebhookDelivery.id == claimed.delivery_id, WebhookDelivery.claim_token == claimed.token)
-        .with_for_update()
+        .values(
+            claim_token=None,
+            attempts=WebhookDelivery.attempts + 1,
+            last_attempt_at=now,
+            last_status_code=outcome.status_code,
+            last_error=outcome.error,
+        )
+        .execution_options(synchronize_session=False)
     )
-    if delivery is None:
+    if still_ours.rowcount != 1:
         return None
-    subscription = session.get(WebhookSubscription, delivery.webhook_id, with_for_update=True)
-    delivery.attempts += 1
-    delivery.last_attempt_at, delivery.last_status_code, delivery.last_error = now, outcome.status_code, outcome.error
-    delivery.claim_token = None
+    delivery = session.get(WebhookDelivery, claimed.delivery_id, populate_existing=True)
+    subscription = session.get(WebhookSubscription, delivery.webhook_id, with_for_update=True, populate_existing=True)
     if outcome.ok:
         delivery.status, delivery.delivered_at, delivery.next_attempt_at = "delivered", now, None
         subscription.consecutive_failures = 0
@@ -220,12 +227,12 @@ class WebhookSender(PeriodicWorker):
     def run_once(self, now: datetime | None = None) -> SendReport | None:
         """One batch: claim, send, record. A failure of the database is logged and retried."""
         try:
-            return self._run(now)
+            return self._deliver_batch(now)
         except Exception:
             log.exception("sending webhooks failed; retrying in %.0f s", self._interval)
             return None
 
-    def _run(self, now: datetime | None) -> SendReport:
+    def _deliver_batch(self, now: datetime | None) -> SendReport:
         report = SendReport()
         started = now or utcnow()
         lease = timedelta(seconds=self._settings.webhook_timeout_seconds * 3 + 30)
