@@ -85,6 +85,20 @@ def emit(
     )
 
 
+def on_event(session: Session, event: str, payload: dict[str, Any]) -> None:
+    """`emit` as a listener for a domain that announces its events through a registry of
+    listeners, called with (session, event, payload): the payload's `lead_organisation_id`,
+    `organisation_ids` and `unit_ids` say whose subscriptions receive it."""
+    organisations = [payload.get("lead_organisation_id"), *(payload.get("organisation_ids") or [])]
+    emit(
+        session,
+        event,
+        payload,
+        organisation_ids=[o for o in organisations if o],
+        unit_ids=payload.get("unit_ids") or [],
+    )
+
+
 def _check_url(url: str, settings: Settings) -> None:
     try:
         targets.check(url, production=settings.is_production)

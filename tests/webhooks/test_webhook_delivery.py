@@ -12,7 +12,7 @@ from prometheus_client import REGISTRY
 from sqlalchemy import func, select
 from standardwebhooks import Webhook
 
-from app.bundles import publishing
+from app.bundles import publishing, release
 from app.db import utcnow
 from app.webhooks import sender, service
 from app.webhooks.models import WebhookDelivery, WebhookEvent, WebhookSubscription
@@ -238,3 +238,42 @@ def test_signature_matches_the_specifications_example():
     )
     assert headers["webhook-timestamp"] == "1614265330"
     assert headers["webhook-signature"] == "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE="
+
+
+def test_a_scheduled_bundle_is_announced_when_it_is_released(
+    session, receiver, subscribe, make_unit, publish, run_sender
+):
+    unit = make_unit("HOOK-LATER", border_routes=["VN-CN"])
+    subscribe(receiver.url, unit_id=unit.id)
+    publish_at = utcnow() + timedelta(hours=2)
+    bundle = publish({"border_routes": ["VN-CN"]}, publish_at=publish_at.isoformat())
+    assert run_sender().run_once().delivered == 0
+    release.release_due(session, now=publish_at + timedelta(seconds=1))
+    session.commit()
+    assert run_sender().run_once().delivered == 1
+    assert json.loads(receiver.requests[0].body)["data"]["bundle_id"] == bundle["id"]
+
+
+def test_an_event_reaches_its_organisations_units_and_global_subscriptions_only(
+    session, receiver, subscribe, make_unit, run_sender
+):
+    lead, partner, other = (str(uuid.uuid4()) for _ in range(3))
+    unit = make_unit("HOOK-REPORTER")
+    subscribe(receiver.url + "/lead", events=["claim.updated"], organisation_id=lead)
+    subscribe(receiver.url + "/partner", events=["claim.updated"], organisation_id=partner)
+    subscribe(receiver.url + "/other", events=["claim.updated"], organisation_id=other)
+    subscribe(receiver.url + "/unit", events=["claim.updated", "rebuttal.published"], unit_id=unit.id)
+    subscribe(receiver.url + "/global", events=["claim.updated"])
+    subscribe(receiver.url + "/created-only", events=["claim.created"])
+    payload = {"claim_id": str(uuid.uuid4()), "lead_organisation_id": lead, "organisation_ids": [partner]}
+    service.on_event(session, "claim.updated", payload)
+    service.on_event(session, "rebuttal.published", {"unit_ids": [unit.id], "organisation_ids": []})
+    session.commit()
+    assert run_sender().run_once().delivered == 4
+    paths = sorted((r.path, json.loads(r.body)["type"]) for r in receiver.requests)
+    assert paths == [
+        ("/hook/global", "claim.updated"),
+        ("/hook/lead", "claim.updated"),
+        ("/hook/partner", "claim.updated"),
+        ("/hook/unit", "rebuttal.published"),
+    ]
