@@ -237,6 +237,7 @@ def test_backup_restores_into_an_empty_installation(sides, tmp_path, monkeypatch
     assert any(total for total, _ in before["answers"])
     assert after["attachments"] == before["attachments"]
     assert "package OK" in ttdn("verify-package", str(tmp_path / "after.zip"), "--public-key", public_key)
+    assert (tmp_path / "after.zip").read_bytes() == (tmp_path / "before.zip").read_bytes()
     assert audit_trail(restored) == trail
 
 
