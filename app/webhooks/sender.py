@@ -138,18 +138,21 @@ def send(client: httpx.Client, claimed: Claimed, settings: Settings) -> Outcome:
         headers["host"] = target.host_header
         extensions["sni_hostname"] = target.server_name
     try:
-        response = client.post(
+        # Streamed and closed unread: a receiver's answer body is not wanted, whatever its size.
+        with client.stream(
+            "POST",
             target.url,
             content=body.encode(),
             headers=headers,
             extensions=extensions,
             timeout=settings.webhook_timeout_seconds,
-        )
+        ) as response:
+            status = response.status_code
     except httpx.HTTPError as exc:
         return Outcome(error=f"{type(exc).__name__}: {exc}"[:ERROR_CHARS])
-    if 200 <= response.status_code < 300:
-        return Outcome(status_code=response.status_code)
-    return Outcome(status_code=response.status_code, error=f"answered HTTP {response.status_code}")
+    if 200 <= status < 300:
+        return Outcome(status_code=status)
+    return Outcome(status_code=status, error=f"answered HTTP {status}")
 
 
 def retry_delay(attempts: int, settings: Settings) -> timedelta:
