@@ -2,6 +2,7 @@
 
 import os
 import secrets
+import shutil
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -14,9 +15,7 @@ from pydantic import ValidationError
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from sqlalchemy.orm import Session, sessionmaker
 
-from app import bundles as _bundles  # noqa: F401  (units created here receive live bundles)
 from app import migrate as migrations
-from app.accounts import keys
 from app.accounts import service as accounts_service
 from app.audit import service as audit_service
 from app.config import get_settings
@@ -32,11 +31,20 @@ from app.search.factory import build_search_backend
 from app.taxonomy import seed as taxonomy_seed
 from app.units import demo as units_demo
 from app.units import importer as units_importer
+from app.units import keys
 from app.units import service as units_service
 from app.units.models import UNIT_TYPES
 from app.units.schemas import UnitCreate
+from app.wiring import register_hooks
 
 cli = typer.Typer(help="ttdn-hub: external-information materials for the border regions.", no_args_is_help=True)
+
+
+@cli.callback()
+def _connect_domains() -> None:
+    """ttdn-hub: external-information materials for the border regions."""
+    # Every command sees the same wiring as the server (a unit created here receives live bundles).
+    register_hooks()
 
 
 @contextmanager
@@ -61,8 +69,24 @@ def serve(
     port: Annotated[int, typer.Option(envvar="PORT")] = 8000,
     workers: int = 1,
 ) -> None:
-    """Serve the API with uvicorn."""
-    uvicorn.run("app.main:create_app", factory=True, host=host, port=port, workers=workers, proxy_headers=True)
+    """Serve the API with uvicorn. Logs go through the service's own format (JSON lines unless
+    on a terminal); each request is logged once, by the service's access log."""
+    if workers > 1 and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        # Each worker keeps its counters in files here, so one scrape adds up every process.
+        metrics_dir = get_settings().data_dir / "metrics"
+        shutil.rmtree(metrics_dir, ignore_errors=True)
+        metrics_dir.mkdir(parents=True)
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(metrics_dir)
+    uvicorn.run(
+        "app.main:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        proxy_headers=True,
+        log_config=None,
+        access_log=False,
+    )
 
 
 @cli.command()

@@ -46,6 +46,9 @@ class Settings(BaseSettings):
     webhook_retry_max_seconds: float = 3600.0
     webhook_max_attempts: int = 10
     webhook_disable_after_failures: int = 20
+    # Logs: "auto" writes JSON lines unless stderr is a terminal; "json" or "text" force one.
+    log_format: str = Field(default="auto", pattern="^(auto|json|text)$")
+    log_level: str = Field(default="INFO", pattern="^(?i:debug|info|warning|error)$")
 
     @model_validator(mode="after")
     def _refuse_unsafe_production(self) -> "Settings":

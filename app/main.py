@@ -1,6 +1,5 @@
 """create_app(): the lifespan builds engine, session factory and search backend; routers; errors."""
 
-import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -8,9 +7,9 @@ from fastapi import APIRouter, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from sqlalchemy.orm import Session, sessionmaker
 
+from app.accounts.deps import AUDIT_READERS
 from app.accounts.router import router as accounts_router
 from app.audit.router import router as audit_router
-from app.bundles.release import BackgroundReleaser
 from app.bundles.router import router as bundles_router
 from app.config import Settings, get_settings
 from app.db import TransactionMiddleware, build_engine, build_session_factory
@@ -18,18 +17,17 @@ from app.errors import install_error_handlers
 from app.feeds import signing
 from app.feeds.router import router as feeds_router
 from app.http import BodyLimitMiddleware, RequestContextMiddleware, SecurityHeadersMiddleware
+from app.logs import AccessLogMiddleware, configure_logging
 from app.materials.router import router as materials_router
 from app.ops.router import router as ops_router
 from app.search.backend import SearchBackend
 from app.search.factory import build_search_backend
-from app.search.indexer import BackgroundIndexer
 from app.search.router import router as search_router
 from app.taxonomy.router import router as taxonomy_router
 from app.units.router import router as units_router
+from app.urls import API_PREFIX
 from app.webhooks.router import router as webhooks_router
-from app.webhooks.sender import WebhookSender
-
-API_PREFIX = "/api/v1"
+from app.wiring import background_workers, register_hooks
 
 
 def create_app(
@@ -41,6 +39,7 @@ def create_app(
     """Build the application. Tests pass their own session factory and backend."""
     settings = settings or get_settings()
     signing.check_configured(settings)
+    register_hooks()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -52,21 +51,14 @@ def create_app(
         backend = search_backend or build_search_backend(settings, factory)
         app.state.session_factory = factory
         app.state.search_backend = backend
-        indexer = BackgroundIndexer(factory, backend, settings)
-        app.state.indexer = indexer
-        indexer.start()
-        releaser = BackgroundReleaser(factory, settings)
-        app.state.releaser = releaser
-        releaser.start()
-        sender = WebhookSender(factory, settings)
-        app.state.webhook_sender = sender
-        sender.start()
+        workers = background_workers(factory, backend, settings)
+        for worker in workers:
+            worker.start()
         try:
             yield
         finally:
-            sender.stop()
-            releaser.stop()
-            indexer.stop()
+            for worker in reversed(workers):
+                worker.stop()
             if engine is not None:
                 engine.dispose()
 
@@ -88,10 +80,11 @@ def create_app(
         units_router,
         bundles_router,
         feeds_router,
-        audit_router,
         webhooks_router,
     ):
         api.include_router(router)
+    # The audit trail imports no other domain, so who may read it is declared here.
+    api.include_router(audit_router, dependencies=[AUDIT_READERS])
     app.include_router(api)
     app.include_router(ops_router)
 
@@ -107,6 +100,7 @@ def create_app(
             allow_headers=["Authorization", "Content-Type", "If-Match", "If-None-Match", "X-Request-ID"],
             expose_headers=["ETag", "Location", "X-Request-ID", "Retry-After"],
         )
+    app.add_middleware(AccessLogMiddleware)
     app.add_middleware(RequestContextMiddleware)
-    logging.getLogger("ttdn").setLevel(logging.INFO)
+    configure_logging(settings.log_format, settings.log_level)
     return app

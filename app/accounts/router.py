@@ -14,6 +14,7 @@ from app.audit import service as audit_service
 from app.audit.service import Anonymous
 from app.db import DbSession, commit_even_on_error
 from app.errors import Unauthorized, ValidationFailed
+from app.urls import api_path
 
 router = APIRouter(tags=["accounts"])
 
@@ -56,7 +57,7 @@ def _user_read(response: Response, user: User) -> UserRead:
 def create_user(data: UserCreate, session: DbSession, actor: AdminUser, response: Response) -> UserRead:
     """Create a staff account (admins)."""
     user = accounts_service.create_user(session, data.email, data.password, list(data.roles), data.full_name, actor)
-    response.headers["Location"] = f"/api/v1/users/{user.id}"
+    response.headers["Location"] = api_path(f"/users/{user.id}")
     return _user_read(response, user)
 
 

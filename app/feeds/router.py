@@ -3,13 +3,16 @@ from typing import Annotated
 
 from fastapi import APIRouter, Body, Query, Request, Response
 
+from app import metrics
 from app.accounts.deps import AnyPrincipal, AppSettings, UnitPrincipal
 from app.bundles import changelog
+from app.bundles import delivery as bundles_delivery
 from app.db import DbSession
 from app.feeds import package, signing, syndication
 from app.feeds import service as feeds_service
 from app.feeds.responses import PackageResponse, feed_response, if_none_match, strong_etag
 from app.feeds.schemas import AckRequest, FeedBundle, FeedPage, SigningKeyRead
+from app.urls import api_path
 
 router = APIRouter(tags=["feeds"])
 
@@ -29,6 +32,7 @@ def get_feed(
     once, in its latest state, tombstones included; urgent first, then newest. Follow
     `next_cursor` while it is set, then keep `cursor` for next time. Conditional GET and gzip."""
     cursor = feeds_service.FeedCursor.decode(since) if since else None
+    metrics.FEED_FETCHES.labels(unit.unit_type or "other", "json").inc()
     seq, at = changelog.feed_version(session, unit.id)
     tag = strong_etag("feed", unit.id, seq, since, limit)
 
@@ -46,8 +50,9 @@ def _head(request: Request, unit_id: uuid.UUID, label: str, path: str, at: objec
 @router.get("/feed.atom", operation_id="get_feed_atom", response_class=Response)
 def get_feed_atom(request: Request, session: DbSession, unit: UnitPrincipal) -> Response:
     """The calling unit's feed as Atom (RFC 4287) for generic feed readers (HTTP Basic works)."""
+    metrics.FEED_FETCHES.labels(unit.unit_type or "other", "atom").inc()
     seq, at = changelog.feed_version(session, unit.id)
-    head = _head(request, unit.id, unit.label, "/api/v1/feed.atom", at)
+    head = _head(request, unit.id, unit.label, api_path("/feed.atom"), at)
 
     def render() -> bytes:
         return syndication.atom(head, feeds_service.syndication_entries(session, unit.id, seq))
@@ -58,8 +63,9 @@ def get_feed_atom(request: Request, session: DbSession, unit: UnitPrincipal) -> 
 @router.get("/feed.json", operation_id="get_feed_json_feed", response_class=Response)
 def get_feed_json_feed(request: Request, session: DbSession, unit: UnitPrincipal) -> Response:
     """The calling unit's feed as JSON Feed 1.1 (application/feed+json)."""
+    metrics.FEED_FETCHES.labels(unit.unit_type or "other", "jsonfeed").inc()
     seq, at = changelog.feed_version(session, unit.id)
-    head = _head(request, unit.id, unit.label, "/api/v1/feed.json", at)
+    head = _head(request, unit.id, unit.label, api_path("/feed.json"), at)
 
     def render() -> bytes:
         return syndication.json_feed(head, feeds_service.syndication_entries(session, unit.id, seq))
@@ -89,7 +95,7 @@ def get_feed_package(
     interrupted download resumes with Range (and If-Range: the ETag, the zip's SHA-256)."""
     publication = feeds_service.visible_publication(session, unit.id, bundle_id)
     built = package.ensure_package(session, settings, publication)
-    feeds_service.mark_fetched(session, unit.id, publication)
+    bundles_delivery.mark_fetched(session, unit.id, publication)
     etag = f'"{built.sha256}"'
     if if_none_match(request, etag):
         return Response(status_code=304, headers={"ETag": etag})

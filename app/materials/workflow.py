@@ -2,7 +2,7 @@
 
 from dataclasses import dataclass
 
-from app.accounts.deps import Principal
+from app.accounts.principal import Principal
 from app.errors import Conflict, Forbidden
 from app.materials.models import Material
 

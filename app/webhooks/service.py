@@ -14,7 +14,7 @@ from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from app import concurrency
-from app.accounts.deps import Principal
+from app.accounts.principal import Principal
 from app.audit import service as audit_service
 from app.config import Settings
 from app.db import new_id, utcnow
