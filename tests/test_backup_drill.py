@@ -22,7 +22,7 @@ from sqlalchemy import inspect, select
 from sqlalchemy.engine import make_url
 from typer.testing import CliRunner
 
-from app.accounts import keys, security
+from app.accounts import security
 from app.accounts.models import User
 from app.audit.models import AuditRecord
 from app.cli import cli
@@ -31,6 +31,7 @@ from app.db import build_engine, build_session_factory
 from app.feeds import signing
 from app.main import create_app
 from app.search import indexer
+from app.units import keys
 from tests.conftest import CONFIG
 from tests.factories import TEST_PASSWORD, material_data
 
