@@ -27,6 +27,7 @@ from app.errors import AppError
 from app.feeds import signing
 from app.feeds import verify as package_verify
 from app.materials import attachments, demo, importer
+from app.ops import backup as backups
 from app.organisations import demo as organisations_demo
 from app.organisations import service as organisations_service
 from app.reports import exports as report_exports
@@ -319,6 +320,41 @@ def verify_package(
     if not result.ok:
         raise typer.Exit(code=1)
     typer.echo("package OK")
+
+
+@cli.command("backup")
+def backup(
+    directory: Annotated[Path, typer.Argument(file_okay=False, help="A new or empty directory")],
+    include_signing_key: Annotated[
+        bool, typer.Option("--include-signing-key", help="Also copy the package signing key (a secret; off by default)")
+    ] = False,
+) -> None:
+    """Back up the database and the attachment storage into DIRECTORY, with a SHA-256 manifest.
+    The search index is not included (`ttdn reindex` rebuilds it), nor the signing key unless asked."""
+    try:
+        summary = backups.backup(get_settings(), directory, include_signing_key=include_signing_key)
+    except backups.BackupError as exc:
+        fail(f"error: {exc}")
+    key = "with" if summary.signing_key else "without"
+    typer.echo(f"backed up the {summary.dialect} database and attachments: {summary.files} files, {summary.size} bytes")
+    typer.echo(f"{key} the package signing key; manifest: {directory / backups.MANIFEST}")
+
+
+@cli.command("restore")
+def restore(
+    directory: Annotated[Path, typer.Argument(exists=True, file_okay=False, help="A directory `ttdn backup` wrote")],
+    force: Annotated[bool, typer.Option("--force", help="Replace a database and attachments that hold data")] = False,
+) -> None:
+    """Restore a backup into DATABASE_URL and DATA_DIR after checking every file's SHA-256.
+    Refuses a target that holds data unless --force. Run `ttdn reindex` afterwards."""
+    try:
+        summary = backups.restore(get_settings(), directory, force=force)
+    except backups.BackupError as exc:
+        fail(f"error: {exc}")
+    typer.echo(f"restored the {summary.dialect} database and attachments ({summary.files} files checked)")
+    if summary.signing_key:
+        typer.echo("restored the package signing key")
+    typer.echo("next: ttdn migrate (if this version is newer), then ttdn reindex")
 
 
 def progress_bar() -> Progress:

@@ -71,6 +71,16 @@ class Settings(BaseSettings):
     claim_suggest_score: float = 0.2
     # How often scheduled bundles are released and expired ones withdrawn; 0 turns it off.
     feed_release_interval_seconds: float = 15.0
+    # Webhook deliveries: how often the sender looks for due ones (0: never; tests drive it), how
+    # long one request may take, the retry schedule (exponential with jitter, capped), how many
+    # attempts one delivery gets, and after how many failed attempts in a row a subscription is
+    # disabled.
+    webhook_interval_seconds: float = 2.0
+    webhook_timeout_seconds: float = 10.0
+    webhook_retry_base_seconds: float = 10.0
+    webhook_retry_max_seconds: float = 3600.0
+    webhook_max_attempts: int = 10
+    webhook_disable_after_failures: int = 20
     # Logs: "auto" writes JSON lines unless stderr is a terminal; "json" or "text" force one.
     log_format: str = Field(default="auto", pattern="^(auto|json|text)$")
     log_level: str = Field(default="INFO", pattern="^(?i:debug|info|warning|error)$")

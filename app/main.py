@@ -35,6 +35,7 @@ from app.search.router import router as search_router
 from app.taxonomy.router import router as taxonomy_router
 from app.units.router import router as units_router
 from app.urls import API_PREFIX
+from app.webhooks.router import router as webhooks_router
 from app.wiring import background_workers, register_hooks
 
 log = logging.getLogger("ttdn.startup")
@@ -108,6 +109,7 @@ def create_app(
         organisations_router,
         claims_router,
         reports_router,
+        webhooks_router,
     ):
         api.include_router(router)
     # The audit trail imports no other domain, so who may read it is declared here.

@@ -10,3 +10,4 @@ from app.search import database_tables as search_tables  # noqa: F401
 from app.search import outbox as search_outbox  # noqa: F401
 from app.taxonomy import models as taxonomy_models  # noqa: F401
 from app.units import models as units_models  # noqa: F401
+from app.webhooks import models as webhooks_models  # noqa: F401

@@ -13,6 +13,7 @@ from app.bundles import delivery as bundles_delivery
 from app.bundles import service as bundles_service
 from app.bundles.release import BackgroundReleaser
 from app.claims import documents as claims_documents
+from app.claims import events as claims_events
 from app.claims import intake as claims_intake
 from app.claims import rebuttals as claims_rebuttals
 from app.config import Settings
@@ -23,6 +24,8 @@ from app.search import indexer as search_indexer
 from app.search.backend import SearchBackend
 from app.search.indexer import BackgroundIndexer
 from app.units import service as units_service
+from app.webhooks import service as webhooks_service
+from app.webhooks.sender import WebhookSender
 from app.worker import PeriodicWorker
 
 
@@ -42,6 +45,9 @@ def register_hooks() -> None:
     # A rebuttal names claims that exist; publishing one rebuts them and drafts their bundle.
     _register(materials_service.rebuts_checks, claims_rebuttals.check_claims_exist)
     _register(materials_service.transition_hooks, claims_rebuttals.on_transition)
+    # Claim events (created, updated, rebuttal published) go to the webhook outbox, in the
+    # transaction of the change.
+    _register(claims_events.listeners, webhooks_service.on_event)
     # Claims are indexed from the claims domain's own tables.
     _register(search_indexer.claim_sources, claims_documents)
     # Claim reports keep their files in the materials' blob store: collection must keep them.
@@ -55,4 +61,5 @@ def background_workers(
     return [
         BackgroundIndexer(session_factory, backend, settings),
         BackgroundReleaser(session_factory, settings),
+        WebhookSender(session_factory, settings),
     ]

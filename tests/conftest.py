@@ -49,6 +49,7 @@ def base_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
         "secret_key": "test-secret-key-that-is-long-enough-0123456789",
         "indexer_interval_seconds": 0,
         "feed_release_interval_seconds": 0,
+        "webhook_interval_seconds": 0,
         "max_upload_bytes": 1024 * 1024,
         "max_json_body_bytes": 64 * 1024,
     }

@@ -101,6 +101,11 @@ MATRIX: dict[tuple[str, str], set[str]] = {
     ("POST", "/api/v1/claims/{claim_id}/comments"): WORKFLOW,
     ("GET", "/api/v1/claims/{claim_id}/timeline"): STAFF,
     ("GET", "/api/v1/claims/{claim_id}/claimreview"): STAFF,
+    ("POST", "/api/v1/webhooks"): ADMINS,
+    ("GET", "/api/v1/webhooks"): ADMINS,
+    ("GET", "/api/v1/webhooks/{webhook_id}"): ADMINS,
+    ("PATCH", "/api/v1/webhooks/{webhook_id}"): ADMINS,
+    ("GET", "/api/v1/webhooks/{webhook_id}/deliveries"): ADMINS,
 }
 PUBLIC = {("POST", "/api/v1/auth/token")}
 DUMMY_ID = "0190d0a8-0000-7000-8000-000000000000"

@@ -22,6 +22,7 @@ from app.db import start_writing, utcnow
 from app.errors import NotFound
 from app.taxonomy import service as taxonomy_service
 from app.units.models import Unit
+from app.webhooks import service as webhooks_service
 
 CHUNK = 1000
 NOTHING = ("", 0)
@@ -148,16 +149,34 @@ def release(session: Session, publication: BundlePublication, now: datetime) -> 
     publication.released_at = now
     publication.due_at = publication.expires_at
     session.flush()
+    webhooks_service.emit(session, "bundle.published", event_data(publication), unit_ids=addressed)
     return len(addressed)
+
+
+def event_data(publication: BundlePublication) -> dict[str, Any]:
+    """What a webhook receiver is told about a publication (it reads the rest from the API)."""
+    return {
+        "bundle_id": publication.bundle_id,
+        "version": publication.version,
+        "title": publication.title,
+        "priority": publication.priority,
+        "released_at": publication.released_at,
+        "expires_at": publication.expires_at,
+    }
 
 
 def tombstone(session: Session, bundle_id: uuid.UUID, kind: str) -> int:
     """A `recalled` or `expired` change for every unit that sees the bundle; returns how many."""
+    return len(tombstone_units(session, bundle_id, kind))
+
+
+def tombstone_units(session: Session, bundle_id: uuid.UUID, kind: str) -> list[uuid.UUID]:
+    """As `tombstone`, returning the units told."""
     changelog.lock_feed(session)
     latest = changelog.latest_for_bundle(session, bundle_id)
     rows = [(unit_id, bundle_id, version, kind) for unit_id, (seen, version) in latest.items() if seen in VISIBLE_KINDS]
     changelog.append(session, rows)
-    return len(rows)
+    return [row[0] for row in rows]
 
 
 def expire(session: Session, publication: BundlePublication, now: datetime) -> int:

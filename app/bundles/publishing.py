@@ -22,6 +22,7 @@ from app.db import utcnow
 from app.errors import Conflict, Forbidden
 from app.materials import translations as translations_service
 from app.materials.models import Material
+from app.webhooks import service as webhooks_service
 
 
 def _check_four_eyes(bundle: Bundle, actor: Principal, what: str) -> None:
@@ -156,9 +157,11 @@ def recall_bundle(session: Session, bundle_id: uuid.UUID, actor: Principal, if_m
         .values(due_at=None)
         .execution_options(synchronize_session="fetch")
     )
-    told = delivery.tombstone(session, bundle.id, "recalled")
+    told = delivery.tombstone_units(session, bundle.id, "recalled")
     bundle.status, bundle.recalled_at = "recalled", now
     session.flush()
-    changes = {"status": ["published", "recalled"], "units_told": [None, told]}
+    changes = {"status": ["published", "recalled"], "units_told": [None, len(told)]}
     audit_service.record(session, actor, "bundle.recalled", "bundle", bundle.id, changes)
+    event = {"bundle_id": bundle.id, "version": bundle.published_version, "title": bundle.title, "recalled_at": now}
+    webhooks_service.emit(session, "bundle.recalled", event, unit_ids=told)
     return bundle

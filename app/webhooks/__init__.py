@@ -1,0 +1,1 @@
+"""Webhooks: subscriptions, an outbox of events written with the change, signed deliveries."""

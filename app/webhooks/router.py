@@ -1,0 +1,79 @@
+import uuid
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Header, Query, Response
+
+from app.accounts.deps import AdminUser, AppSettings
+from app.db import DbSession
+from app.webhooks import service as webhooks_service
+from app.webhooks.models import WebhookSubscription
+from app.webhooks.schemas import DeliveryPage, WebhookCreate, WebhookCreated, WebhookPage, WebhookRead, WebhookUpdate
+
+router = APIRouter(tags=["webhooks"])
+
+
+def _read(response: Response, subscription: WebhookSubscription) -> WebhookRead:
+    response.headers["ETag"] = webhooks_service.etag(subscription)
+    return WebhookRead.model_validate(subscription)
+
+
+@router.post("/webhooks", status_code=201, response_model=WebhookCreated, operation_id="create_webhook")
+def create_webhook(
+    data: WebhookCreate, session: DbSession, actor: AdminUser, settings: AppSettings, response: Response
+) -> WebhookCreated:
+    """Subscribe a URL to events (admins). The answer carries the signing secret, shown this once.
+    With APP_ENV=production the URL must be https and resolve to a public address."""
+    subscription, secret = webhooks_service.create_webhook(session, data, actor, settings)
+    response.headers["Location"] = f"/api/v1/webhooks/{subscription.id}"
+    read = _read(response, subscription)
+    return WebhookCreated(**read.model_dump(), secret=secret)
+
+
+@router.get("/webhooks", response_model=WebhookPage, operation_id="list_webhooks")
+def list_webhooks(
+    session: DbSession,
+    _: AdminUser,
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    cursor: str | None = None,
+) -> WebhookPage:
+    """Subscriptions, oldest first (never their secrets)."""
+    items, next_cursor = webhooks_service.list_webhooks(session, limit=limit, cursor=cursor)
+    return WebhookPage(items=[WebhookRead.model_validate(s) for s in items], next_cursor=next_cursor)
+
+
+@router.get("/webhooks/{webhook_id}", response_model=WebhookRead, operation_id="get_webhook")
+def get_webhook(webhook_id: uuid.UUID, session: DbSession, _: AdminUser, response: Response) -> WebhookRead:
+    """One subscription, with its ETag; `disabled_reason` says why the sender gave up on it."""
+    return _read(response, webhooks_service.get_webhook(session, webhook_id))
+
+
+@router.patch("/webhooks/{webhook_id}", response_model=WebhookRead, operation_id="update_webhook")
+def update_webhook(
+    webhook_id: uuid.UUID,
+    data: WebhookUpdate,
+    session: DbSession,
+    actor: AdminUser,
+    settings: AppSettings,
+    response: Response,
+    if_match: Annotated[str | None, Header()] = None,
+) -> WebhookRead:
+    """Change the URL, the events, or `active` (needs If-Match). `active: false` stops deliveries
+    (the log is kept); `active: true` re-enables a subscription disabled after failures."""
+    subscription = webhooks_service.update_webhook(session, webhook_id, data, actor, settings, if_match)
+    return _read(response, subscription)
+
+
+@router.get("/webhooks/{webhook_id}/deliveries", response_model=DeliveryPage, operation_id="list_webhook_deliveries")
+def list_deliveries(
+    webhook_id: uuid.UUID,
+    session: DbSession,
+    _: AdminUser,
+    status: Literal["pending", "delivered", "failed"] | None = None,
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    cursor: str | None = None,
+) -> DeliveryPage:
+    """The delivery log, newest first: attempts, last status code or error, next attempt."""
+    items, next_cursor = webhooks_service.list_deliveries(
+        session, webhook_id, status=status, limit=limit, cursor=cursor
+    )
+    return DeliveryPage(items=items, next_cursor=next_cursor)
