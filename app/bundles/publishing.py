@@ -22,7 +22,6 @@ from app.db import utcnow
 from app.errors import Conflict, Forbidden
 from app.materials.models import Material
 
-
 # The audit trail is the bundle's history of writes (recorded in each write's own transaction).
 WRITES = ("bundle.created", "bundle.updated")
 PUBLISHED = "bundle.published"
@@ -40,7 +39,9 @@ def writers_since_publication(session: Session, bundle_id: uuid.UUID) -> set[str
     return writers
 
 
-def _check_four_eyes(bundle: Bundle, actor: Principal, what: str, writers: frozenset[str] | set[str] = frozenset()) -> None:
+def _check_four_eyes(
+    bundle: Bundle, actor: Principal, what: str, writers: frozenset[str] | set[str] = frozenset()
+) -> None:
     if actor.id in {bundle.created_by, bundle.last_edited_by} or str(actor.id) in writers:
         raise Forbidden(
             f"Four eyes: you wrote part of this bundle since it was last published, so someone else must {what} it."

@@ -138,7 +138,9 @@ def test_four_eyes_a_bounce_without_edits_does_not_clear_the_writer(client, auth
     assert move(client, editor_reviewer, draft.id, "approved").status_code == 403
 
 
-def test_four_eyes_work_approved_by_someone_else_no_longer_binds_its_writer(client, auth, session, users, editor_reviewer):
+def test_four_eyes_work_approved_by_someone_else_no_longer_binds_its_writer(
+    client, auth, session, users, editor_reviewer
+):
     material = make_material(session, users["editor"])
     session.commit()
     edit(client, editor_reviewer, material.id, body="Bản đầu, đã được người khác duyệt.")
