@@ -2,13 +2,16 @@
 
 import base64
 import binascii
+import secrets
 from functools import lru_cache
 from pathlib import Path
 
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-DEFAULT_SECRET_KEY = "dev-insecure-secret-key-change-me"
+from app import keyfile
+
+SECRET_KEY_FILE = "secret-key"
 
 
 class Settings(BaseSettings):
@@ -20,7 +23,9 @@ class Settings(BaseSettings):
     elasticsearch_url: str | None = None
     # Name of the alias searches go through; each rebuild makes a new index behind it.
     elasticsearch_index: str = "ttdn-materials"
-    secret_key: str = DEFAULT_SECRET_KEY
+    # Signs access tokens. Required in production; elsewhere, when unset, a random key is
+    # generated on first start and kept in DATA_DIR (owner-only), see with_secret_key().
+    secret_key: str | None = None
     access_token_minutes: int = 30
     max_json_body_bytes: int = 2 * 1024 * 1024
     max_upload_bytes: int = 50 * 1024 * 1024
@@ -39,7 +44,7 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _refuse_unsafe_production(self) -> "Settings":
-        if self.app_env == "production" and (self.secret_key == DEFAULT_SECRET_KEY or len(self.secret_key) < 32):
+        if self.app_env == "production" and len(self.secret_key or "") < 32:
             raise ValueError("SECRET_KEY must be set to at least 32 characters when APP_ENV=production")
         if self.package_signing_key and not _is_raw_key(self.package_signing_key):
             raise ValueError("PACKAGE_SIGNING_KEY must be the base64 of a raw 32-byte Ed25519 private key")
@@ -74,6 +79,15 @@ def _is_raw_key(value: str) -> bool:
         return len(base64.b64decode(value, validate=True)) == 32
     except (ValueError, binascii.Error):
         return False
+
+
+def with_secret_key(settings: Settings) -> Settings:
+    """The settings with a token key: SECRET_KEY when set, else this installation's own random
+    key from DATA_DIR, generated on first start and shared by every process that uses DATA_DIR."""
+    if settings.secret_key:
+        return settings
+    stored = keyfile.read_or_create(settings.data_dir / SECRET_KEY_FILE, lambda: secrets.token_urlsafe(48).encode())
+    return settings.model_copy(update={"secret_key": stored.decode()})
 
 
 @lru_cache
