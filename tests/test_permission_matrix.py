@@ -22,6 +22,7 @@ UNITS = {"unit"}
 
 MATRIX: dict[tuple[str, str], set[str]] = {
     ("GET", "/api/v1/me"): ANYONE,
+    ("POST", "/api/v1/me/password"): STAFF,
     ("POST", "/api/v1/users"): ADMINS,
     ("GET", "/api/v1/users"): ADMINS,
     ("GET", "/api/v1/users/{user_id}"): ADMINS,
