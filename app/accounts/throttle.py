@@ -4,10 +4,10 @@ The charge is written and committed in a short transaction of its own, before th
 looked at, so it holds whatever becomes of the request afterwards (a rolled-back or failed
 request cannot lose it), and a guess that could not be charged is never evaluated. These are the
 only functions that commit the request's session themselves, and they run before the request
-has changed anything. Each key is
-one counter row, charged with a single conditional UPDATE ("add one if the window has room"): the
-database serialises the row, so parallel guesses can never exceed a limit. A sign-in that
-succeeds gives its charge back, so the counters hold failures (and attempts that never finished).
+has changed anything. Each key is one counter row, charged with a single conditional UPDATE
+("add one if the window has room"): the database serialises the row, so parallel guesses can
+never exceed a limit. A sign-in that succeeds gives its charge back, so the counters hold
+failures (and attempts that never finished).
 
 The keys, each over a fixed window of WINDOW:
 - (account, address), MAX_PER_ACCOUNT_ADDRESS: one person guessing one account from one place.
@@ -18,8 +18,8 @@ The keys, each over a fixed window of WINDOW:
   the account has used before are exempt, so such an attack cannot lock the real user out where
   they usually work; a user at a new address during the attack waits for the window, which is
   the price of stopping distributed guessing without a second factor. At 20 guesses per 15
-  minutes, a password that passes the strength check (zxcvbn score 3, beyond 10^8 guesses) holds
-  for millennia.
+  minutes, a password that passes the strength check (zxcvbn score 3: at least 10^8 guesses)
+  holds for over a century.
 IPv6 addresses count by their /64 network, which one host usually holds whole.
 """
 
