@@ -14,9 +14,7 @@ from pydantic import ValidationError
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from sqlalchemy.orm import Session, sessionmaker
 
-from app import bundles as _bundles  # noqa: F401  (units created here receive live bundles)
 from app import migrate as migrations
-from app.accounts import keys
 from app.accounts import service as accounts_service
 from app.audit import service as audit_service
 from app.config import get_settings
@@ -31,11 +29,20 @@ from app.search.factory import build_search_backend
 from app.taxonomy import seed as taxonomy_seed
 from app.units import demo as units_demo
 from app.units import importer as units_importer
+from app.units import keys
 from app.units import service as units_service
 from app.units.models import UNIT_TYPES
 from app.units.schemas import UnitCreate
+from app.wiring import register_hooks
 
 cli = typer.Typer(help="ttdn-hub: external-information materials for the border regions.", no_args_is_help=True)
+
+
+@cli.callback()
+def _connect_domains() -> None:
+    """ttdn-hub: external-information materials for the border regions."""
+    # Every command sees the same wiring as the server (a unit created here receives live bundles).
+    register_hooks()
 
 
 @contextmanager

@@ -9,8 +9,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.config import Settings
 from app.context import RequestInfo, current_request
+from app.urls import API_PREFIX
 
-_UPLOAD_PATH = re.compile(r"^/api/v1/materials/[^/]+/attachments/?$")
+_UPLOAD_PATH = re.compile(rf"^{re.escape(API_PREFIX)}/materials/[^/]+/attachments/?$")
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 
 SECURITY_HEADERS = [

@@ -8,9 +8,9 @@ from fastapi import APIRouter, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from sqlalchemy.orm import Session, sessionmaker
 
+from app.accounts.deps import AUDIT_READERS
 from app.accounts.router import router as accounts_router
 from app.audit.router import router as audit_router
-from app.bundles.release import BackgroundReleaser
 from app.bundles.router import router as bundles_router
 from app.config import Settings, get_settings, with_secret_key
 from app.db import TransactionMiddleware, build_engine, build_session_factory
@@ -22,12 +22,11 @@ from app.materials.router import router as materials_router
 from app.ops.router import router as ops_router
 from app.search.backend import SearchBackend
 from app.search.factory import build_search_backend
-from app.search.indexer import BackgroundIndexer
 from app.search.router import router as search_router
 from app.taxonomy.router import router as taxonomy_router
 from app.units.router import router as units_router
-
-API_PREFIX = "/api/v1"
+from app.urls import API_PREFIX
+from app.wiring import background_workers, register_hooks
 
 
 def create_app(
@@ -40,6 +39,7 @@ def create_app(
     # A fresh installation makes its own secrets here, on first start (kept in DATA_DIR).
     settings = with_secret_key(settings or get_settings())
     signing.private_key(settings)
+    register_hooks()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -51,17 +51,14 @@ def create_app(
         backend = search_backend or build_search_backend(settings, factory)
         app.state.session_factory = factory
         app.state.search_backend = backend
-        indexer = BackgroundIndexer(factory, backend, settings)
-        app.state.indexer = indexer
-        indexer.start()
-        releaser = BackgroundReleaser(factory, settings)
-        app.state.releaser = releaser
-        releaser.start()
+        workers = background_workers(factory, backend, settings)
+        for worker in workers:
+            worker.start()
         try:
             yield
         finally:
-            releaser.stop()
-            indexer.stop()
+            for worker in reversed(workers):
+                worker.stop()
             if engine is not None:
                 engine.dispose()
 
@@ -83,9 +80,10 @@ def create_app(
         units_router,
         bundles_router,
         feeds_router,
-        audit_router,
     ):
         api.include_router(router)
+    # The audit trail imports no other domain, so who may read it is declared here.
+    api.include_router(audit_router, dependencies=[AUDIT_READERS])
     app.include_router(api)
     app.include_router(ops_router)
 

@@ -1,20 +1,81 @@
-"""Opaque cursors for lists ordered by time-ordered ids (UUID v7): the last id seen."""
+"""The one paging kit: opaque cursors and "fetch one more than the page".
+
+Every list is keyset-paged: a query asks for `limit + 1` rows (`page_size(limit)`); if the extra
+row came back there is a next page, and its cursor carries the sort key of the last row shown.
+A cursor is base64url of compact JSON. It is opaque to clients and never trusted: one this
+service did not make is a 422 naming the parameter, never a 500 (length is bounded before
+anything is decoded, so no cursor can be expensive to read).
+"""
 
 import base64
 import binascii
+import json
 import uuid
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
 
 from app.errors import ValidationFailed
+
+T = TypeVar("T")
+# Longer than any cursor this service makes (the longest, search's, is about 150 characters).
+MAX_CURSOR_LENGTH = 512
+
+
+class BadCursor(ValueError):
+    """The text is not a cursor this service made."""
+
+
+def page_size(limit: int) -> int:
+    """How many rows to ask for: one more than shown tells whether another page exists."""
+    return limit + 1
+
+
+def split_page(rows: Sequence[T], limit: int, cursor_of: Callable[[T], str]) -> tuple[list[T], str | None]:
+    """(the rows to show, the next page's cursor or None) from `page_size(limit)` rows."""
+    shown = list(rows[:limit])
+    more = len(rows) > limit and bool(shown)
+    return shown, cursor_of(shown[-1]) if more else None
+
+
+def encode_values(values: Any) -> str:
+    raw = json.dumps(values, separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_values(cursor: str) -> Any:
+    """The JSON a cursor carries; BadCursor for anything else (too long, not base64, not JSON)."""
+    if len(cursor) > MAX_CURSOR_LENGTH:
+        raise BadCursor("too long")
+    try:
+        return json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+    except (ValueError, binascii.Error, RecursionError) as exc:
+        raise BadCursor(str(exc)) from None
 
 
 def encode_id_cursor(value: uuid.UUID) -> str:
     return base64.urlsafe_b64encode(value.bytes).decode().rstrip("=")
 
 
-def decode_id_cursor(cursor: str) -> str:
+def decode_id_cursor(cursor: str, loc: str = "cursor") -> str:
     """The id a cursor carries, as stored text; a cursor this service did not make is a 422."""
     try:
+        if len(cursor) > MAX_CURSOR_LENGTH:
+            raise ValueError("too long")
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         return str(uuid.UUID(bytes=raw))
     except (ValueError, binascii.Error):
+        raise ValidationFailed(["query", loc], "The cursor is not one this list gave out.") from None
+
+
+def decode_uuid_pair(cursor: str) -> tuple[str, str]:
+    """Two ids (a composite keyset), as stored text; 422 otherwise."""
+    try:
+        first, second = decode_values(cursor)
+        return str(uuid.UUID(first)), str(uuid.UUID(second))
+    except (BadCursor, ValueError, TypeError, AttributeError):
         raise ValidationFailed(["query", "cursor"], "The cursor is not one this list gave out.") from None
+
+
+def id_page(rows: Sequence[T], limit: int) -> tuple[list[T], str | None]:
+    """`split_page` for lists keyed by their time-ordered `id`."""
+    return split_page(rows, limit, lambda row: encode_id_cursor(row.id))  # type: ignore[attr-defined]

@@ -1,18 +1,14 @@
 """Pydantic pieces shared by every domain's schemas."""
 
-from typing import Annotated, Self
+from typing import Self
 
-from pydantic import AfterValidator, BaseModel, model_validator
+from pydantic import BaseModel, model_validator
 
 from app.text import nfc
 
 
 def nfc_stripped(value: str) -> str:
     return nfc(value).strip()
-
-
-# Text stored as NFC without surrounding white space; add a Field() for its length.
-CleanText = Annotated[str, AfterValidator(nfc_stripped)]
 
 
 class Schedule(BaseModel):

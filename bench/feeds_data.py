@@ -15,7 +15,6 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.accounts import keys
 from app.accounts.deps import Principal
 from app.accounts.models import User
 from app.bundles import publishing
@@ -27,6 +26,7 @@ from app.materials import service as materials_service
 from app.materials.models import Attachment
 from app.materials.schemas import MaterialCreate
 from app.materials.storage import BlobStore
+from app.units import keys
 from app.units import service as units_service
 from app.units.schemas import UnitCreate
 

@@ -9,7 +9,8 @@
 #   4. .venv/bin/python -m bench.run: its own database (ttdn_bench) and alias (ttdn-bench),
 #      removed at the end. Services started here are stopped on exit (KEEP_SERVICES=1 keeps them).
 #
-# Env: BENCH_COUNT (100000). Takes about half an hour on the 2-core machine.
+# Env: BENCH_COUNT (100000). Its two parts (bench.run, then the feeds benchmark) took about 10 and
+# 7 minutes on the 2-core machine (the README says the same; update both when it changes).
 set -euo pipefail
 LOG_TAG=run-bench
 # shellcheck source=scripts/_lib.sh

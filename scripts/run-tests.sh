@@ -39,10 +39,25 @@ describe_rc() {
   esac
 }
 
+# ---- 0. The dependency order ------------------------------------------------------------
+banner "Import contracts (lint-imports; see [tool.importlinter] in pyproject.toml)"
+set +e
+"$REPO/.venv/bin/lint-imports" --no-cache
+rc_imports=$?
+set -e
+
+# Branch coverage of app/ over both configurations together; the floor below may only rise
+# (set it to the figure printed at the end, minus a little, when the suite grows).
+COVERAGE_FLOOR=${COVERAGE_FLOOR:-85}
+export COVERAGE_FILE="$CACHE/coverage"
+mkdir -p "$CACHE"
+rm -f "$COVERAGE_FILE"
+cov_args=(--cov=app --cov-branch --cov-report= --cov-append)
+
 # ---- 1. SQLite ---------------------------------------------------------------------------
 banner "Test configuration 1/2: sqlite (TTDN_TEST_CONFIG=sqlite)"
 set +e
-TTDN_TEST_CONFIG=sqlite "$PYTEST" "${pytest_args[@]}"
+TTDN_TEST_CONFIG=sqlite "$PYTEST" "${cov_args[@]}" "${pytest_args[@]}"
 rc_sqlite=$?
 set -e
 
@@ -66,21 +81,30 @@ if [[ $services_ok -eq 1 ]]; then
   log "TEST_DATABASE_URL=$TEST_DATABASE_URL"
   log "TEST_ELASTICSEARCH_URL=$TEST_ELASTICSEARCH_URL"
   set +e
-  TTDN_TEST_CONFIG=postgres-es "$PYTEST" "${pytest_args[@]}"
+  TTDN_TEST_CONFIG=postgres-es "$PYTEST" "${cov_args[@]}" "${pytest_args[@]}"
   rc_pges=$?
   set -e
 else
   rc_pges=1
 fi
 
+# ---- Coverage ----------------------------------------------------------------------------
+banner "Branch coverage of app/ (both configurations; floor ${COVERAGE_FLOOR}%)"
+set +e
+"$REPO/.venv/bin/coverage" report --skip-covered --sort=cover --precision=1 --fail-under="$COVERAGE_FLOOR"
+rc_cov=$?
+set -e
+
 # ---- Summary -----------------------------------------------------------------------------
 banner "Summary"
+printf 'imports:     %s\n' "$( [[ $rc_imports -eq 0 ]] && echo kept || echo "BROKEN (see above)")"
+printf 'coverage:    %s\n' "$( [[ $rc_cov -eq 0 ]] && echo "at or above ${COVERAGE_FLOOR}%" || echo "BELOW the floor of ${COVERAGE_FLOOR}% (or no data)")"
 printf 'sqlite:      %s\n' "$(describe_rc "$rc_sqlite")"
 if [[ $services_ok -eq 1 ]]; then
   printf 'postgres-es: %s\n' "$(describe_rc "$rc_pges")"
 else
   printf 'postgres-es: FAILED: PostgreSQL/Elasticsearch did not start (see above); tests not run\n'
 fi
-if [[ $rc_sqlite -ne 0 || $rc_pges -ne 0 ]]; then
+if [[ $rc_sqlite -ne 0 || $rc_pges -ne 0 || $rc_imports -ne 0 || $rc_cov -ne 0 ]]; then
   exit 1
 fi

@@ -6,38 +6,24 @@ handler bodies; rules that depend on the object (four eyes) live in the services
 
 import base64
 import binascii
-import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import Annotated, Literal
+from typing import Annotated
 
 from fastapi import Depends, Request, Security
 from fastapi.security import APIKeyHeader
 from sqlalchemy.orm import Session
 
-from app.accounts import keys, security
+from app.accounts import security
 from app.accounts import service as accounts_service
+from app.accounts.principal import STAFF_ROLES, Principal
 from app.config import Settings
 from app.db import get_session
 from app.errors import Forbidden, Unauthorized
-
-STAFF_ROLES = frozenset({"admin", "editor", "reviewer", "analyst"})
+from app.units import keys
 
 # Declared through fastapi.security so OpenAPI shows the schemes; parsed by get_principal.
 _auth_header = APIKeyHeader(name="Authorization", auto_error=False, description="Bearer token or Basic")
 UNIT_CHALLENGE = {"WWW-Authenticate": 'Bearer, Basic realm="ttdn-hub"'}
-
-
-@dataclass(frozen=True)
-class Principal:
-    type: Literal["user", "unit"]
-    id: uuid.UUID
-    label: str
-    roles: frozenset[str] = field(default_factory=frozenset)
-
-    @property
-    def is_staff(self) -> bool:
-        return self.type == "user"
 
 
 # The cheap dependencies below are `async def`: FastAPI runs a plain `def` dependency in a worker
@@ -138,4 +124,5 @@ AdminUser = Annotated[Principal, Depends(_requires("admin"))]
 UnitPrincipal = Annotated[Principal, Depends(_unit_only)]
 # Reading the audit trail and reports.
 AuditReader = Annotated[Principal, Depends(_requires("admin", "analyst"))]
-CurrentUser = StaffUser
+# The same rule for a whole router that cannot import this module (audit imports no domain).
+AUDIT_READERS = Depends(_requires("admin", "analyst"))

@@ -1,9 +1,9 @@
-"""Staff accounts. Units and their API keys arrive with the access issue, in this package."""
+"""Staff accounts. Border units and their API keys live in app/units."""
 
 import uuid
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, Integer, String
+from sqlalchemy import Boolean, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db import Base, JSONType, UTCDateTime, UUIDStr, new_id, utcnow
@@ -49,17 +49,3 @@ class SignInAddress(Base):
     address: Mapped[str] = mapped_column(String(64), primary_key=True)
     last_success_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
-
-class ApiKey(Base):
-    """A border unit's key: only a hash is kept; the short public prefix finds it."""
-
-    __tablename__ = "api_keys"
-
-    id: Mapped[uuid.UUID] = mapped_column(UUIDStr, primary_key=True, default=new_id)
-    unit_id: Mapped[uuid.UUID] = mapped_column(UUIDStr, ForeignKey("units.id", ondelete="CASCADE"), index=True)
-    prefix: Mapped[str] = mapped_column(String(16), unique=True)
-    key_hash: Mapped[str] = mapped_column(String(64))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    created_by: Mapped[uuid.UUID | None] = mapped_column(UUIDStr, ForeignKey("users.id"))
-    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -12,6 +12,7 @@ from app.accounts.models import User
 from app.accounts.schemas import MeRead, PasswordChange, TokenRead, UserCreate, UserPage, UserRead, UserUpdate
 from app.db import DbSession
 from app.errors import Unauthorized, ValidationFailed
+from app.urls import api_path
 
 router = APIRouter(tags=["accounts"])
 
@@ -71,7 +72,7 @@ def _user_read(response: Response, user: User) -> UserRead:
 def create_user(data: UserCreate, session: DbSession, actor: AdminUser, response: Response) -> UserRead:
     """Create a staff account (admins)."""
     user = accounts_service.create_user(session, data.email, data.password, list(data.roles), data.full_name, actor)
-    response.headers["Location"] = f"/api/v1/users/{user.id}"
+    response.headers["Location"] = api_path(f"/users/{user.id}")
     return _user_read(response, user)
 
 

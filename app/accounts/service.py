@@ -13,7 +13,7 @@ from app.accounts.schemas import ROLES
 from app.audit import service as audit_service
 from app.audit.service import Actor
 from app.errors import Conflict, NotFound, Unauthorized, ValidationFailed
-from app.pagination import decode_id_cursor, encode_id_cursor
+from app.pagination import decode_id_cursor, id_page, page_size
 
 MIN_PASSWORD_LENGTH = 12
 MIN_PASSWORD_SCORE = 3  # zxcvbn: 0 (trivial) to 4 (strong)
@@ -142,10 +142,7 @@ def change_own_password(session: Session, user_id: uuid.UUID, new_password: str,
 
 
 def list_users(session: Session, limit: int, cursor: str | None) -> tuple[list[User], str | None]:
-    query = select(User).order_by(User.id).limit(limit + 1)
+    query = select(User).order_by(User.id).limit(page_size(limit))
     if cursor:
         query = query.where(User.id > decode_id_cursor(cursor))
-    rows = list(session.scalars(query))
-    more = len(rows) > limit
-    rows = rows[:limit]
-    return rows, (encode_id_cursor(rows[-1].id) if more and rows else None)
+    return id_page(list(session.scalars(query)), limit)

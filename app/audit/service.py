@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from app.audit.models import AuditRecord
 from app.context import current_request
 from app.db import new_id, utcnow
+from app.pagination import decode_id_cursor, id_page, page_size
 
 
 class Actor(Protocol):
@@ -88,9 +89,9 @@ def list_records(
     since: datetime | None,
     until: datetime | None,
     limit: int,
-    before_id: str | None,
-) -> list[AuditRecord]:
-    """Newest first; `before_id` continues from the last record of the previous page."""
+    cursor: str | None,
+) -> tuple[list[AuditRecord], str | None]:
+    """Newest first; the cursor continues after the last record of the previous page."""
     query = select(AuditRecord)
     for column, value in (
         (AuditRecord.actor_id, actor),
@@ -104,9 +105,9 @@ def list_records(
         query = query.where(AuditRecord.at >= since)
     if until:
         query = query.where(AuditRecord.at < until)
-    if before_id:
-        query = query.where(AuditRecord.id < before_id)
-    return list(session.scalars(query.order_by(AuditRecord.id.desc()).limit(limit)))
+    if cursor:
+        query = query.where(AuditRecord.id < decode_id_cursor(cursor))
+    return id_page(list(session.scalars(query.order_by(AuditRecord.id.desc()).limit(page_size(limit)))), limit)
 
 
 def actions_on(

@@ -28,10 +28,10 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, insert, select, text
+from sqlalchemy import Row, and_, case, func, insert, or_, select, text
 from sqlalchemy.orm import Session
 
-from app.bundles.models import FeedChange
+from app.bundles.models import BundlePublication, FeedChange
 from app.db import utcnow
 
 # An arbitrary constant naming "the feed change log" among PostgreSQL advisory locks.
@@ -105,3 +105,39 @@ def feed_version(session: Session, unit_id: uuid.UUID) -> tuple[int, datetime | 
         .limit(1)
     ).first()
     return (row.seq, row.at) if row else (0, None)
+
+
+# Urgent first: rank 0, then everything else.
+URGENCY_RANK = case((BundlePublication.priority == "urgent", 0), else_=1)
+
+
+def unit_changes(
+    session: Session, unit_id: uuid.UUID, after_seq: int, upto: int, after: tuple[int, int] | None, limit: int
+) -> Sequence[Row[tuple[FeedChange, BundlePublication, int]]]:
+    """Each bundle's latest change for the unit in (after_seq, upto], with its publication and
+    rank: urgent first, then newest (the latest change first). `after` continues after a (rank,
+    seq) already sent. One query on the (unit_id, seq) index; its cost follows the changes read,
+    not the feed's size."""
+    latest = (
+        select(FeedChange.bundle_id, func.max(FeedChange.seq).label("seq"))
+        .where(FeedChange.unit_id == unit_id, FeedChange.seq > after_seq, FeedChange.seq <= upto)
+        .group_by(FeedChange.bundle_id)
+        .subquery()
+    )
+    rank = URGENCY_RANK
+    query = (
+        select(FeedChange, BundlePublication, rank.label("rank"))
+        .join(latest, FeedChange.seq == latest.c.seq)
+        .join(
+            BundlePublication,
+            and_(
+                BundlePublication.bundle_id == FeedChange.bundle_id,
+                BundlePublication.version == FeedChange.bundle_version,
+            ),
+        )
+        .order_by(rank, FeedChange.seq.desc())
+        .limit(limit)
+    )
+    if after is not None:
+        query = query.where(or_(rank > after[0], and_(rank == after[0], FeedChange.seq < after[1])))
+    return session.execute(query).all()

@@ -19,8 +19,8 @@ from app.audit import service as audit_service
 from app.bundles import changelog
 from app.bundles.models import VISIBLE_KINDS, Bundle, BundlePublication, Delivery, PublicationTarget
 from app.db import utcnow
+from app.errors import NotFound
 from app.taxonomy import service as taxonomy_service
-from app.units import service as units_service
 from app.units.models import Unit
 
 CHUNK = 1000
@@ -245,4 +245,37 @@ def deliver_live_bundles(session: Session, unit: Unit) -> None:
     audit_service.record(session, None, "unit.bundles_delivered", "unit", unit.id, {"bundles": [None, bundle_ids]})
 
 
-units_service.unit_activated_hooks.append(deliver_live_bundles)
+def mark_fetched(session: Session, unit_id: uuid.UUID, publication: BundlePublication) -> None:
+    """The unit downloaded this version (entry or package): its delivery becomes `fetched`."""
+    session.execute(
+        update(Delivery)
+        .where(
+            Delivery.bundle_id == publication.bundle_id,
+            Delivery.unit_id == unit_id,
+            Delivery.version == publication.version,
+            Delivery.status == "pending",
+        )
+        .values(status="fetched", fetched_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+
+
+def record_acknowledgement(
+    session: Session, unit_id: uuid.UUID, bundle_id: uuid.UUID, version: int, manifest: str | None
+) -> bool:
+    """The unit confirms it holds `version` (and, when given, the package with this manifest
+    hash). False when exactly that was already recorded (acks are idempotent)."""
+    delivery = session.get(Delivery, (bundle_id, unit_id))
+    if delivery is None:
+        raise NotFound(f"No bundle with id {bundle_id} in your feed.")
+    same_version = delivery.acknowledged_at is not None and delivery.acknowledged_version == version
+    if same_version and manifest in (None, delivery.manifest_sha256):
+        return False
+    now = utcnow()
+    delivery.manifest_sha256 = manifest or (delivery.manifest_sha256 if same_version else None)
+    delivery.acknowledged_at, delivery.acknowledged_version = now, version
+    delivery.fetched_at = delivery.fetched_at or now
+    if delivery.version == version:
+        delivery.status = "acknowledged"
+    session.flush()
+    return True

@@ -8,11 +8,8 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db import Base, JSONType, UTCDateTime, UUIDStr, new_id, utcnow
 
-PRIORITIES = ("normal", "urgent")
-BUNDLE_STATUSES = ("draft", "published", "recalled")
-DELIVERY_STATUSES = ("pending", "fetched", "acknowledged")
-# What a unit is told in its feed. The first two leave the bundle visible; the others are tombstones.
-CHANGE_KINDS = ("published", "updated", "recalled", "expired")
+# Feed change kinds (published, updated, recalled, expired) that leave the bundle visible; the
+# others are tombstones.
 VISIBLE_KINDS = ("published", "updated")
 
 

@@ -13,7 +13,7 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
 from app import concurrency
-from app.accounts.deps import Principal
+from app.accounts.principal import Principal
 from app.audit import service as audit_service
 from app.bundles import changelog, delivery
 from app.bundles import service as bundles_service

@@ -22,6 +22,7 @@ from app.bundles.schemas import (
     PublicationRead,
 )
 from app.db import DbSession
+from app.urls import api_path
 
 router = APIRouter(tags=["bundles"])
 
@@ -40,7 +41,7 @@ def create_bundle(data: BundleCreate, session: DbSession, actor: EditorUser, res
     """Create a draft bundle (editors and admins). Items must be approved or published materials;
     targets may name units by id or code, routes and provinces by code, id or name."""
     bundle = bundles_service.create_bundle(session, data, actor)
-    response.headers["Location"] = f"/api/v1/bundles/{bundle.id}"
+    response.headers["Location"] = api_path(f"/bundles/{bundle.id}")
     return _read(response, bundle)
 
 

@@ -12,15 +12,14 @@ from sqlalchemy import String, cast, func, or_, select
 from sqlalchemy.orm import Session
 
 from app import concurrency
-from app.accounts.deps import Principal
+from app.accounts.principal import Principal
 from app.audit import service as audit_service
 from app.bundles.models import Bundle, BundlePublication
 from app.bundles.schemas import BundleCreate, BundleItem, BundleRead, BundleTargets, BundleUpdate, TargetsRead
 from app.db import utcnow
 from app.errors import Conflict, NotFound, ValidationFailed
-from app.materials import service as materials_service
 from app.materials.models import Material
-from app.pagination import decode_id_cursor, encode_id_cursor
+from app.pagination import decode_id_cursor, id_page, page_size
 from app.taxonomy import service as taxonomy_service
 from app.units.models import Unit
 
@@ -69,17 +68,14 @@ def list_bundles(
     session: Session, *, status: Sequence[str], priority: Sequence[str], limit: int, cursor: str | None
 ) -> tuple[list[Bundle], str | None]:
     """Newest first (ids are time-ordered); the cursor is the last id seen."""
-    query = select(Bundle).order_by(Bundle.id.desc()).limit(limit + 1)
+    query = select(Bundle).order_by(Bundle.id.desc()).limit(page_size(limit))
     if status:
         query = query.where(Bundle.status.in_(status))
     if priority:
         query = query.where(Bundle.priority.in_(priority))
     if cursor:
         query = query.where(Bundle.id < decode_id_cursor(cursor))
-    rows = list(session.scalars(query))
-    more = len(rows) > limit
-    rows = rows[:limit]
-    return rows, (encode_id_cursor(rows[-1].id) if more and rows else None)
+    return id_page(list(session.scalars(query)), limit)
 
 
 # --- what may go in ----------------------------------------------------------------------------
@@ -242,5 +238,3 @@ def refuse_deleting_bundled_material(session: Session, material: Material) -> No
             extra={"bundle_id": str(in_bundle or sent)},
         )
 
-
-materials_service.deletion_checks.append(refuse_deleting_bundled_material)

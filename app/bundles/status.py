@@ -1,8 +1,5 @@
 """Delivery status for staff: per bundle, and urgent bundles not acknowledged in time."""
 
-import base64
-import binascii
-import json
 import uuid
 from collections.abc import Sequence
 from datetime import timedelta
@@ -21,8 +18,7 @@ from app.bundles.schemas import (
     UnitRef,
 )
 from app.db import utcnow
-from app.errors import ValidationFailed
-from app.pagination import decode_id_cursor, encode_id_cursor
+from app.pagination import decode_id_cursor, decode_uuid_pair, encode_id_cursor, encode_values, page_size, split_page
 from app.taxonomy import service as taxonomy_service
 from app.units.models import Unit
 
@@ -36,14 +32,13 @@ def list_deliveries(
         .join(Unit, Unit.id == Delivery.unit_id)
         .where(Delivery.bundle_id == bundle_id, Delivery.withdrawn_at.is_(None))
         .order_by(Delivery.unit_id)
-        .limit(limit + 1)
+        .limit(page_size(limit))
     )
     if status:
         query = query.where(Delivery.status.in_(status))
     if cursor:
         query = query.where(Delivery.unit_id > decode_id_cursor(cursor))
-    rows = session.execute(query).all()
-    more = len(rows) > limit
+    rows, next_cursor = split_page(session.execute(query).all(), limit, lambda row: encode_id_cursor(row[0].unit_id))
     items = [
         DeliveryRead(
             unit=UnitRef(id=d.unit_id, code=code, name=name),
@@ -54,9 +49,9 @@ def list_deliveries(
             acknowledged_version=d.acknowledged_version,
             manifest_sha256=d.manifest_sha256,
         )
-        for d, code, name in rows[:limit]
+        for d, code, name in rows
     ]
-    return items, (encode_id_cursor(items[-1].unit.id) if more and items else None)
+    return items, next_cursor
 
 
 def _overdue_select(hours: float, *columns: Any) -> Select[Any]:
@@ -84,18 +79,6 @@ def _overdue_select(hours: float, *columns: Any) -> Select[Any]:
     )
 
 
-def _encode(bundle_id: uuid.UUID, unit_id: uuid.UUID) -> str:
-    return base64.urlsafe_b64encode(json.dumps([str(bundle_id), str(unit_id)]).encode()).decode().rstrip("=")
-
-
-def _decode(cursor: str) -> tuple[str, str]:
-    try:
-        bundle_id, unit_id = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-        return str(uuid.UUID(bundle_id)), str(uuid.UUID(unit_id))
-    except (ValueError, TypeError, binascii.Error):
-        raise ValidationFailed(["query", "cursor"], "The cursor is not one this list gave out.") from None
-
-
 def _by_province(session: Session, hours: float) -> list[OverdueProvince]:
     columns = (Unit.province, func.count(func.distinct(Unit.id)), func.count())
     rows = session.execute(_overdue_select(hours, *columns).group_by(Unit.province)).all()
@@ -117,11 +100,13 @@ def overdue(session: Session, hours: float, limit: int, cursor: str | None) -> O
     query = (
         _overdue_select(hours, Delivery, BundlePublication, Unit)
         .order_by(Delivery.bundle_id, Delivery.unit_id)
-        .limit(limit + 1)
+        .limit(page_size(limit))
     )
     if cursor:
-        query = query.where(tuple_(Delivery.bundle_id, Delivery.unit_id) > tuple_(*_decode(cursor)))
-    rows = session.execute(query).all()
+        query = query.where(tuple_(Delivery.bundle_id, Delivery.unit_id) > tuple_(*decode_uuid_pair(cursor)))
+    rows, next_cursor = split_page(
+        session.execute(query).all(), limit, lambda row: encode_values([str(row[0].bundle_id), str(row[0].unit_id)])
+    )
     names = taxonomy_service.province_names(session)
     items = [
         OverdueDelivery(
@@ -134,8 +119,6 @@ def overdue(session: Session, hours: float, limit: int, cursor: str | None) -> O
             status=d.status,
             fetched_at=d.fetched_at,
         )
-        for d, p, u in rows[:limit]
+        for d, p, u in rows
     ]
-    more = len(rows) > limit
-    next_cursor = _encode(items[-1].bundle_id, items[-1].unit.id) if more and items else None
     return OverduePage(hours=hours, items=items, provinces=_by_province(session, hours), next_cursor=next_cursor)

@@ -5,11 +5,13 @@ from fastapi import APIRouter, Body, Query, Request, Response
 
 from app.accounts.deps import AnyPrincipal, AppSettings, UnitPrincipal
 from app.bundles import changelog
+from app.bundles import delivery as bundles_delivery
 from app.db import DbSession
 from app.feeds import package, signing, syndication
 from app.feeds import service as feeds_service
 from app.feeds.responses import PackageResponse, feed_response, if_none_match, strong_etag
 from app.feeds.schemas import AckRequest, FeedBundle, FeedPage, SigningKeyRead
+from app.urls import api_path
 
 router = APIRouter(tags=["feeds"])
 
@@ -47,7 +49,7 @@ def _head(request: Request, unit_id: uuid.UUID, label: str, path: str, at: objec
 def get_feed_atom(request: Request, session: DbSession, unit: UnitPrincipal) -> Response:
     """The calling unit's feed as Atom (RFC 4287) for generic feed readers (HTTP Basic works)."""
     seq, at = changelog.feed_version(session, unit.id)
-    head = _head(request, unit.id, unit.label, "/api/v1/feed.atom", at)
+    head = _head(request, unit.id, unit.label, api_path("/feed.atom"), at)
 
     def render() -> bytes:
         return syndication.atom(head, feeds_service.syndication_entries(session, unit.id, seq))
@@ -59,7 +61,7 @@ def get_feed_atom(request: Request, session: DbSession, unit: UnitPrincipal) -> 
 def get_feed_json_feed(request: Request, session: DbSession, unit: UnitPrincipal) -> Response:
     """The calling unit's feed as JSON Feed 1.1 (application/feed+json)."""
     seq, at = changelog.feed_version(session, unit.id)
-    head = _head(request, unit.id, unit.label, "/api/v1/feed.json", at)
+    head = _head(request, unit.id, unit.label, api_path("/feed.json"), at)
 
     def render() -> bytes:
         return syndication.json_feed(head, feeds_service.syndication_entries(session, unit.id, seq))
@@ -89,7 +91,7 @@ def get_feed_package(
     interrupted download resumes with Range (and If-Range: the ETag, the zip's SHA-256)."""
     publication = feeds_service.visible_publication(session, unit.id, bundle_id)
     built = package.ensure_package(session, settings, publication)
-    feeds_service.mark_fetched(session, unit.id, publication)
+    bundles_delivery.mark_fetched(session, unit.id, publication)
     etag = f'"{built.sha256}"'
     if if_none_match(request, etag):
         return Response(status_code=304, headers={"ETag": etag})

@@ -5,29 +5,25 @@ bundle (404, so it never learns that other bundles exist); a tombstone, 410. Wha
 the frozen publication the change names, never the editable bundle.
 """
 
-import base64
-import binascii
-import json
 import uuid
-from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import Row, and_, case, func, or_, select, update
 from sqlalchemy.orm import Session
 
-from app.accounts.deps import Principal
+from app.accounts.principal import Principal
 from app.audit import service as audit_service
 from app.bundles import changelog, publications
-from app.bundles.models import VISIBLE_KINDS, BundlePublication, Delivery, FeedChange
+from app.bundles import delivery as bundles_delivery
+from app.bundles.models import VISIBLE_KINDS, BundlePublication, FeedChange
 from app.bundles.schemas import PublishedItem
 from app.config import Settings
-from app.db import utcnow
 from app.errors import Conflict, Gone, NotFound, ValidationFailed
 from app.feeds import package
 from app.feeds.schemas import AckRequest, FeedBundle, FeedItem, FeedPage
 from app.feeds.syndication import FeedEntry
+from app.pagination import decode_values, encode_values, page_size, split_page
+from app.urls import api_path
 
-API_PREFIX = "/api/v1"
 SYNDICATION_ENTRIES = 100
 MAX_SEQ = 2**63 - 1
 
@@ -42,13 +38,12 @@ class FeedCursor:
     after: tuple[int, int] | None = None
 
     def encode(self) -> str:
-        parts = [self.checkpoint, self.watermark, *(self.after or ())]
-        return base64.urlsafe_b64encode(json.dumps(parts).encode()).decode().rstrip("=")
+        return encode_values([self.checkpoint, self.watermark, *(self.after or ())])
 
     @classmethod
     def decode(cls, value: str) -> "FeedCursor":
         try:
-            parts = json.loads(base64.urlsafe_b64decode(value + "=" * (-len(value) % 4)))
+            parts = decode_values(value)
             if not all(
                 isinstance(p, int) and not isinstance(p, bool) and 0 <= p <= MAX_SEQ for p in parts if p is not None
             ):
@@ -57,47 +52,12 @@ class FeedCursor:
             if checkpoint is None or (after and (watermark is None or len(after) != 2)):
                 raise ValueError
             return cls(checkpoint, watermark, (after[0], after[1]) if after else None)
-        except (ValueError, TypeError, binascii.Error):
+        except (ValueError, TypeError):
             raise ValidationFailed(["query", "since"], "The cursor is not one this feed gave out.") from None
 
 
-# Urgent first: rank 0, then everything else.
-URGENCY_RANK = case((BundlePublication.priority == "urgent", 0), else_=1)
-
-
-def _latest_rows(
-    session: Session, unit_id: uuid.UUID, after_seq: int, upto: int, after: tuple[int, int] | None, limit: int
-) -> Sequence[Row[tuple[FeedChange, BundlePublication, int]]]:
-    """Each bundle's latest change in (after_seq, upto], with its publication: urgent first, then
-    newest (the latest change first). `after` continues after a (rank, seq) already sent. One
-    query on the (unit_id, seq) index; its cost follows the changes read, not the feed's size."""
-    latest = (
-        select(FeedChange.bundle_id, func.max(FeedChange.seq).label("seq"))
-        .where(FeedChange.unit_id == unit_id, FeedChange.seq > after_seq, FeedChange.seq <= upto)
-        .group_by(FeedChange.bundle_id)
-        .subquery()
-    )
-    rank = URGENCY_RANK
-    query = (
-        select(FeedChange, BundlePublication, rank.label("rank"))
-        .join(latest, FeedChange.seq == latest.c.seq)
-        .join(
-            BundlePublication,
-            and_(
-                BundlePublication.bundle_id == FeedChange.bundle_id,
-                BundlePublication.version == FeedChange.bundle_version,
-            ),
-        )
-        .order_by(rank, FeedChange.seq.desc())
-        .limit(limit)
-    )
-    if after is not None:
-        query = query.where(or_(rank > after[0], and_(rank == after[0], FeedChange.seq < after[1])))
-    return session.execute(query).all()
-
-
 def _item(change: FeedChange, publication: BundlePublication) -> FeedItem:
-    url = f"{API_PREFIX}/feed/bundles/{change.bundle_id}"
+    url = api_path(f"/feed/bundles/{change.bundle_id}")
     return FeedItem(
         bundle_id=change.bundle_id,
         title=publication.title,
@@ -124,20 +84,21 @@ def feed_page(
     if watermark is None:
         latest = latest_seq if latest_seq is not None else changelog.feed_version(session, unit_id)[0]
         watermark = max(latest, checkpoint)
-    rows = _latest_rows(session, unit_id, checkpoint, watermark, since.after if since else None, limit + 1)
-    more = len(rows) > limit
-    rows = rows[:limit]
+    after = since.after if since else None
+    rows, next_cursor = split_page(
+        changelog.unit_changes(session, unit_id, checkpoint, watermark, after, page_size(limit)),
+        limit,
+        lambda row: FeedCursor(checkpoint, watermark, (row.rank, row[0].seq)).encode(),
+    )
     items = [_item(change, publication) for change, publication, _ in rows]
-    if more:
-        last_change, _, last_rank = rows[-1]
-        next_cursor = FeedCursor(checkpoint, watermark, (last_rank, last_change.seq)).encode()
+    if next_cursor:
         return FeedPage(items=items, next_cursor=next_cursor, cursor=FeedCursor(checkpoint).encode())
     return FeedPage(items=items, next_cursor=None, cursor=FeedCursor(watermark).encode())
 
 
 def syndication_entries(session: Session, unit_id: uuid.UUID, upto: int) -> list[FeedEntry]:
     """The newest entries for Atom and JSON Feed readers, urgent first."""
-    rows = _latest_rows(session, unit_id, 0, upto, None, SYNDICATION_ENTRIES)
+    rows = changelog.unit_changes(session, unit_id, 0, upto, None, SYNDICATION_ENTRIES)
     return [FeedEntry(item=_item(change, pub), description=pub.description) for change, pub, _ in rows]
 
 
@@ -152,26 +113,11 @@ def visible_publication(session: Session, unit_id: uuid.UUID, bundle_id: uuid.UU
     return publications.get_publication(session, bundle_id, change.bundle_version)
 
 
-def mark_fetched(session: Session, unit_id: uuid.UUID, publication: BundlePublication) -> None:
-    """The unit downloaded this version (entry or package): its delivery becomes `fetched`."""
-    session.execute(
-        update(Delivery)
-        .where(
-            Delivery.bundle_id == publication.bundle_id,
-            Delivery.unit_id == unit_id,
-            Delivery.version == publication.version,
-            Delivery.status == "pending",
-        )
-        .values(status="fetched", fetched_at=utcnow())
-        .execution_options(synchronize_session=False)
-    )
-
-
 def bundle_for_unit(session: Session, unit_id: uuid.UUID, bundle_id: uuid.UUID) -> FeedBundle:
     """The bundle as it was sent to this unit, materials whole at the frozen versions."""
     publication = visible_publication(session, unit_id, bundle_id)
-    mark_fetched(session, unit_id, publication)
-    url = f"{API_PREFIX}/feed/bundles/{bundle_id}"
+    bundles_delivery.mark_fetched(session, unit_id, publication)
+    url = api_path(f"/feed/bundles/{bundle_id}")
     return FeedBundle(
         bundle_id=bundle_id,
         version=publication.version,
@@ -214,18 +160,7 @@ def acknowledge(
     manifest = data.manifest_sha256.lower() if data.manifest_sha256 else None
     if manifest and manifest != package.manifest_sha256(session, settings, publication):
         raise Conflict("The manifest hash does not match this version's package; download it again.")
-    delivery = session.get(Delivery, (bundle_id, unit.id))
-    if delivery is None:
-        raise NotFound(f"No bundle with id {bundle_id} in your feed.")
-    same_version = delivery.acknowledged_at is not None and delivery.acknowledged_version == version
-    if same_version and manifest in (None, delivery.manifest_sha256):
+    if not bundles_delivery.record_acknowledgement(session, unit.id, bundle_id, version, manifest):
         return
-    now = utcnow()
-    delivery.manifest_sha256 = manifest or (delivery.manifest_sha256 if same_version else None)
-    delivery.acknowledged_at, delivery.acknowledged_version = now, version
-    delivery.fetched_at = delivery.fetched_at or now
-    if delivery.version == version:
-        delivery.status = "acknowledged"
-    session.flush()
     changes = {"version": [None, version], "manifest_sha256": [None, manifest]}
     audit_service.record(session, unit, "delivery.acknowledged", "bundle", bundle_id, changes)

@@ -6,7 +6,7 @@ from typing import BinaryIO
 
 from sqlalchemy.orm import Session
 
-from app.accounts.deps import Principal
+from app.accounts.principal import Principal
 from app.config import Settings
 from app.db import new_id
 from app.errors import NotFound, UnsupportedMediaType, ValidationFailed

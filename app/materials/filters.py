@@ -20,7 +20,6 @@ Kind = Literal[
 ]
 Status = Literal["draft", "in_review", "approved", "published", "archived"]
 Classification = Literal["public", "internal"]
-KINDS: tuple[str, ...] = Kind.__args__  # type: ignore[attr-defined]
 STATUSES: tuple[str, ...] = Status.__args__  # type: ignore[attr-defined]
 
 

@@ -15,7 +15,7 @@ from pydantic import ValidationError
 from sqlalchemy import insert, inspect
 from sqlalchemy.orm import Session, sessionmaker
 
-from app.accounts.deps import Principal
+from app.accounts.principal import Principal
 from app.audit import service as audit_service
 from app.errors import AppError
 from app.materials import service as materials_service

@@ -21,6 +21,7 @@ from app.materials.schemas import (
     RevisionSummary,
     TransitionRequest,
 )
+from app.urls import api_path
 
 router = APIRouter(tags=["materials"])
 
@@ -36,7 +37,7 @@ def _read(response: Response, material: Material) -> MaterialRead:
 def create_material(data: MaterialCreate, session: DbSession, actor: EditorUser, response: Response) -> MaterialRead:
     """Create a draft. Ethnic groups, border routes, provinces and topics may be given as codes or names."""
     material = materials_service.create_material(session, data, actor)
-    response.headers["Location"] = f"/api/v1/materials/{material.id}"
+    response.headers["Location"] = api_path(f"/materials/{material.id}")
     return _read(response, material)
 
 
@@ -128,7 +129,7 @@ def upload_attachment(
     attachment = attachments_service.add_attachment(
         session, settings, material_id, file.file, file.filename, file.content_type, actor
     )
-    url = f"/api/v1/attachments/{attachment.id}/content"
+    url = api_path(f"/attachments/{attachment.id}/content")
     response.headers["Location"] = url
     return AttachmentRead(
         id=attachment.id,

@@ -13,7 +13,7 @@ from sqlalchemy import Select, exists, select
 from sqlalchemy.orm import Session
 
 from app import concurrency
-from app.accounts.deps import Principal
+from app.accounts.principal import Principal
 from app.audit import service as audit_service
 from app.db import new_id, utcnow
 from app.errors import Conflict, NotFound, ValidationFailed
@@ -21,10 +21,10 @@ from app.materials import workflow
 from app.materials.filters import MaterialFilters
 from app.materials.models import TAG_FIELDS, Material, MaterialRevision, MaterialTag, SearchOutbox, tag_lists
 from app.materials.schemas import AttachmentRead, MaterialCreate, MaterialRead, MaterialUpdate
-from app.pagination import decode_id_cursor, encode_id_cursor
+from app.pagination import decode_id_cursor, id_page, page_size
 from app.taxonomy import service as taxonomy_service
+from app.urls import api_path
 
-API_PREFIX = "/api/v1"
 PLAIN_FIELDS = ("title", "summary", "body", "kind", "language", "classification", "publish_at", "expires_at", "source")
 
 
@@ -65,7 +65,7 @@ def to_read(material: Material) -> MaterialRead:
                 media_type=a.media_type,
                 size=a.size,
                 sha256=a.sha256,
-                url=f"{API_PREFIX}/attachments/{a.id}/content",
+                url=api_path(f"/attachments/{a.id}/content"),
             )
             for a in material.attachments
         ],
@@ -112,13 +112,10 @@ def list_materials(
     session: Session, filters: MaterialFilters, limit: int, cursor: str | None
 ) -> tuple[list[Material], str | None]:
     """Newest first (ids are time-ordered); the cursor is the last id seen."""
-    query = apply_filters(select(Material), filters).order_by(Material.id.desc()).limit(limit + 1)
+    query = apply_filters(select(Material), filters).order_by(Material.id.desc()).limit(page_size(limit))
     if cursor:
         query = query.where(Material.id < decode_id_cursor(cursor))
-    rows = list(session.scalars(query))
-    more = len(rows) > limit
-    rows = rows[:limit]
-    return rows, (encode_id_cursor(rows[-1].id) if more and rows else None)
+    return id_page(list(session.scalars(query)), limit)
 
 
 # --- writing -----------------------------------------------------------------------------------
@@ -148,7 +145,7 @@ def _set_tags(material: Material, field: str, values: list[str]) -> None:
 
 
 # Called before a material is deleted; a check raises Conflict to refuse. Domains that keep
-# references to materials register here at import (bundles does), so materials never import them.
+# references to materials are registered here by app/wiring.py, so materials never import them.
 deletion_checks: list[Callable[[Session, Material], None]] = []
 
 # Bookkeeping that changes on every write; the audit trail records what the writer changed.

@@ -4,7 +4,7 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from app.accounts.deps import Principal
+from app.accounts.principal import Principal
 from app.errors import Conflict, Forbidden
 from app.materials.models import Material
 

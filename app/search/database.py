@@ -247,7 +247,7 @@ class DatabaseBackend:
             }
             # The filters are known before the text is searched: only documents passing them
             # can be shown, so only they need a score.
-            filtered = _base_set(session, query, bitmaps, None)
+            filtered = _base_set(session, query, bitmaps)
             universe = bm.union(bitmaps.get("kind", {}).values())
             shown = reduce(and_, chosen.values(), filtered)
             matches = self._text_matches(
@@ -355,11 +355,9 @@ def _fts_expression(folded: list[str], original: list[str]) -> str:
     return f"{required} AND ({exact} OR {required})"
 
 
-def _base_set(session: Session, query: SearchQuery, bitmaps: dict[str, dict[str, int]], matches: list | None) -> int:
-    """Documents passing the text and the non-facet filters (which apply to facet counts too)."""
+def _base_set(session: Session, query: SearchQuery, bitmaps: dict[str, dict[str, int]]) -> int:
+    """Documents passing the non-facet filters (which apply to facet counts too)."""
     base = bm.union(bitmaps.get("kind", {}).values())  # every document has exactly one kind
-    if matches is not None:
-        base &= bm.bitmap(doc_id for doc_id, _ in matches)
     for name in PLAIN_FILTERS:
         if query.filters.get(name):
             base &= bm.union(bitmaps.get(name, {}).get(value, 0) for value in query.filters[name])

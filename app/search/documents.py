@@ -1,7 +1,5 @@
 """What the search backends share: the `SearchDocument` of a material, sort modes and cursors."""
 
-import base64
-import json
 import uuid
 from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
@@ -10,6 +8,7 @@ from itertools import islice
 from typing import Any, TypeVar
 
 from app.materials.models import Material, tag_lists
+from app.pagination import decode_values, encode_values
 from app.search.backend import InvalidCursor, SearchDocument, SearchQuery
 from app.text import fold, folded_words, words
 
@@ -69,15 +68,14 @@ def effective_sort(query: SearchQuery) -> str:
 
 def encode_cursor(sort: str, after: list[Any]) -> str:
     """Opaque to clients: the sort it was made for and the last hit's sort values."""
-    raw = json.dumps({"s": sort, "a": after}, separators=(",", ":")).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+    return encode_values({"s": sort, "a": after})
 
 
 def decode_cursor(cursor: str, sort: str, parsers: tuple[Callable[[Any], Any], ...]) -> list[Any]:
     """The sort values in `cursor`, each read by its parser; InvalidCursor if it is garbage or
     was made for another sort."""
     try:
-        data = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        data = decode_values(cursor)
         after = data["a"]
         if data["s"] != sort:
             raise InvalidCursor("The cursor was made for another sort order.")

@@ -133,12 +133,6 @@ def _ethnic_group_candidates(groups: Iterable[EthnicGroup]) -> list[_Candidate]:
     ]
 
 
-def resolve_ethnic_group(session: Session, value: str, loc: Loc) -> EthnicGroup:
-    """An ethnic group from its 2008-list code, name, spelling variant or other name (API.md's order)."""
-    groups = {g.code: g for g in _ethnic_groups(session)}
-    return groups[_resolve_key(value, _ethnic_group_candidates(groups.values()), loc, "ethnic group")]
-
-
 def resolve_ethnic_groups(session: Session, values: Sequence[str], loc: Loc) -> list[str]:
     """Codes of the given ethnic groups, de-duplicated, in input order."""
     candidates = _ethnic_group_candidates(_ethnic_groups(session)) if values else []
@@ -195,12 +189,6 @@ def _border_route_candidates(routes: Iterable[BorderRoute]) -> list[_Candidate]:
     ]
 
 
-def resolve_border_route(session: Session, value: str, loc: Loc) -> BorderRoute:
-    """A border route from its code ("VN-LA"), its name or its neighbour country ("Lào", "Laos")."""
-    routes = {r.code: r for r in _border_routes(session)}
-    return routes[_resolve_key(value, _border_route_candidates(routes.values()), loc, "border route")]
-
-
 def resolve_border_routes(session: Session, values: Sequence[str], loc: Loc) -> list[str]:
     """Codes of the given border routes, de-duplicated, in input order."""
     candidates = _border_route_candidates(_border_routes(session)) if values else []
@@ -227,11 +215,6 @@ def _topic_candidates(topics: Iterable[Topic]) -> list[_Candidate]:
         _Candidate.build(key=t.slug, label=f"{t.slug} {t.name}", codes=(t.slug,), names=(t.slug, t.name, t.name_en))
         for t in topics
     ]
-
-
-def resolve_topic(session: Session, value: str, loc: Loc) -> str:
-    """A topic's slug from the slug or its Vietnamese or English name, with or without diacritics."""
-    return _resolve_key(value, _topic_candidates(_topics(session)), loc, "topic")
 
 
 def resolve_topics(session: Session, values: Sequence[str], loc: Loc) -> list[str]:

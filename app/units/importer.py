@@ -16,7 +16,7 @@ from pydantic import ValidationError
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from app.accounts.deps import Principal
+from app.accounts.principal import Principal
 from app.errors import AppError
 from app.units import service as units_service
 from app.units.models import Unit

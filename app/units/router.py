@@ -3,15 +3,16 @@ from typing import Annotated
 
 from fastapi import APIRouter, Header, Query, Response
 
-from app.accounts import keys
 from app.accounts.deps import AdminUser, StaffUser
 from app.audit import service as audit_service
 from app.db import DbSession
 from app.errors import NotFound
 from app.taxonomy import service as taxonomy_service
+from app.units import keys
 from app.units import service as units_service
 from app.units.models import Unit
 from app.units.schemas import KeyCreated, KeyPage, KeyRead, UnitCreate, UnitPage, UnitRead, UnitType, UnitUpdate
+from app.urls import api_path
 
 router = APIRouter(tags=["units"])
 
@@ -25,7 +26,7 @@ def _read(response: Response, unit: Unit) -> UnitRead:
 def create_unit(data: UnitCreate, session: DbSession, actor: AdminUser, response: Response) -> UnitRead:
     """Register a receiving unit (admins). Province and routes may be given by name."""
     unit = units_service.create_unit(session, data, actor)
-    response.headers["Location"] = f"/api/v1/units/{unit.id}"
+    response.headers["Location"] = api_path(f"/units/{unit.id}")
     return _read(response, unit)
 
 
@@ -92,7 +93,7 @@ def issue_unit_key(unit_id: uuid.UUID, session: DbSession, actor: AdminUser, res
     unit = units_service.get_unit(session, unit_id)
     api_key, plain = keys.issue_key(session, unit.id, actor.id)
     audit_service.record(session, actor, "key.issued", "unit", unit.id, {"key_id": [None, str(api_key.id)]})
-    response.headers["Location"] = f"/api/v1/units/{unit.id}/keys/{api_key.id}"
+    response.headers["Location"] = api_path(f"/units/{unit.id}/keys/{api_key.id}")
     response.headers["Cache-Control"] = "no-store"
     return KeyCreated(id=api_key.id, prefix=api_key.prefix, key=plain, created_at=api_key.created_at)
 

@@ -8,18 +8,18 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app import concurrency
-from app.accounts import keys
-from app.accounts.deps import Principal
+from app.accounts.principal import Principal
 from app.audit import service as audit_service
 from app.db import utcnow
 from app.errors import Conflict, NotFound, ValidationFailed
-from app.pagination import decode_id_cursor, encode_id_cursor
+from app.pagination import decode_id_cursor, id_page
 from app.taxonomy import service as taxonomy_service
+from app.units import keys
 from app.units.models import Unit
 from app.units.schemas import UnitCreate, UnitRead, UnitUpdate
 
 # Called (in the caller's transaction) when a unit starts receiving: created active, or
-# re-activated. Domains that deliver to units register here at import (bundles does), so that
+# re-activated. Domains that deliver to units are registered here by app/wiring.py, so that
 # units never import them.
 unit_activated_hooks: list[Callable[[Session, Unit], None]] = []
 
@@ -151,6 +151,4 @@ def list_units(
     if border_route:
         # Border routes are a small JSON list per unit; filter in Python to stay portable.
         rows = [u for u in rows if set(u.border_routes) & set(border_route)]
-    more = len(rows) > limit
-    rows = rows[:limit]
-    return rows, (encode_id_cursor(rows[-1].id) if more and rows else None)
+    return id_page(rows, limit)

@@ -47,12 +47,12 @@ BEFORE_MERGER = date(2025, 6, 30)
     ],
 )
 def test_ethnic_group_resolution_levels(session: Session, value: str, code: str) -> None:
-    assert service.resolve_ethnic_group(session, value, LOC).code == code
+    assert service.resolve_ethnic_groups(session, [value], LOC)[0] == code
 
 
 @pytest.mark.parametrize(("value", "code"), [("Mèo", "08"), ("meo xanh", "08"), ("Mọi", "04"), ("Mán Cao Lan", "13")])
 def test_derogatory_names_still_resolve(session: Session, value: str, code: str) -> None:
-    assert service.resolve_ethnic_group(session, value, LOC).code == code
+    assert service.resolve_ethnic_groups(session, [value], LOC)[0] == code
 
 
 @pytest.mark.parametrize(
@@ -67,7 +67,7 @@ def test_derogatory_names_still_resolve(session: Session, value: str, code: str)
 )
 def test_an_other_name_of_several_groups_is_a_tie(session: Session, value: str, listed: str) -> None:
     with pytest.raises(ValidationFailed) as caught:
-        service.resolve_ethnic_group(session, value, LOC)
+        service.resolve_ethnic_groups(session, [value], LOC)
 
     assert caught.value.status == 422
     assert f"'{value}'" in caught.value.detail and listed in caught.value.detail
@@ -105,7 +105,7 @@ def test_resolve_many_deduplicates_in_input_order(session: Session) -> None:
     ],
 )
 def test_border_route_resolution(session: Session, value: str, code: str) -> None:
-    assert service.resolve_border_route(session, value, ["query", "border_route"]).code == code
+    assert service.resolve_border_routes(session, [value], ["query", "border_route"])[0] == code
 
 
 def test_border_routes_unknown_and_many(session: Session) -> None:
@@ -122,9 +122,9 @@ def test_topic_resolution(session: Session) -> None:
         "cyber-safety",
         "legal-education",
     ]
-    assert service.resolve_topic(session, "phan bac thong tin sai su that", ["t"]) == "rebuttal-false-information"
+    assert service.resolve_topics(session, ["phan bac thong tin sai su that"], ["t"])[0] == "rebuttal-false-information"
     with pytest.raises(ValidationFailed, match="gardening"):
-        service.resolve_topic(session, "gardening", ["query", "topic"])
+        service.resolve_topics(session, ["gardening"], ["query", "topic"])
 
 
 def test_a_bare_province_code_means_its_holder_on_the_day(session: Session) -> None:

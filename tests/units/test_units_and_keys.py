@@ -5,8 +5,8 @@ import base64
 import pytest
 from sqlalchemy import select
 
-from app.accounts import keys
-from app.accounts.models import ApiKey
+from app.units import keys
+from app.units.models import ApiKey
 
 
 def unit_body(**fields):

@@ -19,9 +19,8 @@ from datetime import timedelta
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from app.accounts.models import ApiKey
 from app.db import utcnow
-from app.units.models import Unit
+from app.units.models import ApiKey, Unit
 
 KEY_CACHE_SECONDS = 5.0
 LAST_USED_RESOLUTION = timedelta(minutes=1)
