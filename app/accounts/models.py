@@ -48,4 +48,3 @@ class SignInAddress(Base):
     email: Mapped[str] = mapped_column(String(320), primary_key=True)
     address: Mapped[str] = mapped_column(String(64), primary_key=True)
     last_success_at: Mapped[datetime] = mapped_column(UTCDateTime)
-
