@@ -2,6 +2,7 @@
 
 import os
 import secrets
+import shutil
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -67,8 +68,24 @@ def serve(
     port: Annotated[int, typer.Option(envvar="PORT")] = 8000,
     workers: int = 1,
 ) -> None:
-    """Serve the API with uvicorn."""
-    uvicorn.run("app.main:create_app", factory=True, host=host, port=port, workers=workers, proxy_headers=True)
+    """Serve the API with uvicorn. Logs go through the service's own format (JSON lines unless
+    on a terminal); each request is logged once, by the service's access log."""
+    if workers > 1 and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        # Each worker keeps its counters in files here, so one scrape adds up every process.
+        metrics_dir = get_settings().data_dir / "metrics"
+        shutil.rmtree(metrics_dir, ignore_errors=True)
+        metrics_dir.mkdir(parents=True)
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(metrics_dir)
+    uvicorn.run(
+        "app.main:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        proxy_headers=True,
+        log_config=None,
+        access_log=False,
+    )
 
 
 @cli.command()

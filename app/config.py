@@ -41,6 +41,9 @@ class Settings(BaseSettings):
     urgent_ack_hours: float = 24.0
     # How often scheduled bundles are released and expired ones withdrawn; 0 turns it off.
     feed_release_interval_seconds: float = 15.0
+    # Logs: "auto" writes JSON lines unless stderr is a terminal; "json" or "text" force one.
+    log_format: str = Field(default="auto", pattern="^(auto|json|text)$")
+    log_level: str = Field(default="INFO", pattern="^(?i:debug|info|warning|error)$")
 
     @model_validator(mode="after")
     def _refuse_unsafe_production(self) -> "Settings":

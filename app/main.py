@@ -1,6 +1,5 @@
 """create_app(): the lifespan builds engine, session factory and search backend; routers; errors."""
 
-import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -18,6 +17,7 @@ from app.errors import install_error_handlers
 from app.feeds import signing
 from app.feeds.router import router as feeds_router
 from app.http import BodyLimitMiddleware, RequestContextMiddleware, SecurityHeadersMiddleware
+from app.logs import AccessLogMiddleware, configure_logging
 from app.materials.router import router as materials_router
 from app.ops.router import router as ops_router
 from app.search.backend import SearchBackend
@@ -99,6 +99,7 @@ def create_app(
             allow_headers=["Authorization", "Content-Type", "If-Match", "If-None-Match", "X-Request-ID"],
             expose_headers=["ETag", "Location", "X-Request-ID", "Retry-After"],
         )
+    app.add_middleware(AccessLogMiddleware)
     app.add_middleware(RequestContextMiddleware)
-    logging.getLogger("ttdn").setLevel(logging.INFO)
+    configure_logging(settings.log_format, settings.log_level)
     return app

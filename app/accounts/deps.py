@@ -78,7 +78,7 @@ def _unit_principal(request: Request, key: str, unit_code: str | None) -> Princi
     owner = keys.owner_of(lambda: get_session(request), key, unit_code)
     if owner is None:
         raise Unauthorized("The key is unknown, revoked, or its unit is inactive.", headers=UNIT_CHALLENGE)
-    return Principal(type="unit", id=owner.unit_id, label=owner.unit_code)
+    return Principal(type="unit", id=owner.unit_id, label=owner.unit_code, unit_type=owner.unit_type)
 
 
 def _basic_credentials(encoded: str) -> tuple[str, str]:

@@ -14,6 +14,8 @@ class Principal:
     id: uuid.UUID
     label: str
     roles: frozenset[str] = field(default_factory=frozenset)
+    # For a border unit: its type (border_guard_post, police, ...), for metrics and logs.
+    unit_type: str | None = None
 
     @property
     def is_staff(self) -> bool:

@@ -3,6 +3,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Body, Query, Request, Response
 
+from app import metrics
 from app.accounts.deps import AnyPrincipal, AppSettings, UnitPrincipal
 from app.bundles import changelog
 from app.bundles import delivery as bundles_delivery
@@ -31,6 +32,7 @@ def get_feed(
     once, in its latest state, tombstones included; urgent first, then newest. Follow
     `next_cursor` while it is set, then keep `cursor` for next time. Conditional GET and gzip."""
     cursor = feeds_service.FeedCursor.decode(since) if since else None
+    metrics.FEED_FETCHES.labels(unit.unit_type or "other", "json").inc()
     seq, at = changelog.feed_version(session, unit.id)
     tag = strong_etag("feed", unit.id, seq, since, limit)
 
@@ -48,6 +50,7 @@ def _head(request: Request, unit_id: uuid.UUID, label: str, path: str, at: objec
 @router.get("/feed.atom", operation_id="get_feed_atom", response_class=Response)
 def get_feed_atom(request: Request, session: DbSession, unit: UnitPrincipal) -> Response:
     """The calling unit's feed as Atom (RFC 4287) for generic feed readers (HTTP Basic works)."""
+    metrics.FEED_FETCHES.labels(unit.unit_type or "other", "atom").inc()
     seq, at = changelog.feed_version(session, unit.id)
     head = _head(request, unit.id, unit.label, api_path("/feed.atom"), at)
 
@@ -60,6 +63,7 @@ def get_feed_atom(request: Request, session: DbSession, unit: UnitPrincipal) -> 
 @router.get("/feed.json", operation_id="get_feed_json_feed", response_class=Response)
 def get_feed_json_feed(request: Request, session: DbSession, unit: UnitPrincipal) -> Response:
     """The calling unit's feed as JSON Feed 1.1 (application/feed+json)."""
+    metrics.FEED_FETCHES.labels(unit.unit_type or "other", "jsonfeed").inc()
     seq, at = changelog.feed_version(session, unit.id)
     head = _head(request, unit.id, unit.label, api_path("/feed.json"), at)
 

@@ -2,9 +2,12 @@
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Gauge, generate_latest
 from sqlalchemy import text
+from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import QueuePool
 
+from app import metrics as app_metrics
 from app.search import indexer
 
 router = APIRouter(tags=["operations"])
@@ -37,6 +40,40 @@ def readyz(request: Request) -> JSONResponse:
 
 
 @router.get("/metrics", operation_id="metrics")
-def metrics() -> Response:
-    """Prometheus metrics."""
-    return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+def metrics(request: Request) -> Response:
+    """Prometheus metrics: requests, feed fetches by unit type, sign-in refusals, and, read at
+    scrape time, the indexing backlog and its age and the database pool's use."""
+    scrape = CollectorRegistry()
+    _collect_backlog(request.app.state.session_factory, scrape)
+    _collect_pool(request.app.state.session_factory, scrape)
+    body = app_metrics.render_process_metrics() + generate_latest(scrape)
+    return Response(body, media_type=CONTENT_TYPE_LATEST)
+
+
+def _collect_backlog(session_factory: sessionmaker[Session], registry: CollectorRegistry) -> None:
+    up = Gauge("ttdn_database_up", "1 when the database answered this scrape", registry=registry)
+    try:
+        with session_factory() as session:
+            pending, age = indexer.backlog(session), indexer.backlog_age_seconds(session)
+    except Exception:
+        up.set(0)
+        return
+    up.set(1)
+    Gauge("ttdn_indexing_backlog", "Changes waiting to be indexed", registry=registry).set(pending)
+    Gauge(
+        "ttdn_indexing_backlog_age_seconds", "How long the oldest waiting change has waited", registry=registry
+    ).set(age)
+
+
+def _collect_pool(session_factory: sessionmaker[Session], registry: CollectorRegistry) -> None:
+    """Pool saturation: connections in use against the pool's size (+ overflow allowed)."""
+    bind = session_factory.kw.get("bind")
+    engine = getattr(bind, "engine", bind)
+    pool = getattr(engine, "pool", None)
+    if not isinstance(pool, QueuePool):
+        return
+    Gauge("ttdn_db_pool_size", "Connections the pool keeps", registry=registry).set(pool.size())
+    Gauge("ttdn_db_pool_checked_out", "Connections in use right now", registry=registry).set(pool.checkedout())
+    Gauge("ttdn_db_pool_overflow", "Connections open beyond the pool size", registry=registry).set(
+        max(0, pool.overflow())
+    )

@@ -11,7 +11,7 @@ import logging
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field, fields
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import ColumnElement, delete, func, or_, select, true, update
 from sqlalchemy.orm import Session, sessionmaker
@@ -39,6 +39,16 @@ def backlog(session: Session) -> int:
     return (
         session.scalar(select(func.count()).select_from(SearchOutbox).where(SearchOutbox.processed_at.is_(None))) or 0
     )
+
+
+def backlog_age_seconds(session: Session) -> float:
+    """How long the oldest change has waited to be indexed (0 with nothing waiting)."""
+    oldest = session.scalar(select(func.min(SearchOutbox.created_at)).where(SearchOutbox.processed_at.is_(None)))
+    if oldest is None:
+        return 0.0
+    if oldest.tzinfo is None:  # SQLite's MIN() returns the stored text, read back without a zone
+        oldest = oldest.replace(tzinfo=UTC)
+    return max(0.0, (utcnow() - oldest).total_seconds())
 
 
 def drain(session_factory: sessionmaker[Session], backend: SearchBackend, batch_size: int = 500) -> int:

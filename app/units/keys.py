@@ -33,6 +33,7 @@ class KeyOwner:
     unit_id: uuid.UUID
     unit_code: str
     usable: bool  # the key is not revoked and its unit is active
+    unit_type: str = "other"
 
 
 _cache: dict[str, tuple[float, KeyOwner | None]] = {}
@@ -60,14 +61,14 @@ def _prefix_of(key: str) -> str:
 
 def _load_owner(session: Session, prefix: str) -> KeyOwner | None:
     row = session.execute(
-        select(ApiKey.id, ApiKey.key_hash, ApiKey.revoked_at, Unit.id, Unit.code, Unit.active)
+        select(ApiKey.id, ApiKey.key_hash, ApiKey.revoked_at, Unit.id, Unit.code, Unit.active, Unit.type)
         .join(Unit, Unit.id == ApiKey.unit_id)
         .where(ApiKey.prefix == prefix)
     ).first()
     if row is None:
         return None
-    key_id, key_hash, revoked_at, unit_id, unit_code, active = row
-    return KeyOwner(key_id, key_hash, unit_id, unit_code, usable=revoked_at is None and active)
+    key_id, key_hash, revoked_at, unit_id, unit_code, active, unit_type = row
+    return KeyOwner(key_id, key_hash, unit_id, unit_code, usable=revoked_at is None and active, unit_type=unit_type)
 
 
 def owner_of(open_session: Callable[[], Session], key: str, unit_code: str | None = None) -> KeyOwner | None:
