@@ -3,13 +3,16 @@
 import base64
 import binascii
 import json
+import secrets
 from functools import lru_cache
 from pathlib import Path
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-DEFAULT_SECRET_KEY = "dev-insecure-secret-key-change-me"
+from app import keyfile
+
+SECRET_KEY_FILE = "secret-key"
 
 
 class Settings(BaseSettings):
@@ -44,7 +47,9 @@ class Settings(BaseSettings):
     elasticsearch_shards: int = Field(default=1, ge=1)
     elasticsearch_replicas: str = Field(default="0-1", pattern=r"^\d+(-(\d+|all))?$")
     elasticsearch_refresh_interval: str = "1s"
-    secret_key: str = DEFAULT_SECRET_KEY
+    # Signs access tokens. Required in production; elsewhere, when unset, a random key is
+    # generated on first start and kept in DATA_DIR (owner-only), see with_secret_key().
+    secret_key: str | None = None
     access_token_minutes: int = 30
     max_json_body_bytes: int = 2 * 1024 * 1024
     max_upload_bytes: int = 50 * 1024 * 1024
@@ -97,7 +102,7 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _refuse_unsafe_production(self) -> "Settings":
-        if self.app_env == "production" and (self.secret_key == DEFAULT_SECRET_KEY or len(self.secret_key) < 32):
+        if self.app_env == "production" and len(self.secret_key or "") < 32:
             raise ValueError("SECRET_KEY must be set to at least 32 characters when APP_ENV=production")
         if self.elasticsearch_username and not self.elasticsearch_password:
             raise ValueError("ELASTICSEARCH_PASSWORD is required with ELASTICSEARCH_USERNAME")
@@ -142,6 +147,15 @@ def _is_raw_key(value: str) -> bool:
         return len(base64.b64decode(value, validate=True)) == 32
     except (ValueError, binascii.Error):
         return False
+
+
+def with_secret_key(settings: Settings) -> Settings:
+    """The settings with a token key: SECRET_KEY when set, else this installation's own random
+    key from DATA_DIR, generated on first start and shared by every process that uses DATA_DIR."""
+    if settings.secret_key:
+        return settings
+    stored = keyfile.read_or_create(settings.data_dir / SECRET_KEY_FILE, lambda: secrets.token_urlsafe(48).encode())
+    return settings.model_copy(update={"secret_key": stored.decode()})
 
 
 @lru_cache

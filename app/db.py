@@ -258,6 +258,23 @@ def start_writing(session: Session) -> None:
 
 
 @contextmanager
+def one_writing_transaction(session: Session) -> Iterator[None]:
+    """A session opened for reading writes once and goes back to reading (sign-in charges its
+    throttle counters, then checks the password outside the write turn). The caller commits or
+    rolls back inside the block; on PostgreSQL this changes nothing."""
+    if session.in_transaction():
+        session.commit()  # a reading transaction: it changed nothing
+    before = session.execution_options.get(WRITE_INTENT, False)
+    session.execution_options = session.execution_options.union({WRITE_INTENT: True})
+    try:
+        yield
+    finally:
+        if session.in_transaction():
+            session.rollback()
+        session.execution_options = session.execution_options.union({WRITE_INTENT: before})
+
+
+@contextmanager
 def reading_first(session: Session) -> Iterator[None]:
     """Reads that come before a writing session's writes (who the caller is), done outside the
     write turn: on SQLite they run in a reading transaction, ended here, so the turn is taken

@@ -14,7 +14,7 @@ from app.accounts.router import router as accounts_router
 from app.audit.router import router as audit_router
 from app.bundles.router import router as bundles_router
 from app.claims.router import router as claims_router
-from app.config import Settings, get_settings
+from app.config import Settings, get_settings, with_secret_key
 from app.db import TransactionMiddleware, build_engine, build_session_factory
 from app.docs import install_docs
 from app.errors import install_error_handlers
@@ -56,8 +56,9 @@ def create_app(
     search_backend: SearchBackend | None = None,
 ) -> FastAPI:
     """Build the application. Tests pass their own session factory and backend."""
-    settings = settings or get_settings()
-    signing.check_configured(settings)
+    # A fresh installation makes its own secrets here, on first start (kept in DATA_DIR).
+    settings = with_secret_key(settings or get_settings())
+    signing.private_key(settings)
     register_hooks()
 
     @asynccontextmanager

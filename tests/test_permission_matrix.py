@@ -23,6 +23,7 @@ REPORTERS = {"unit", "admin", "editor", "reviewer"}
 
 MATRIX: dict[tuple[str, str], set[str]] = {
     ("GET", "/api/v1/me"): ANYONE,
+    ("POST", "/api/v1/me/password"): STAFF,
     ("POST", "/api/v1/users"): ADMINS,
     ("GET", "/api/v1/users"): ADMINS,
     ("GET", "/api/v1/users/{user_id}"): ADMINS,
@@ -46,11 +47,11 @@ MATRIX: dict[tuple[str, str], set[str]] = {
     ("POST", "/api/v1/materials/{material_id}/attachments"): EDITORS,
     ("GET", "/api/v1/attachments/{attachment_id}/content"): STAFF,
     ("GET", "/api/v1/search"): STAFF,
-    ("POST", "/api/v1/units"): EDITORS,
+    ("POST", "/api/v1/units"): ADMINS,
     ("GET", "/api/v1/units"): STAFF,
     ("GET", "/api/v1/units/{unit_id}"): STAFF,
-    ("PATCH", "/api/v1/units/{unit_id}"): EDITORS,
-    ("DELETE", "/api/v1/units/{unit_id}"): EDITORS,
+    ("PATCH", "/api/v1/units/{unit_id}"): ADMINS,
+    ("DELETE", "/api/v1/units/{unit_id}"): ADMINS,
     ("POST", "/api/v1/units/{unit_id}/keys"): ADMINS,
     ("GET", "/api/v1/units/{unit_id}/keys"): ADMINS,
     ("DELETE", "/api/v1/units/{unit_id}/keys/{key_id}"): ADMINS,

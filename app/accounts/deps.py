@@ -73,10 +73,13 @@ def _principal(request: Request, settings: Settings, scheme: str, credentials: s
 
 
 def _staff_principal(session: Session, settings: Settings, token: str) -> Principal:
-    user_id = security.read_access_token(token, settings.secret_key)
-    user = accounts_service.get_active_user(session, user_id) if user_id else None
-    if user is None:
-        raise Unauthorized("The access token is invalid, expired, or its account is disabled.")
+    claims = security.read_access_token(token, settings.secret_key or "")
+    user = accounts_service.get_active_user(session, claims[0]) if claims else None
+    # A token from before the last password change or disable carries an older generation.
+    if user is None or claims is None or claims[1] != user.token_generation:
+        raise Unauthorized(
+            "The access token is invalid, expired, replaced by a password change, or its account is disabled."
+        )
     return Principal(type="user", id=user.id, label=user.email, roles=frozenset(user.roles))
 
 

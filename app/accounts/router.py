@@ -7,12 +7,10 @@ from fastapi.security import OAuth2PasswordRequestForm
 from app import concurrency
 from app.accounts import security, throttle
 from app.accounts import service as accounts_service
-from app.accounts.deps import AdminUser, AppSettings, Principal, get_principal
+from app.accounts.deps import AdminUser, AppSettings, Principal, StaffUser, get_principal
 from app.accounts.models import User
-from app.accounts.schemas import MeRead, TokenRead, UserCreate, UserPage, UserRead, UserUpdate
-from app.audit import service as audit_service
-from app.audit.service import Anonymous
-from app.db import DbSession, ReadingSession, commit_even_on_error, start_writing
+from app.accounts.schemas import MeRead, PasswordChange, TokenRead, UserCreate, UserPage, UserRead, UserUpdate
+from app.db import DbSession, ReadingSession
 from app.errors import Unauthorized, ValidationFailed
 from app.urls import api_path
 
@@ -27,21 +25,36 @@ def issue_token(
     settings: AppSettings,
 ) -> TokenRead:
     """Sign in with e-mail and password (OAuth2 password form); returns a short-lived bearer token.
-    Repeated failures for an account or from an address are refused for a while (429, Retry-After)."""
+    Every attempt is counted before the password is checked; past the limits (per account and
+    address, per address, and per account from addresses it never used) sign-in is refused for a
+    while (429, Retry-After)."""
     email = accounts_service.normalise_email(form.username)
-    ip = request.client.host if request.client else None
-    throttle.check_sign_in_allowed(session, email, ip)
+    charged = throttle.charge(session, email, throttle.address_of(request.client.host if request.client else None))
     try:
         user = accounts_service.authenticate(session, email, form.password)
     except Unauthorized:
-        # The refusal is the one write of this request and must survive its 401. The password
-        # check ran outside the write turn (it takes a good part of a second of CPU).
-        start_writing(session)
-        audit_service.record(session, Anonymous(email), throttle.SIGN_IN_FAILED, "user", None)
-        commit_even_on_error(request)
+        throttle.record_failure(session, email)
         raise
-    token, expires_in = security.issue_access_token(user.id, settings.secret_key, settings.access_token_minutes)
+    throttle.give_back(session, charged)
+    token, expires_in = security.issue_access_token(
+        user.id, settings.secret_key or "", settings.access_token_minutes, user.token_generation
+    )
     return TokenRead(access_token=token, expires_in=expires_in)
+
+
+@router.post("/me/password", status_code=204, operation_id="change_my_password")
+def change_my_password(data: PasswordChange, request: Request, session: DbSession, actor: StaffUser) -> Response:
+    """Change your own password: `current_password` proves it is you (a wrong one is counted like
+    a failed sign-in), `new_password` must pass the strength check. Every token issued before,
+    this one included, is refused afterwards: sign in again with the new password."""
+    address = throttle.address_of(request.client.host if request.client else None)
+    charged = throttle.charge(session, actor.label, address)
+    if not accounts_service.password_matches(session, actor.id, data.current_password):
+        throttle.record_failure(session, actor.label)
+        raise ValidationFailed(["body", "current_password"], "The current password is wrong.")
+    throttle.give_back(session, charged)
+    accounts_service.change_own_password(session, actor.id, data.new_password, actor)
+    return Response(status_code=204)
 
 
 @router.get("/me", response_model=MeRead, operation_id="read_me")

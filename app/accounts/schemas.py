@@ -59,6 +59,13 @@ class UserUpdate(BaseModel):
     password: str | None = Field(default=None, min_length=1, max_length=200)
 
 
+class PasswordChange(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    current_password: str = Field(min_length=1, max_length=200)
+    new_password: str = Field(min_length=1, max_length=200)
+
+
 class UserPage(BaseModel):
     items: list[UserRead]
     next_cursor: str | None

@@ -24,21 +24,29 @@ def verify_password(password_hash: str | None, password: str) -> bool:
         return False
 
 
-def issue_access_token(user_id: uuid.UUID, secret: str, minutes: int) -> tuple[str, int]:
+def issue_access_token(user_id: uuid.UUID, secret: str, minutes: int, generation: int = 0) -> tuple[str, int]:
+    """A signed token for the user; `generation` is the user's token generation, which a password
+    change or a disable raises, so the token stops working then."""
     now = datetime.now(UTC)
-    claims = {"sub": str(user_id), "typ": "access", "iat": now, "exp": now + timedelta(minutes=minutes)}
+    claims = {
+        "sub": str(user_id),
+        "typ": "access",
+        "gen": generation,
+        "iat": now,
+        "exp": now + timedelta(minutes=minutes),
+    }
     return jwt.encode(claims, secret, algorithm=ALGORITHM), minutes * 60
 
 
-def read_access_token(token: str, secret: str) -> uuid.UUID | None:
-    """The user id of a valid, unexpired access token, else None."""
+def read_access_token(token: str, secret: str) -> tuple[uuid.UUID, int] | None:
+    """(user id, token generation) of a valid, unexpired access token, else None."""
     try:
         claims = jwt.decode(token, secret, algorithms=[ALGORITHM], options={"require": ["exp", "sub"]})
     except jwt.PyJWTError:
         return None
-    if claims.get("typ") != "access":
+    if claims.get("typ") != "access" or type(claims.get("gen", 0)) is not int:
         return None
     try:
-        return uuid.UUID(claims["sub"])
+        return uuid.UUID(claims["sub"]), claims.get("gen", 0)
     except (ValueError, TypeError):
         return None

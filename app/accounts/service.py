@@ -25,16 +25,14 @@ def normalise_email(email: str) -> str:
     return email.strip().lower()
 
 
-def validate_password(password: str, hints: list[str] | None = None) -> None:
+def validate_password(password: str, hints: list[str] | None = None, field: str = "password") -> None:
     """At least MIN_PASSWORD_LENGTH characters, and not guessable: zxcvbn knows the 30,000 most
     common passwords, keyboard walks, dates and words, and scores what is left."""
     if len(password) < MIN_PASSWORD_LENGTH:
-        raise ValidationFailed(
-            ["body", "password"], f"The password must have at least {MIN_PASSWORD_LENGTH} characters."
-        )
+        raise ValidationFailed(["body", field], f"The password must have at least {MIN_PASSWORD_LENGTH} characters.")
     if zxcvbn(password[:100], user_inputs=hints or [])["score"] < MIN_PASSWORD_SCORE:
         raise ValidationFailed(
-            ["body", "password"], "This password is too easy to guess (a common password or common words)."
+            ["body", field], "This password is too easy to guess (a common password or common words)."
         )
 
 
@@ -128,6 +126,8 @@ def update_user(
     if changes.get("organisation_id") is not None:
         organisation_id = uuid.UUID(str(changes["organisation_id"]))
         organisations_service.check_exists(session, [organisation_id], ["body", "organisation_id"])
+    if "password" in changes or (changes.get("active") is False and user.active):
+        user.token_generation += 1  # every token issued before is refused from now on
     for name in ("full_name", "active", "organisation_id"):
         if name in changes:
             setattr(user, name, changes[name])
@@ -138,6 +138,26 @@ def update_user(
     if "password" in changes:
         diff["password"] = ["(set)", "(changed)"]
     audit_service.record(session, actor, "user.updated", "user", user.id, diff)
+    return user
+
+
+def password_matches(session: Session, user_id: uuid.UUID, password: str) -> bool:
+    user = get_active_user(session, user_id)
+    return security.verify_password(user.password_hash if user else None, password) and user is not None
+
+
+def change_own_password(session: Session, user_id: uuid.UUID, new_password: str, actor: Actor) -> User:
+    """Set the caller's new password (the current one checked already) and refuse every token
+    issued before. Audited without the secret."""
+    user = get_user(session, user_id)
+    validate_password(new_password, [user.email.split("@")[0], user.full_name], field="new_password")
+    if security.verify_password(user.password_hash, new_password):
+        raise ValidationFailed(["body", "new_password"], "The new password must differ from the current one.")
+    user.password_hash = security.hash_password(new_password)
+    user.token_generation += 1
+    user.version += 1
+    session.flush()
+    audit_service.record(session, actor, "user.password_changed", "user", user.id, {"password": ["(set)", "(changed)"]})
     return user
 
 

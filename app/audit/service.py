@@ -108,3 +108,20 @@ def list_records(
     if cursor:
         query = query.where(AuditRecord.id < decode_id_cursor(cursor))
     return id_page(list(session.scalars(query.order_by(AuditRecord.id.desc()).limit(page_size(limit)))), limit)
+
+
+def actions_on(
+    session: Session, entity_type: str, entity_id: object, actions: tuple[str, ...]
+) -> list[tuple[str, str | None]]:
+    """(action, actor id) of the given actions on one entity, oldest first: the history of who
+    did what to it, for rules such as four eyes."""
+    rows = session.execute(
+        select(AuditRecord.action, AuditRecord.actor_id)
+        .where(
+            AuditRecord.entity_type == entity_type,
+            AuditRecord.entity_id == str(entity_id),
+            AuditRecord.action.in_(actions),
+        )
+        .order_by(AuditRecord.at, AuditRecord.id)
+    )
+    return [(action, actor_id) for action, actor_id in rows]

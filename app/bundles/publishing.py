@@ -24,10 +24,30 @@ from app.materials import translations as translations_service
 from app.materials.models import Material
 from app.webhooks import service as webhooks_service
 
+# The audit trail is the bundle's history of writes (recorded in each write's own transaction).
+WRITES = ("bundle.created", "bundle.updated")
+PUBLISHED = "bundle.published"
 
-def _check_four_eyes(bundle: Bundle, actor: Principal, what: str) -> None:
-    if actor.id in {bundle.created_by, bundle.last_edited_by}:
-        raise Forbidden(f"Four eyes: you wrote or last edited this bundle, so someone else must {what} it.")
+
+def writers_since_publication(session: Session, bundle_id: uuid.UUID) -> set[str]:
+    """Everyone who wrote any part of the bundle since it was last published (publishing is a
+    bundle's approval), from its audit history."""
+    writers: set[str] = set()
+    for action, actor_id in audit_service.actions_on(session, "bundle", bundle_id, (*WRITES, PUBLISHED)):
+        if action == PUBLISHED:
+            writers.clear()
+        elif actor_id is not None:
+            writers.add(actor_id)
+    return writers
+
+
+def _check_four_eyes(
+    bundle: Bundle, actor: Principal, what: str, writers: frozenset[str] | set[str] = frozenset()
+) -> None:
+    if actor.id in {bundle.created_by, bundle.last_edited_by} or str(actor.id) in writers:
+        raise Forbidden(
+            f"Four eyes: you wrote part of this bundle since it was last published, so someone else must {what} it."
+        )
 
 
 def _check_publishable(session: Session, bundle: Bundle, now: datetime) -> datetime:
@@ -107,7 +127,7 @@ def publish_bundle(session: Session, bundle_id: uuid.UUID, actor: Principal, if_
     bundle = bundles_service.get_bundle(session, bundle_id)
     if if_match is not None:
         concurrency.check_if_match(bundle.id, bundle.version, if_match, "bundle")
-    _check_four_eyes(bundle, actor, "publish")
+    _check_four_eyes(bundle, actor, "publish", writers_since_publication(session, bundle.id))
     status_before = bundle.status
     changelog.lock_feed(session)
     now = utcnow()

@@ -1,21 +1,21 @@
 """The Ed25519 key that signs package manifests.
 
 From the `package_signing_key` setting (base64 of the raw 32-byte private key), required in
-production. Elsewhere, when unset, a key is generated once and kept in DATA_DIR (mode 0600), so
-packages built by a development server verify across restarts.
+production. Elsewhere, when unset, a key is generated on first start and kept in DATA_DIR
+(owner-only, written atomically: see app.keyfile), so packages built by a development server
+verify across restarts and every process of one installation signs with the same key.
 """
 
 import base64
 import binascii
 import hashlib
-import os
-import tempfile
 from pathlib import Path
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat, PublicFormat
 
+from app import keyfile
 from app.config import Settings
 
 ALGORITHM = "Ed25519"
@@ -37,21 +37,10 @@ def _raw_bytes(key: Ed25519PrivateKey) -> bytes:
 
 
 def _stored_or_new(path: Path) -> bytes:
-    """The key kept in `path`, created atomically (never half-written, never two) if missing."""
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".signing-key-")
-        try:
-            with os.fdopen(fd, "wb") as out:
-                out.write(base64.b64encode(_raw_bytes(Ed25519PrivateKey.generate())))
-                out.flush()
-                os.fsync(out.fileno())
-            os.link(tmp, path)  # fails if another process won the race; its key is kept
-        except FileExistsError:
-            pass
-        finally:
-            os.unlink(tmp)
-    return base64.b64decode(path.read_bytes().strip())
+    """The key kept in `path`, created atomically and owner-only (see app.keyfile) if missing."""
+    return base64.b64decode(
+        keyfile.read_or_create(path, lambda: base64.b64encode(_raw_bytes(Ed25519PrivateKey.generate())))
+    )
 
 
 def private_key(settings: Settings) -> Ed25519PrivateKey:
@@ -78,7 +67,7 @@ def installed_public_key(settings: Settings) -> str | None:
         return public_key_b64(Ed25519PrivateKey.from_private_bytes(base64.b64decode(settings.package_signing_key)))
     path = settings.data_dir / KEY_FILE
     if path.is_file():
-        return public_key_b64(Ed25519PrivateKey.from_private_bytes(base64.b64decode(path.read_bytes().strip())))
+        return public_key_b64(Ed25519PrivateKey.from_private_bytes(_stored_or_new(path)))
     return None
 
 

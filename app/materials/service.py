@@ -332,7 +332,7 @@ def delete_material(session: Session, material_id: uuid.UUID, actor: Principal, 
 
 def transition(session: Session, material_id: uuid.UUID, to: str, actor: Principal) -> Material:
     material = get_material(session, material_id)
-    workflow.check_move(material, to, actor)
+    workflow.check_move(material, to, actor, content_contributors(session, material.id))
     before = snapshot(material)
     material.status = to
     if to == "published":
@@ -342,6 +342,16 @@ def transition(session: Session, material_id: uuid.UUID, to: str, actor: Princip
     for hook in transition_hooks:
         hook(session, material, before["status"], actor)
     return material
+
+
+def content_contributors(session: Session, material_id: uuid.UUID) -> set[uuid.UUID]:
+    """Who wrote the content now under review, read from the revisions (see workflow)."""
+    history = session.execute(
+        select(MaterialRevision.version, MaterialRevision.change, MaterialRevision.saved_by).where(
+            MaterialRevision.material_id == material_id
+        )
+    )
+    return workflow.content_contributors([tuple(row) for row in history])
 
 
 def list_revisions(session: Session, material_id: uuid.UUID) -> list[MaterialRevision]:

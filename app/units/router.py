@@ -3,7 +3,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Header, Query, Response
 
-from app.accounts.deps import AdminUser, EditorUser, StaffUser
+from app.accounts.deps import AdminUser, StaffUser
 from app.audit import service as audit_service
 from app.db import DbSession
 from app.errors import NotFound
@@ -23,8 +23,8 @@ def _read(response: Response, unit: Unit) -> UnitRead:
 
 
 @router.post("/units", status_code=201, response_model=UnitRead, operation_id="create_unit")
-def create_unit(data: UnitCreate, session: DbSession, actor: EditorUser, response: Response) -> UnitRead:
-    """Register a receiving unit (admins and editors). Province and routes may be given by name."""
+def create_unit(data: UnitCreate, session: DbSession, actor: AdminUser, response: Response) -> UnitRead:
+    """Register a receiving unit (admins). Province and routes may be given by name."""
     unit = units_service.create_unit(session, data, actor)
     response.headers["Location"] = api_path(f"/units/{unit.id}")
     return _read(response, unit)
@@ -66,11 +66,11 @@ def update_unit(
     unit_id: uuid.UUID,
     data: UnitUpdate,
     session: DbSession,
-    actor: EditorUser,
+    actor: AdminUser,
     response: Response,
     if_match: Annotated[str | None, Header()] = None,
 ) -> UnitRead:
-    """Change a unit; needs If-Match. Setting `active` to false stops its keys at once."""
+    """Change a unit (admins); needs If-Match. Setting `active` to false stops its keys at once."""
     return _read(response, units_service.update_unit(session, unit_id, data, actor, if_match))
 
 
@@ -78,11 +78,11 @@ def update_unit(
 def deactivate_unit(
     unit_id: uuid.UUID,
     session: DbSession,
-    actor: EditorUser,
+    actor: AdminUser,
     response: Response,
     if_match: Annotated[str | None, Header()] = None,
 ) -> UnitRead:
-    """Deactivate (units are never deleted: what they received stays on record). Needs If-Match."""
+    """Deactivate (admins; units are never deleted: what they received stays on record). Needs If-Match."""
     return _read(response, units_service.deactivate_unit(session, unit_id, actor, if_match))
 
 

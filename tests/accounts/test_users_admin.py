@@ -45,12 +45,35 @@ def test_disable_and_re_enable(client, auth, users):
     assert client.get("/api/v1/me", headers=editor_headers).status_code == 401
     enabled = client.patch(url, json={"active": True}, headers={**auth("admin"), "If-Match": disabled.headers["etag"]})
     assert enabled.json()["active"] is True
-    assert client.get("/api/v1/me", headers=editor_headers).status_code == 200
+    # Tokens issued before the disable stay refused (API.md); signing in again gives a new one.
+    assert client.get("/api/v1/me", headers=editor_headers).status_code == 401
+    token = client.post("/api/v1/auth/token", data={"username": "editor@example.test", "password": TEST_PASSWORD})
+    assert token.status_code == 200
+    fresh = {"Authorization": f"Bearer {token.json()['access_token']}"}
+    assert client.get("/api/v1/me", headers=fresh).status_code == 200
+
+
+def test_admin_password_change_refuses_the_users_old_tokens(client, auth, users):
+    url = f"/api/v1/users/{users['editor'].id}"
+    editor_headers = auth("editor")
+    etag = client.get(url, headers=auth("admin")).headers["etag"]
+    changed = client.patch(
+        url, json={"password": "đèo Pha Đin mây trắng bay"}, headers={**auth("admin"), "If-Match": etag}
+    )
+    assert changed.status_code == 200
+    assert client.get("/api/v1/me", headers=editor_headers).status_code == 401
+    token = client.post(
+        "/api/v1/auth/token", data={"username": "editor@example.test", "password": "đèo Pha Đin mây trắng bay"}
+    )
     assert (
-        client.post(
-            "/api/v1/auth/token", data={"username": "editor@example.test", "password": TEST_PASSWORD}
-        ).status_code
-        == 200
+        client.get("/api/v1/me", headers={"Authorization": f"Bearer {token.json()['access_token']}"}).json()["label"]
+        == "editor@example.test"
+    )
+    # A change of name alone leaves tokens alone.
+    etag = client.get(url, headers=auth("admin")).headers["etag"]
+    client.patch(url, json={"full_name": "Biên tập viên"}, headers={**auth("admin"), "If-Match": etag})
+    assert (
+        client.get("/api/v1/me", headers={"Authorization": f"Bearer {token.json()['access_token']}"}).status_code == 200
     )
 
 

@@ -2,6 +2,7 @@
 
 import pytest
 
+from app.accounts.models import User
 from tests.factories import make_material
 
 ROUTE_LA = {"border_routes": ["Lào"]}
@@ -202,3 +203,29 @@ def test_a_material_in_a_bundle_cannot_be_deleted(client, auth, make_bundle, app
     assert refused.status_code == 409
     assert "bundle" in refused.json()["detail"]
     assert client.get(url, headers=auth("editor")).status_code == 200
+
+
+def patch_bundle(client, headers, url, **fields):
+    etag = client.get(url, headers=headers).headers["etag"]
+    response = client.patch(url, json=fields, headers={**headers, "If-Match": etag})
+    assert response.status_code == 200, response.text
+
+
+def test_four_eyes_counts_every_writer_since_the_last_publication(client, auth, session, users, make_unit, make_bundle):
+    both = User(email="both@example.test", password_hash="!", roles=["editor", "reviewer"], full_name="both")
+    session.add(both)
+    session.commit()
+    users["both"] = both
+    make_unit("FOUR-EYES-2", border_routes=["VN-LA"])
+    bundle = make_bundle(ROUTE_LA)
+    url = f"/api/v1/bundles/{bundle['id']}"
+    patch_bundle(client, auth("both"), url, description="Lời dẫn do người vừa biên tập vừa duyệt viết.")
+    patch_bundle(client, auth("editor2"), url, title="Tiêu đề do người khác sửa lần cuối")
+    refused = client.post(f"{url}/publish", headers=auth("both"))
+    assert refused.status_code == 403 and "Four eyes" in refused.json()["detail"]
+    assert client.get(url, headers=auth("analyst")).json()["status"] == "draft"
+    assert client.post(f"{url}/publish", headers=auth("reviewer")).status_code == 200
+    # Their part went out under someone else's approval; a later version written by others is
+    # theirs to review.
+    patch_bundle(client, auth("editor2"), url, description="Bản sửa sau khi phát hành")
+    assert client.post(f"{url}/publish", headers=auth("both")).status_code == 200

@@ -2,6 +2,7 @@
 
 import pytest
 
+from app.accounts.models import User
 from tests.factories import make_material
 
 
@@ -93,3 +94,76 @@ def test_scheduled_publication_keeps_publish_at(client, auth, session, users):
     session.commit()
     body = move(client, auth("reviewer"), material.id, "published").json()
     assert body["published_at"].startswith("2099-01-01T08:00:00")
+
+
+@pytest.fixture
+def editor_reviewer(session, auth, users):
+    """One person with both roles: the case the four-eyes rule is about."""
+    person = User(email="both@example.test", password_hash="!", roles=["editor", "reviewer"], full_name="both")
+    session.add(person)
+    session.commit()
+    users["both"] = person
+    return auth("both")
+
+
+def edit(client, headers, material_id, **fields):
+    url = f"/api/v1/materials/{material_id}"
+    etag = client.get(url, headers=headers).headers["etag"]
+    response = client.patch(url, json=fields, headers={**headers, "If-Match": etag})
+    assert response.status_code == 200, response.text
+
+
+def test_four_eyes_counts_every_writer_since_the_last_approval_not_just_the_last(client, auth, draft, editor_reviewer):
+    edit(client, editor_reviewer, draft.id, body="Thân bài do người vừa biên tập vừa duyệt viết.")
+    edit(client, auth("editor2"), draft.id, title="Tiêu đề do người khác sửa lần cuối")
+    assert move(client, auth("editor"), draft.id, "in_review").status_code == 200
+    refused = move(client, editor_reviewer, draft.id, "approved")
+    assert refused.status_code == 403 and "Four eyes" in refused.json()["detail"]
+    assert client.get(f"/api/v1/materials/{draft.id}", headers=auth("analyst")).json()["status"] == "in_review"
+    assert move(client, auth("reviewer"), draft.id, "approved").status_code == 200
+    # Nor may they publish what they wrote part of, now someone else has approved it.
+    refused = move(client, editor_reviewer, draft.id, "published")
+    assert refused.status_code == 403 and "Four eyes" in refused.json()["detail"]
+    assert move(client, auth("reviewer2"), draft.id, "published").status_code == 200
+
+
+def test_four_eyes_a_bounce_without_edits_does_not_clear_the_writer(client, auth, draft, editor_reviewer):
+    edit(client, editor_reviewer, draft.id, summary="Tóm tắt của người vừa biên tập vừa duyệt.")
+    edit(client, auth("editor2"), draft.id, title="Sửa cuối")
+    move(client, auth("editor"), draft.id, "in_review")
+    assert move(client, auth("reviewer"), draft.id, "approved").status_code == 200
+    assert move(client, auth("editor"), draft.id, "draft").status_code == 200
+    assert move(client, auth("editor"), draft.id, "in_review").status_code == 200
+    # Nothing was written since, so the text is still partly theirs.
+    assert move(client, editor_reviewer, draft.id, "approved").status_code == 403
+
+
+def test_four_eyes_work_approved_by_someone_else_no_longer_binds_its_writer(
+    client, auth, session, users, editor_reviewer
+):
+    material = make_material(session, users["editor"])
+    session.commit()
+    edit(client, editor_reviewer, material.id, body="Bản đầu, đã được người khác duyệt.")
+    move(client, auth("editor"), material.id, "in_review")
+    assert move(client, auth("reviewer"), material.id, "approved").status_code == 200
+    assert move(client, auth("reviewer"), material.id, "published").status_code == 200
+    # Withdrawn for a correction that someone else writes: the correction is what is reviewed now.
+    assert move(client, auth("reviewer"), material.id, "draft").status_code == 200
+    edit(client, auth("editor2"), material.id, summary="Đính chính")
+    move(client, auth("editor2"), material.id, "in_review")
+    assert move(client, editor_reviewer, material.id, "approved").status_code == 200
+    assert move(client, auth("editor2"), material.id, "published").status_code == 403  # not a reviewer
+    assert move(client, auth("reviewer"), material.id, "published").status_code == 200
+
+
+def test_four_eyes_an_attachment_is_part_of_the_work(client, auth, draft, editor_reviewer):
+    uploaded = client.post(
+        f"/api/v1/materials/{draft.id}/attachments",
+        files={"file": ("ghi-chu.txt", "Tệp đính kèm".encode(), "text/plain")},
+        headers=editor_reviewer,
+    )
+    assert uploaded.status_code == 201, uploaded.text
+    edit(client, auth("editor2"), draft.id, title="Sửa cuối")
+    move(client, auth("editor"), draft.id, "in_review")
+    assert move(client, editor_reviewer, draft.id, "approved").status_code == 403
+    assert move(client, auth("reviewer"), draft.id, "approved").status_code == 200

@@ -23,7 +23,7 @@ def unit_body(**fields):
 
 @pytest.fixture
 def unit(client, auth):
-    response = client.post("/api/v1/units", json=unit_body(), headers=auth("editor"))
+    response = client.post("/api/v1/units", json=unit_body(), headers=auth("admin"))
     assert response.status_code == 201, response.text
     return response
 
@@ -38,33 +38,42 @@ def unit_key(client, auth, unit):
 def test_unit_is_created_with_resolved_province_and_routes(client, auth, unit):
     body = unit.json()
     assert body["border_routes"] == ["VN-LA"] and body["active"] is True
-    provinces = client.get("/api/v1/provinces", headers=auth("editor")).json()["items"]
+    provinces = client.get("/api/v1/provinces", headers=auth("admin")).json()["items"]
     assert body["province"] == next(p["id"] for p in provinces if p["name"] == "Điện Biên")
     assert unit.headers["location"] == f"/api/v1/units/{body['id']}"
 
 
 def test_duplicate_code_is_409_and_bad_values_422(client, auth, unit):
-    assert client.post("/api/v1/units", json=unit_body(), headers=auth("editor")).status_code == 409
-    bad = client.post("/api/v1/units", json=unit_body(code="X2", province="Atlantis"), headers=auth("editor"))
+    assert client.post("/api/v1/units", json=unit_body(), headers=auth("admin")).status_code == 409
+    bad = client.post("/api/v1/units", json=unit_body(code="X2", province="Atlantis"), headers=auth("admin"))
     assert bad.status_code == 422 and bad.json()["errors"][0]["loc"] == ["body", "province"]
     assert (
-        client.post("/api/v1/units", json=unit_body(code="X3", type="army"), headers=auth("editor")).status_code == 422
+        client.post("/api/v1/units", json=unit_body(code="X3", type="army"), headers=auth("admin")).status_code == 422
     )
 
 
-def test_analysts_and_reviewers_cannot_write_units(client, auth):
-    for role in ("analyst", "reviewer"):
-        assert client.post("/api/v1/units", json=unit_body(code=f"U-{role}"), headers=auth(role)).status_code == 403
+def test_only_admins_create_rename_or_deactivate_units(client, auth, unit):
+    """API.md: admins manage users, units and keys; editors write materials and bundles only."""
+    url = f"/api/v1/units/{unit.json()['id']}"
+    for role in ("editor", "analyst", "reviewer"):
+        headers = auth(role)
+        assert client.post("/api/v1/units", json=unit_body(code=f"U-{role}"), headers=headers).status_code == 403
+        renamed = client.patch(url, json={"name": "Đổi tên"}, headers={**headers, "If-Match": unit.headers["etag"]})
+        assert renamed.status_code == 403
+        assert client.delete(url, headers={**headers, "If-Match": unit.headers["etag"]}).status_code == 403
+    after = client.get(url, headers=auth("editor")).json()
+    assert after["name"] == unit.json()["name"] and after["active"] is True
+    assert client.get("/api/v1/units", params={"active": True}, headers=auth("editor")).json()["items"] == [after]
 
 
 def test_unit_parent_cannot_make_a_cycle(client, auth, unit):
     parent_id = unit.json()["id"]
-    child = client.post("/api/v1/units", json=unit_body(code="CHILD", parent_id=parent_id), headers=auth("editor"))
+    child = client.post("/api/v1/units", json=unit_body(code="CHILD", parent_id=parent_id), headers=auth("admin"))
     assert child.status_code == 201
     patched = client.patch(
         f"/api/v1/units/{parent_id}",
         json={"parent_id": child.json()["id"]},
-        headers={**auth("editor"), "If-Match": unit.headers["etag"]},
+        headers={**auth("admin"), "If-Match": unit.headers["etag"]},
     )
     assert patched.status_code == 422
 
@@ -97,7 +106,7 @@ def test_unit_key_works_as_bearer_and_basic_and_reaches_reference_data_only(clie
 
 
 def test_basic_with_another_units_code_is_refused(client, auth, unit_key):
-    client.post("/api/v1/units", json=unit_body(code="OTHER"), headers=auth("editor"))
+    client.post("/api/v1/units", json=unit_body(code="OTHER"), headers=auth("admin"))
     raw = base64.b64encode(f"OTHER:{unit_key['key']}".encode()).decode()
     assert client.get("/api/v1/me", headers={"Authorization": f"Basic {raw}"}).status_code == 401
     assert client.get("/api/v1/me", headers={"Authorization": "Basic !!!"}).status_code == 401
@@ -127,8 +136,8 @@ def test_deactivated_unit_keys_stop_at_once(client, auth, unit, unit_key):
     headers = {"Authorization": f"Bearer {unit_key['key']}"}
     assert client.get("/api/v1/me", headers=headers).status_code == 200
     url = unit.headers["location"]
-    assert client.delete(url, headers=auth("editor")).status_code == 428
-    deactivated = client.delete(url, headers={**auth("editor"), "If-Match": unit.headers["etag"]})
+    assert client.delete(url, headers=auth("admin")).status_code == 428
+    deactivated = client.delete(url, headers={**auth("admin"), "If-Match": unit.headers["etag"]})
     assert deactivated.status_code == 200 and deactivated.json()["active"] is False
     assert client.get("/api/v1/me", headers=headers).status_code == 401
-    assert client.get(url, headers=auth("editor")).json()["active"] is False  # kept, not deleted
+    assert client.get(url, headers=auth("admin")).json()["active"] is False  # kept, not deleted
