@@ -59,6 +59,7 @@ MATRIX: dict[tuple[str, str], set[str]] = {
     ("GET", "/api/v1/reports/coverage"): AUDIT,
     ("GET", "/api/v1/reports/distribution"): AUDIT,
     ("GET", "/api/v1/reports/production"): AUDIT,
+    ("GET", "/api/v1/reports/response"): AUDIT,
     ("GET", "/api/v1/reports/yearly"): AUDIT,
     ("POST", "/api/v1/bundles"): EDITORS,
     ("GET", "/api/v1/bundles"): STAFF,

@@ -35,13 +35,16 @@ def _month(session: Session, column: Any) -> Any:
     return sa.func.strftime("%Y-%m", column)
 
 
-def _scope(date_from: datetime, date_to: datetime, border_route: str | None, provinces: list[str] | None) -> list:
+def _scope(
+    date_from: datetime, date_to: datetime, border_route: str | list[str] | None, provinces: list[str] | None
+) -> list:
     conditions = [
         Claim.first_reported_at >= date_from,
         Claim.first_reported_at < date_to,
         Claim.merged_into_id.is_(None),
     ]
-    for facet, values in (("border_route", [border_route] if border_route else []), ("province", provinces or [])):
+    routes = [border_route] if isinstance(border_route, str) else list(border_route or [])
+    for facet, values in (("border_route", routes), ("province", provinces or [])):
         if values:
             conditions.append(
                 sa.exists().where(ClaimTag.claim_id == Claim.id, ClaimTag.facet == facet, ClaimTag.value.in_(values))
@@ -123,10 +126,10 @@ def response_summary(
     session: Session,
     date_from: datetime,
     date_to: datetime,
-    border_route: str | None = None,
+    border_route: str | list[str] | None = None,
     province: list[str] | None = None,
 ) -> dict[str, Any]:
-    """The response tables (see the module docstring). `border_route` is a route code and
+    """The response tables (see the module docstring). `border_route` is a route code (or several) and
     `province` a list of province ids (a whole line of succession), both already resolved."""
     scope = _scope(date_from, date_to, border_route, province)
     now = utcnow()

@@ -6,27 +6,46 @@ from typing import Any
 from sqlalchemy import and_, case, func, literal, select, union_all
 from sqlalchemy.orm import Session
 
+from app.accounts.models import User
 from app.materials.models import Material, MaterialTag
+from app.organisations.models import Organisation
 from app.reports.coverage import PUBLISHED, in_scope
 from app.reports.params import ReportParams
 from app.reports.sql import hours_between, month_of, percentiles
 from app.reports.tables import query_table
 
 COUNT_COLUMNS = [("created", "Tạo mới"), ("published", "Xuất bản")]
-DIMENSIONS = {"kind": "Loại", "language": "Ngôn ngữ", "topic": "Chủ đề"}
+DIMENSIONS = {"kind": "Loại", "language": "Ngôn ngữ", "topic": "Chủ đề", "organisation": "Tổ chức"}
+
+
+def _organisation_of_author() -> Any:
+    """The name of the organisation the material's author belongs to (null if none)."""
+    return (
+        select(Organisation.name)
+        .join(User, User.organisation_id == Organisation.id)
+        .where(User.id == Material.created_by)
+        .scalar_subquery()
+    )
 
 
 def events(params: ReportParams) -> Any:
-    """CTE (id, kind, language, month, event): one row per creation and per publication in the period."""
+    """CTE (id, kind, language, month, event, organisation): one row per creation and per
+    publication in the period; organisation is the author's."""
     created = select(
         Material.id,
         Material.kind,
         Material.language,
         month_of(Material.created_at).label("month"),
         literal("created").label("event"),
+        _organisation_of_author().label("organisation"),
     ).where(Material.created_at >= params.start, Material.created_at < params.end)
     published = select(
-        Material.id, Material.kind, Material.language, month_of(Material.published_at), literal("published")
+        Material.id,
+        Material.kind,
+        Material.language,
+        month_of(Material.published_at),
+        literal("published"),
+        _organisation_of_author(),
     ).where(Material.status.in_(PUBLISHED), Material.published_at >= params.start, Material.published_at < params.end)
     return union_all(in_scope(created, params), in_scope(published, params)).cte("ev")
 

@@ -14,6 +14,7 @@ from app.reports.distribution import distribution_report
 from app.reports.html import render_html
 from app.reports.params import ReportParamsDep
 from app.reports.production import production_report
+from app.reports.response import response_report
 
 router = APIRouter(tags=["reports"])
 
@@ -41,6 +42,14 @@ def report_distribution(
     fetch and to acknowledge, by province (whole lines of succession, named after today's
     province), border route and unit type; and the active units silent for `silent_days`."""
     return jsonable_encoder(distribution_report(session, params, silent_days))
+
+
+@router.get("/reports/response", response_model=ReportBody, operation_id="report_response")
+def report_response(session: DbSession, _: AuditReader, params: ReportParamsDep) -> Any:
+    """False information in the period (claims first reported then): claims by status and by
+    severity, hours from the first report to the rebuttal and to its delivery (p50, p90) by
+    border route, severity and month, and the claims past their deadline."""
+    return jsonable_encoder(response_report(session, params))
 
 
 @router.get("/reports/production", response_model=ReportBody, operation_id="report_production")

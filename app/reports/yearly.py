@@ -11,11 +11,13 @@ from app.reports.coverage import coverage_report
 from app.reports.distribution import distribution_report
 from app.reports.params import ReportParams, check_year
 from app.reports.production import production_report
+from app.reports.response import response_report
 
 SECTIONS: dict[str, tuple[str, Callable[[Session, ReportParams], dict[str, Any]]]] = {
     "coverage": ("Độ bao phủ", coverage_report),
     "distribution": ("Phân phối", distribution_report),
     "production": ("Sản xuất tài liệu", production_report),
+    "response": ("Phản bác thông tin sai", response_report),
 }
 
 Progress = Callable[[str], None]

@@ -68,3 +68,31 @@ def test_percentiles_by_route_severity_and_month_with_the_overdue_list(session):
 
     only_china = response_summary(session, T0 - timedelta(days=1), T0 + timedelta(days=30), border_route="VN-CN")
     assert only_china["claims_by_severity"] == {"normal": 1, "critical": 1}
+
+
+def test_response_report_over_http_and_in_the_yearly_review(session, client, auth, users):
+    """GET /reports/response turns the aggregates into tables; the yearly review carries them."""
+    _claim(session, route="VN-LA", severity="critical", rebutted_after=10)
+    _claim(session, route="VN-CN", severity="low")
+    session.commit()
+    response = client.get(
+        "/api/v1/reports/response", params={"from": "2026-03-01", "to": "2026-03-31"}, headers=auth("analyst")
+    )
+    assert response.status_code == 200, response.text
+    tables = response.json()["tables"]
+    assert set(tables) == {"claims_by_status", "claims_by_severity", "time_to_rebuttal", "time_to_delivery", "overdue"}
+    by_status = {row["status"]: row["claims"] for row in tables["claims_by_status"]["rows"]}
+    assert by_status == {"rebutted": 1, "new": 1}
+    rebuttal = {(r["dimension"], r["value"]): r for r in tables["time_to_rebuttal"]["rows"]}
+    assert rebuttal[("border_route", "VN-LA")]["p50"] == 10
+    assert [row["severity"] for row in tables["overdue"]["rows"]] == ["low"]
+    only_laos = client.get(
+        "/api/v1/reports/response",
+        params={"from": "2026-03-01", "to": "2026-03-31", "border_route": "Lào"},
+        headers=auth("admin"),
+    ).json()["tables"]
+    assert {row["status"] for row in only_laos["claims_by_status"]["rows"]} == {"rebutted"}
+    assert client.get("/api/v1/reports/response", headers=auth("editor")).status_code == 403
+    yearly = client.get("/api/v1/reports/yearly", params={"year": 2026}, headers=auth("analyst"))
+    assert yearly.status_code == 200
+    assert "response" in yearly.json()["sections"]

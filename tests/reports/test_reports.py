@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 import pytest
 from openpyxl import load_workbook
 
+from app.organisations.models import Organisation
 from tests.factories import make_material
 
 YEAR = datetime.now(UTC).year
@@ -201,3 +202,14 @@ def test_yearly_html_is_one_self_contained_vietnamese_page_with_svg_charts(clien
     for loads in ('src="http', "src='http", 'href="http', "url(http", "@import", "<link", "<script", "<img"):
         assert loads not in page
     assert len(response.content) < 2 * 1024 * 1024
+
+
+def test_production_counts_by_the_authors_organisation(client, auth, corpus, session, users):
+    department = Organisation(code="SO-LS", name="Sở Dân tộc và Tôn giáo Lạng Sơn", kind="provincial_department")
+    session.add(department)
+    session.flush()
+    users["editor"].organisation_id = department.id
+    session.commit()
+    rows = get(client, auth, "production")["tables"]["monthly_by_organisation"]["rows"]
+    assert {r["organisation"] for r in rows} == {"Sở Dân tộc và Tôn giáo Lạng Sơn"}
+    assert sum(r["created"] for r in rows) == 4 and sum(r["published"] for r in rows) == 3
