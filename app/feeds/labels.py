@@ -14,25 +14,14 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.materials.filters import KIND_NAMES
 from app.taxonomy import service as taxonomy_service
 from app.taxonomy.models import BorderRoute, EthnicGroup, Province, Topic
 from app.taxonomy.seed import is_derogatory
 
 VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
 
-KINDS = {
-    "article": "Bài viết",
-    "news": "Tin tức",
-    "video": "Video",
-    "audio": "Âm thanh",
-    "image": "Hình ảnh",
-    "infographic": "Đồ họa thông tin",
-    "leaflet": "Tờ rơi",
-    "radio_script": "Kịch bản phát thanh",
-    "book": "Sách",
-    "document": "Tài liệu",
-    "rebuttal": "Bài phản bác thông tin sai sự thật",
-}
+KINDS = KIND_NAMES
 STATUSES = {
     "draft": "Bản nháp",
     "in_review": "Đang duyệt",

@@ -29,6 +29,20 @@ Kind = Literal[
     "document",
     "rebuttal",
 ]
+# What people read for each kind (search facets, offline packages, pages).
+KIND_NAMES = {
+    "article": "Bài viết",
+    "news": "Tin tức",
+    "video": "Video",
+    "audio": "Âm thanh",
+    "image": "Hình ảnh",
+    "infographic": "Đồ họa thông tin",
+    "leaflet": "Tờ rơi",
+    "radio_script": "Kịch bản phát thanh",
+    "book": "Sách",
+    "document": "Tài liệu",
+    "rebuttal": "Bài phản bác thông tin sai sự thật",
+}
 Status = Literal["draft", "in_review", "approved", "published", "archived"]
 Classification = Literal["public", "internal"]
 STATUSES: tuple[str, ...] = Status.__args__  # type: ignore[attr-defined]

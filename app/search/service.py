@@ -7,7 +7,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, lazyload
 
 from app.errors import ServiceUnavailable, ValidationFailed
-from app.materials.filters import MaterialFilters
+from app.materials.filters import KIND_NAMES, MaterialFilters
 from app.materials.models import Material, tag_lists
 from app.search.backend import FACETS, BackendUnavailable, FacetCount, InvalidCursor, SearchBackend, SearchQuery
 from app.search.highlight import highlight
@@ -15,18 +15,6 @@ from app.search.schemas import FacetValue, SearchItem, SearchResults
 from app.taxonomy import service as taxonomy_service
 
 HIGHLIGHTED_FIELDS = ("title", "summary", "body")
-KIND_NAMES = {
-    "article": "Bài viết",
-    "news": "Tin tức",
-    "video": "Video",
-    "audio": "Âm thanh",
-    "image": "Hình ảnh",
-    "infographic": "Đồ họa thông tin",
-    "leaflet": "Tờ rơi",
-    "radio_script": "Kịch bản phát thanh",
-    "book": "Sách",
-    "document": "Tài liệu",
-}
 
 
 def search_materials(
