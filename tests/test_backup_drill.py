@@ -163,8 +163,8 @@ def load_set(client: TestClient, editor: dict, reviewer: dict) -> dict:
             ok(client.post(f"/api/v1/materials/{material['id']}/transitions", json={"to": to}, headers=who))
         ids.append(material["id"])
     unit_body = {"code": "DRILL-POST", "name": "Đồn kiểm tra", "type": "other", "border_routes": ["VN-LA"]}
-    unit = ok(client.post("/api/v1/units", json=unit_body, headers=editor), 201)
     admin = staff(client.app.state.settings, ["admin"], "drill-admin@example.test")
+    unit = ok(client.post("/api/v1/units", json=unit_body, headers=admin), 201)  # units are admin-only
     key = ok(client.post(f"/api/v1/units/{unit['id']}/keys", headers=admin), 201)["key"]
     bundle_body = {
         "title": "Gói kiểm tra sao lưu",
@@ -226,7 +226,9 @@ def test_backup_restores_into_an_empty_installation(sides, tmp_path, monkeypatch
     assert "without the package signing key" in output
     manifest = json.loads((backup_dir / "manifest.json").read_text())
     assert "package-signing-key" not in manifest["files"] and not (backup_dir / "package-signing-key").exists()
-    assert sum(name.startswith("blobs/") for name in manifest["files"]) == 3
+    stored = {path.name for path in source.blob_dir.rglob("*") if path.is_file()}
+    assert len(stored) == 6  # the drill's 3 PDFs and the demo set's picture, sound and PDF
+    assert {name.rsplit("/", 1)[-1] for name in manifest["files"] if name.startswith("blobs/")} == stored
 
     restored = use(monkeypatch, sides["restored"])
     ttdn("restore", str(backup_dir))

@@ -77,7 +77,7 @@ def report_yearly(
     request: Request,
     session: DbSession,
     _: AuditReader,
-    year: Annotated[int, Query(description="The calendar year; the year before is shown next to it")],
+    year: Annotated[int, Query(ge=1, le=9999, description="The calendar year; the year before is shown next to it")],
     table: Annotated[str | None, Query(description="For text/csv: which table (the JSON lists them)")] = None,
 ) -> Response:
     """The yearly review: every report for `year` next to `year - 1`. JSON by default;
