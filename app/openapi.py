@@ -34,6 +34,9 @@ IF_MATCH_REQUIRED = frozenset({"patch", "delete"})
 # Problems a route answers that its dependencies do not show, by operation id.
 EXTRA_PROBLEMS: dict[str, set[int]] = {
     "issue_token": {401, 429},
+    # A wrong current password counts like a failed sign-in, so the same throttle answers.
+    "change_my_password": {429},
+    "upload_claim_report_attachment": {415},
     "upload_attachment": {415},
     "download_attachment": {416},
     "get_feed_bundle": {410},

@@ -35,6 +35,7 @@ def test_statuses_follow_what_each_route_depends_on(app):
     patch = paths["/api/v1/materials/{material_id}"]["patch"]["responses"]
     assert {"400", "401", "403", "404", "409", "412", "413", "422", "428", "503"} <= set(patch)
     assert {"401", "429"} <= set(paths["/api/v1/auth/token"]["post"]["responses"])
+    assert "429" in paths["/api/v1/me/password"]["post"]["responses"]  # counted like a sign-in
     assert "415" in paths["/api/v1/materials/{material_id}/attachments"]["post"]["responses"]
     assert "416" in paths["/api/v1/attachments/{attachment_id}/content"]["get"]["responses"]
     assert "401" not in paths["/healthz"]["get"]["responses"]
