@@ -21,13 +21,16 @@ from sqlalchemy.engine import Engine
 from app.audit.models import AuditRecord
 from app.db import build_engine, build_session_factory
 from app.materials.models import Material, MaterialRevision, SearchOutbox
+from app.search import indexer
 from tests.factories import material_data
 from tests.faults.servers import SERVE_PORT_BASE, ServeProcess, add_editor, prepare_database
 
 CONFIG = os.environ.get("TTDN_TEST_CONFIG", "sqlite")
 WRITERS = 4
 KILL_AFTER = 40
-CATCH_UP_SECONDS = 60
+# Changes the killed server had claimed for indexing wait until its claim runs out
+# (indexer.CLAIM_FOR) before the restarted server takes them: that, plus time to index them.
+CATCH_UP_SECONDS = indexer.CLAIM_FOR.total_seconds() + 60
 
 
 @pytest.fixture
