@@ -34,9 +34,10 @@ CORPUS = OUT / "corpus.ndjson"
 PG_ADMIN_URL = os.environ.get("BENCH_PG_URL", "postgresql://postgres@127.0.0.1:25432")
 ES_URL = os.environ.get("BENCH_ES_URL", "http://127.0.0.1:29200")
 # Our own database and alias: never the test suite's (ttdn_test, ttdn-test-*).
-BENCH_DB = "ttdn_bench"
-BENCH_ALIAS = "ttdn-bench"
-BASELINE_INDEX = "ttdn-bench-raw-bulk"
+# Overridable so that two benchmark runs on one PostgreSQL / Elasticsearch do not collide.
+BENCH_DB = os.environ.get("BENCH_DB", "ttdn_bench")
+BENCH_ALIAS = os.environ.get("BENCH_ALIAS", "ttdn-bench")
+BASELINE_INDEX = f"{BENCH_ALIAS}-raw-bulk"
 STAFF_EMAIL = "bench-staff@ttdn.local"
 STAFF_PASSWORD = "Bench-only password 7f3c9a, never reused"
 SECRET_KEY = "bench-secret-key-" + "x" * 32
