@@ -55,7 +55,12 @@ def tagged(response: Response, resource: Versioned, read: type[ReadModel]) -> Re
     return read.model_validate(resource)
 
 
-def created(response: Response, path: str, resource: Versioned, read: type[ReadModel]) -> ReadModel:
-    """As `tagged`, for a resource just created at `path` (below the API prefix): sets Location."""
+def located(response: Response, path: str) -> None:
+    """Location: where the resource just created lives (`path` is below the API prefix)."""
     response.headers["Location"] = api_path(path)
+
+
+def created(response: Response, path: str, resource: Versioned, read: type[ReadModel]) -> ReadModel:
+    """As `tagged`, for a versioned resource just created at `path`: sets Location too."""
+    located(response, path)
     return tagged(response, resource, read)

@@ -125,9 +125,8 @@ class AttachmentRead(BaseModel):
 
 
 class MaterialRead(BaseModel):
-    """Validated from a Material (its tag lists are properties of the ORM object) or from a
-    revision's snapshot, which is this model dumped as JSON."""
-
+    # Validated from a Material (its tag lists are properties of the ORM object) or from a
+    # revision's snapshot, which is this model dumped as JSON.
     model_config = ConfigDict(from_attributes=True)
 
     id: uuid.UUID
@@ -182,8 +181,7 @@ class RevisionPage(BaseModel):
 
 
 class RevisionRead(RevisionSummary):
-    """Validated from a MaterialRevision: `material` is its snapshot."""
-
+    # Validated from a MaterialRevision, whose snapshot is the material.
     material: MaterialRead = Field(validation_alias=AliasChoices("material", "snapshot"))
 
 

@@ -44,8 +44,8 @@ def get_material(session: Session, material_id: uuid.UUID) -> Material:
     return material
 
 
-def etag(material: Material) -> str:
-    return concurrency.etag_for(material.id, material.version)
+# The ETag a write on the material must send as If-Match.
+etag = concurrency.etag
 
 
 def apply_filters(query: Select[Any], filters: MaterialFilters) -> Select[Any]:

@@ -145,10 +145,6 @@ def get_webhook(session: Session, webhook_id: uuid.UUID) -> WebhookSubscription:
     return subscription
 
 
-def etag(subscription: WebhookSubscription) -> str:
-    return concurrency.etag_for(subscription.id, subscription.version)
-
-
 def update_webhook(
     session: Session,
     webhook_id: uuid.UUID,
