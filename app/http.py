@@ -47,6 +47,20 @@ class HttpMiddleware(ABC):
     async def handle(self, scope: Scope, receive: Receive, send: Send) -> None: ...
 
 
+class TrackedSend:
+    """Wraps `send`, remembering whether the response has started: after that, no other answer
+    (a problem in place of the response) can be sent."""
+
+    def __init__(self, send: Send) -> None:
+        self.send = send
+        self.started = False
+
+    async def __call__(self, message: Message) -> None:
+        if message["type"] == "http.response.start":
+            self.started = True
+        await self.send(message)
+
+
 class RequestContextMiddleware(HttpMiddleware):
     """Gives every request an id (kept from X-Request-ID when sane) and echoes it back."""
 
@@ -91,20 +105,13 @@ class UnhandledErrorMiddleware(HttpMiddleware):
     500 carries both (Starlette's own last-resort handler sits outside every middleware)."""
 
     async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
-        started = False
-
-        async def tracking_send(message: Message) -> None:
-            nonlocal started
-            if message["type"] == "http.response.start":
-                started = True
-            await send(message)
-
+        tracked = TrackedSend(send)
         try:
-            await self.app(scope, receive, tracking_send)
+            await self.app(scope, receive, tracked)
         except Exception as exc:
             request_id = scope.get("state", {}).get("request_id")
             log_server_error(exc, request_id, scope["method"], scope["path"])
-            if not started:
+            if not tracked.started:
                 await server_error(request_id)(scope, receive, send)
 
 
@@ -138,7 +145,7 @@ class BodyLimitMiddleware(HttpMiddleware):
             await _send_too_large(send, limit)
             return
         received = 0
-        started = False
+        tracked = TrackedSend(send)
 
         async def counting_receive() -> Message:
             nonlocal received
@@ -149,16 +156,10 @@ class BodyLimitMiddleware(HttpMiddleware):
                     raise BodyTooLarge(limit)
             return message
 
-        async def tracking_send(message: Message) -> None:
-            nonlocal started
-            if message["type"] == "http.response.start":
-                started = True
-            await send(message)
-
         try:
-            await self.app(scope, counting_receive, tracking_send)
+            await self.app(scope, counting_receive, tracked)
         except BodyTooLarge:
-            if not started:
+            if not tracked.started:
                 await _send_too_large(send, limit)
 
 
