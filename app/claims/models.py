@@ -161,3 +161,8 @@ class ClaimComment(Base):
     author_id: Mapped[uuid.UUID] = mapped_column(UUIDStr, ForeignKey("users.id"))
     author_label: Mapped[str] = mapped_column(String(320))
     body: Mapped[str] = mapped_column(Text)
+
+    @property
+    def author(self) -> dict[str, object]:
+        """Who wrote it, as one object (how the API shows it)."""
+        return {"id": self.author_id, "label": self.author_label}

@@ -10,7 +10,7 @@ from app import concurrency
 from app.accounts.deps import AppSettings, ClaimReporter, ClaimReportReader, StaffUser, WorkflowUser
 from app.claims import intake, rebuttals, timeline
 from app.claims import service as claims_service
-from app.claims.models import Claim, ClaimComment
+from app.claims.models import Claim
 from app.claims.schemas import (
     ClaimCreate,
     ClaimPage,
@@ -20,7 +20,6 @@ from app.claims.schemas import (
     ClaimReportRead,
     ClaimStatus,
     ClaimUpdate,
-    CommentAuthor,
     CommentCreate,
     CommentPage,
     CommentRead,
@@ -252,7 +251,7 @@ def list_comments(
 ) -> CommentPage:
     """The claim's comments, oldest first."""
     items, next_cursor = timeline.list_comments(session, claim_id, limit, cursor)
-    return CommentPage(items=[_comment(c) for c in items], next_cursor=next_cursor)
+    return CommentPage(items=[CommentRead.model_validate(c) for c in items], next_cursor=next_cursor)
 
 
 @router.post(
@@ -264,16 +263,7 @@ def create_comment(
     """Comment on a claim: staff of its lead or coordinating organisations (admins always)."""
     comment = timeline.add_comment(session, claim_id, data.body, actor)
     concurrency.located(response, f"/claims/{claim_id}/comments")
-    return _comment(comment)
-
-
-def _comment(comment: ClaimComment) -> CommentRead:
-    return CommentRead(
-        id=comment.id,
-        at=comment.at,
-        author=CommentAuthor(id=comment.author_id, label=comment.author_label),
-        body=comment.body,
-    )
+    return CommentRead.model_validate(comment)
 
 
 @router.get("/claims/{claim_id}/timeline", response_model=Timeline, operation_id="get_claim_timeline")

@@ -186,6 +186,8 @@ class CommentAuthor(BaseModel):
 
 
 class CommentRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     id: uuid.UUID
     at: datetime
     author: CommentAuthor
