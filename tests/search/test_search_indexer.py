@@ -155,3 +155,17 @@ def test_processed_rows_are_purged_after_a_day(session, session_factory, users, 
     assert indexer.purge_processed(session_factory) == 1
     remaining = session.scalar(select(func.count()).select_from(SearchOutbox))
     assert remaining == 1
+
+
+def test_a_claim_lasts_as_long_as_asked(session, session_factory, users):
+    """A batch is reserved for `claim_for` (INDEXER_CLAIM_SECONDS), then free to claim again."""
+    make_material(session, users["editor"])
+    session.commit()
+    before = utcnow()
+    (row,) = indexer._claim(session_factory, 10, timedelta(seconds=7))
+    after = utcnow()
+    assert indexer._claim(session_factory, 10, timedelta(seconds=7)) == []  # still held
+    with session_factory() as check:
+        until = check.get(SearchOutbox, row.id).claimed_until
+    until = until.replace(tzinfo=before.tzinfo) if until.tzinfo is None else until
+    assert before + timedelta(seconds=7) <= until <= after + timedelta(seconds=7)
