@@ -48,10 +48,12 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         return
     in_faults = {id(item) for item in faults}
     items[:] = [item for item in items if id(item) not in in_faults] + faults
-    used = {name for item in faults for name in item.fixturenames}
-    # In the order the tests use them.
-    order = sorted(ES_NODES, key=lambda name: next((i for i, it in enumerate(faults) if name in it.fixturenames), 0))
-    STARTER.start_all([node for name in order if name in used for node in ES_NODES[name]])
+    # The nodes the collected tests use, in the order the tests first use them.
+    first_use: dict[str, int] = {}
+    for position, item in enumerate(faults):
+        for name in ES_NODES.keys() & set(item.fixturenames):
+            first_use.setdefault(name, position)
+    STARTER.start_all([node for name in sorted(first_use, key=first_use.get) for node in ES_NODES[name]])
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
