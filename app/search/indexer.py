@@ -28,7 +28,6 @@ from app.worker import PeriodicWorker
 
 log = logging.getLogger("ttdn.search.indexer")
 
-MAX_BACKOFF_SECONDS = 30.0
 PURGE_AFTER = timedelta(days=1)
 PURGE_EVERY = timedelta(hours=1)
 # Rows processed this long before a rebuild started are replayed after it too: processes'
@@ -336,8 +335,9 @@ def _load_documents(
 class BackgroundIndexer(PeriodicWorker):
     """A daemon thread that drains the outbox every `indexer_interval_seconds` (0: never runs).
 
-    While the backend is unreachable it waits longer each time, up to 30 s, and says so in the
-    log once per attempt: the backlog is visible on /readyz meanwhile.
+    While the backend is unreachable it waits longer each time, up to INDEXER_MAX_BACKOFF_SECONDS
+    (30 s unless set), and says so in the log once per attempt: the backlog is visible on /readyz
+    meanwhile.
     """
 
     def __init__(self, session_factory: sessionmaker[Session], backend: SearchBackend, settings: Settings) -> None:
@@ -346,6 +346,7 @@ class BackgroundIndexer(PeriodicWorker):
         self._backend = backend
         self._batch_size = settings.indexer_batch_size
         self._claim_for = timedelta(seconds=settings.indexer_claim_seconds)
+        self._max_backoff = settings.indexer_max_backoff_seconds
         self._failures = 0
         self._last_purge = utcnow() - PURGE_EVERY
 
@@ -376,4 +377,4 @@ class BackgroundIndexer(PeriodicWorker):
 
     def _backoff(self) -> float:
         self._failures += 1
-        return min(MAX_BACKOFF_SECONDS, self._interval * 2**self._failures)
+        return min(self._max_backoff, self._interval * 2**self._failures)

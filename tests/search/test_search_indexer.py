@@ -169,3 +169,12 @@ def test_a_claim_lasts_as_long_as_asked(session, session_factory, users):
         until = check.get(SearchOutbox, row.id).claimed_until
     until = until.replace(tzinfo=before.tzinfo) if until.tzinfo is None else until
     assert before + timedelta(seconds=7) <= until <= after + timedelta(seconds=7)
+
+
+def test_the_wait_after_failures_doubles_up_to_the_set_limit(session, session_factory, users, settings, dead_backend):
+    make_material(session, users["editor"])
+    session.commit()
+    limited = settings.model_copy(update={"indexer_interval_seconds": 1, "indexer_max_backoff_seconds": 3})
+    worker = indexer.BackgroundIndexer(session_factory, dead_backend, limited)
+    assert [worker.run_once() for _ in range(4)] == [2, 3, 3, 3]
+    assert backlog(session_factory) == 1
