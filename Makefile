@@ -4,7 +4,7 @@
 #
 #   make venv            create/refresh .venv (only when pyproject.toml/requirements.lock change)
 #   make run             migrate, seed demo data if empty, serve on $(HOST):$(PORT)
-#   make test            pytest twice: sqlite, then PostgreSQL + Elasticsearch (scripts/run-tests.sh)
+#   make test            pytest twice, side by side: sqlite, and PostgreSQL + Elasticsearch (scripts/run-tests.sh)
 #   make lint            ruff check, and lint-imports (the dependency order in pyproject.toml)
 #   make bench           scripts/run-bench.sh, if present
 #   make clean-services  stop PostgreSQL/Elasticsearch that the scripts started

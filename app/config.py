@@ -56,6 +56,10 @@ class Settings(BaseSettings):
     # The indexer drains the outbox in the background; 0 turns it off (tests drive it by hand).
     indexer_interval_seconds: float = 1.0
     indexer_batch_size: int = 500
+    # How long a claimed batch is reserved for the process that claimed it (see indexer._claim).
+    indexer_claim_seconds: float = Field(default=120.0, gt=0)
+    # The longest wait between two tries while the search backend is unreachable.
+    indexer_max_backoff_seconds: float = Field(default=30.0, gt=0)
     cors_origins: list[str] = []
     # On SQLite, how long a change waits for its turn to write before the answer is 503.
     write_wait_seconds: float = 30.0

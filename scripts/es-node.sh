@@ -15,11 +15,11 @@
 # --secure: TLS on HTTP and transport with a CA made here by elasticsearch-certutil, the
 # `elastic` user's password set through the keystore's bootstrap.password, and a user
 # `ttdn-hub` (file realm) for the service with only the privileges README.md lists, on the
-# indices KEY-INDICES and KEY-INDICES-*; an API key with the same role where the distribution
-# can make one (the integ-test-zip cannot, see below). Everything a client needs is written
-# (mode 600) to .cache/es-node-NAME/service.env: ELASTICSEARCH_URL, ELASTICSEARCH_USERNAME,
-# ELASTICSEARCH_PASSWORD, ELASTICSEARCH_CA_CERTS, ELASTICSEARCH_API_KEY when made, and, for
-# operators and tests, ELASTIC_PASSWORD.
+# indices KEY-INDICES and KEY-INDICES-*, and an API key with the same role (made through a
+# test-only analysis plugin, see secure_home). Everything a client needs is written (mode 600)
+# to .cache/es-node-NAME/service.env: ELASTICSEARCH_URL, ELASTICSEARCH_API_KEY,
+# ELASTICSEARCH_USERNAME, ELASTICSEARCH_PASSWORD, ELASTICSEARCH_CA_CERTS and, for operators and
+# tests, ELASTIC_PASSWORD.
 #
 # The same distribution as start-elasticsearch.sh (the integ-test-zip), run as its OS user.
 set -euo pipefail
@@ -107,6 +107,36 @@ if [[ $FRESH -eq 1 ]]; then
 fi
 mkdir -p "$NODE_ROOT"/{data,logs,tmp}
 CONF="$NODE_ROOT/config"
+
+# The secured node runs from a home of its own: hard links to the distribution, plus the
+# test-only plugin in scripts/es-security-analysis (the three analysis components the .security
+# index needs, which this distribution lacks), so that it can make API keys. The plugin is
+# compiled here against the distribution's own jars: nothing is downloaded for it.
+secure_home() {
+  local home="$NODE_ROOT/home" src="$REPO/scripts/es-security-analysis" plugin jar build javac_bin
+  plugin="$home/plugins/ttdn-security-analysis"
+  jar="$plugin/ttdn-security-analysis.jar"
+  if [[ ! -x $home/bin/elasticsearch ]]; then
+    rm -rf "$home"
+    cp -al "$ES_HOME" "$home"
+  fi
+  if [[ ! -s $jar || $src/SecurityIndexAnalysis.java -nt $jar ]]; then
+    javac_bin="$JAVA_HOME_FOR_ES/bin/javac"
+    if [[ ! -x $javac_bin ]]; then
+      have javac || apt_install openjdk-17-jdk-headless
+      javac_bin=$(command -v javac)
+    fi
+    build=$(mktemp -d)
+    "$javac_bin" --release 17 -cp "$ES_HOME/lib/*" -d "$build/classes" "$src/SecurityIndexAnalysis.java" >&2 ||
+      { rm -rf "$build"; die "$NAME: compiling $src/SecurityIndexAnalysis.java failed"; }
+    mkdir -p "$plugin"
+    (cd "$build/classes" && "$(dirname "$javac_bin")/jar" cf "$jar" .)
+    rm -rf "$build"
+    sed "s/@ES_VERSION@/$ES_VERSION/" "$src/plugin-descriptor.properties" >"$plugin/plugin-descriptor.properties"
+  fi
+  ES_HOME=$home
+}
+if [[ $SECURE -eq 1 ]]; then secure_home; fi
 # A config directory of its own (jvm.options, log4j2, keystore, certificates), from the
 # distribution's, the first time.
 if [[ ! -f $CONF/jvm.options ]]; then
@@ -240,19 +270,21 @@ until curl_es -f -o /dev/null "$URL/_cluster/health?wait_for_status=yellow&timeo
 done
 
 if [[ $SECURE -eq 1 ]]; then
-  # An API key too, when the node can make one. The integ-test-zip cannot: API keys live in
-  # the .security index, whose mapping needs the analysis-common module that this distribution
-  # leaves out ("Unknown filter type [pattern_capture] for [email]"). The service then signs
-  # in as the file-realm user above, which has the very same role.
-  key=$(curl_es -X POST -H 'Content-Type: application/json' "$URL/_security/api_key" \
-    -d "{\"name\":\"ttdn-hub\",\"role_descriptors\":{\"ttdn_hub\":$(role_json)}}" 2>/dev/null |
-    sed -nE 's/.*"encoded" *: *"([^"]+)".*/\1/p' || true)
-  [[ -n $key ]] || log "$NAME: no API key (this distribution has no .security index); use the ttdn-hub user"
+  # The service's API key, with the same role as its user. The .security index that holds it
+  # needs the analysis components of the plugin set up by secure_home above.
+  answer=$(curl_es -X POST -H 'Content-Type: application/json' "$URL/_security/api_key" \
+    -d "{\"name\":\"ttdn-hub\",\"role_descriptors\":{\"ttdn_hub\":$(role_json)}}" 2>&1 || true)
+  key=$(printf '%s' "$answer" | sed -nE 's/.*"encoded" *: *"([^"]+)".*/\1/p')
+  if [[ -z $key ]]; then
+    log "$NAME: creating the service's API key failed: $answer"
+    stop_node
+    die "$NAME: no API key for the service"
+  fi
   (
     umask 077
     {
       printf 'ELASTICSEARCH_URL=%s\n' "$URL"
-      [[ -n $key ]] && printf 'ELASTICSEARCH_API_KEY=%s\n' "$key"
+      printf 'ELASTICSEARCH_API_KEY=%s\n' "$key"
       printf 'ELASTICSEARCH_USERNAME=ttdn-hub\n'
       printf 'ELASTICSEARCH_PASSWORD=%s\n' "$SERVICE_PASSWORD"
       printf 'ELASTICSEARCH_CA_CERTS=%s\n' "$CONF/certs/ca/ca.crt"

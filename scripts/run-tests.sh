@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Run the test suite in both configurations (what `make test` and CI run):
+# Run the test suite in both configurations, side by side (what `make test` and CI run):
 #   1. sqlite       - no external services;
 #   2. postgres-es  - against a real PostgreSQL and Elasticsearch, started here if needed.
 #
@@ -49,20 +49,11 @@ set -e
 # Branch coverage of app/ over both configurations together; the floor below may only rise
 # (set it to the figure printed at the end, minus a little, when the suite grows).
 COVERAGE_FLOOR=${COVERAGE_FLOOR:-93}
-export COVERAGE_FILE="$CACHE/coverage"
 mkdir -p "$CACHE"
-rm -f "$COVERAGE_FILE"
-cov_args=(--cov=app --cov-branch --cov-report= --cov-append)
+rm -f "$CACHE"/coverage "$CACHE"/coverage.*
+cov_args=(--cov=app --cov-branch --cov-report=)
 
-# ---- 1. SQLite ---------------------------------------------------------------------------
-banner "Test configuration 1/2: sqlite (TTDN_TEST_CONFIG=sqlite)"
-set +e
-TTDN_TEST_CONFIG=sqlite "$PYTEST" "${cov_args[@]}" "${pytest_args[@]}"
-rc_sqlite=$?
-set -e
-
-# ---- 2. PostgreSQL + Elasticsearch -------------------------------------------------------
-banner "Test configuration 2/2: postgres-es (TTDN_TEST_CONFIG=postgres-es)"
+# ---- Services for configuration 2 -------------------------------------------------------
 rc_pges=0
 services_ok=1
 # The start scripts print progress on stderr and the URL as the last line of stdout.
@@ -75,21 +66,46 @@ if ! es_out=$(bash "$REPO/scripts/start-elasticsearch.sh"); then
   services_ok=0
 fi
 # The fault tests put PgBouncer (Debian's package) in front of PostgreSQL, and start extra
-# Elasticsearch nodes themselves (scripts/es-node.sh, ports 24200-24433 unless
+# Elasticsearch nodes themselves (scripts/es-node.sh, ports 24200-24321 unless
 # TEST_ES_NODE_PORT_BASE says otherwise).
 if ! have pgbouncer && [[ ! -x /usr/sbin/pgbouncer ]]; then
   ( apt_install pgbouncer ) || { log "FAILED to install pgbouncer"; services_ok=0; }
 fi
+
+# ---- The two configurations, side by side -----------------------------------------------
+# Each pytest is one Python process, so one alone leaves the second core mostly idle: the two
+# run at the same time (no shared state: the sqlite run uses only its own temporary files, and
+# the ports the tests open differ per configuration). The sqlite output is shown as it comes;
+# the postgres-es output goes to $PGES_LOG and is shown once both are done.
+PGES_LOG="$CACHE/test-postgres-es.log"
+pid_pges=""
 if [[ $services_ok -eq 1 ]]; then
   TEST_DATABASE_URL=$(printf '%s\n' "$pg_out" | tail -n 1)
   TEST_ELASTICSEARCH_URL=$(printf '%s\n' "$es_out" | tail -n 1)
   export TEST_DATABASE_URL TEST_ELASTICSEARCH_URL
   log "TEST_DATABASE_URL=$TEST_DATABASE_URL"
   log "TEST_ELASTICSEARCH_URL=$TEST_ELASTICSEARCH_URL"
+  log "postgres-es runs in the background; its output: $PGES_LOG"
+  TTDN_TEST_CONFIG=postgres-es COVERAGE_FILE="$CACHE/coverage.postgres-es" \
+    "$PYTEST" "${cov_args[@]}" "${pytest_args[@]}" >"$PGES_LOG" 2>&1 </dev/null &
+  pid_pges=$!
+  # Interrupted or failed early: stop it too (SIGINT, so that it stops the nodes it started).
+  trap 'rc=$?; kill -INT "$pid_pges" 2>/dev/null && wait "$pid_pges"; (exit "$rc"); _stop_started_services' EXIT
+fi
+
+banner "Test configuration 1/2: sqlite (TTDN_TEST_CONFIG=sqlite)"
+set +e
+TTDN_TEST_CONFIG=sqlite COVERAGE_FILE="$CACHE/coverage.sqlite" "$PYTEST" "${cov_args[@]}" "${pytest_args[@]}"
+rc_sqlite=$?
+set -e
+
+banner "Test configuration 2/2: postgres-es (TTDN_TEST_CONFIG=postgres-es)"
+if [[ -n $pid_pges ]]; then
   set +e
-  TTDN_TEST_CONFIG=postgres-es "$PYTEST" "${cov_args[@]}" "${pytest_args[@]}"
+  wait "$pid_pges"
   rc_pges=$?
   set -e
+  cat "$PGES_LOG"
 else
   rc_pges=1
 fi
@@ -97,7 +113,13 @@ fi
 # ---- Coverage ----------------------------------------------------------------------------
 banner "Branch coverage of app/ (both configurations; floor ${COVERAGE_FLOOR}%)"
 set +e
-"$REPO/.venv/bin/coverage" report --skip-covered --sort=cover --precision=1 --fail-under="$COVERAGE_FLOOR"
+data_files=()
+for f in "$CACHE/coverage.sqlite" "$CACHE/coverage.postgres-es"; do
+  [[ -f $f ]] && data_files+=("$f")
+done
+export COVERAGE_FILE="$CACHE/coverage"
+"$REPO/.venv/bin/coverage" combine "${data_files[@]}" >/dev/null &&
+  "$REPO/.venv/bin/coverage" report --skip-covered --sort=cover --precision=1 --fail-under="$COVERAGE_FLOOR"
 rc_cov=$?
 set -e
 

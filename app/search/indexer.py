@@ -28,7 +28,6 @@ from app.worker import PeriodicWorker
 
 log = logging.getLogger("ttdn.search.indexer")
 
-MAX_BACKOFF_SECONDS = 30.0
 PURGE_AFTER = timedelta(days=1)
 PURGE_EVERY = timedelta(hours=1)
 # Rows processed this long before a rebuild started are replayed after it too: processes'
@@ -36,7 +35,8 @@ PURGE_EVERY = timedelta(hours=1)
 REPLAY_MARGIN = timedelta(minutes=1)
 LOAD_CHUNK = 500
 # How long a claimed batch is reserved for the process that claimed it: far longer than a bulk
-# request takes, short enough that a crashed process's batch is indexed soon after.
+# request takes, short enough that a crashed process's batch is indexed soon after. The
+# background indexer takes it from INDEXER_CLAIM_SECONDS.
 CLAIM_FOR = timedelta(minutes=2)
 CHANGES_INDEXED = Counter("ttdn_search_changes_indexed", "Outbox changes this process sent to the search backend")
 
@@ -71,9 +71,16 @@ def backlog_age_seconds(session: Session) -> float:
     return max(0.0, (utcnow() - oldest).total_seconds())
 
 
-def drain(session_factory: sessionmaker[Session], backend: SearchBackend, batch_size: int = 500) -> int:
+def drain(
+    session_factory: sessionmaker[Session],
+    backend: SearchBackend,
+    batch_size: int = 500,
+    claim_for: timedelta = CLAIM_FOR,
+) -> int:
     """Index every pending change of materials, then of claims; returns how many rows were processed."""
-    return drain_materials(session_factory, backend, batch_size) + drain_claims(session_factory, backend, batch_size)
+    return drain_materials(session_factory, backend, batch_size, claim_for) + drain_claims(
+        session_factory, backend, batch_size
+    )
 
 
 def drain_claims(session_factory: sessionmaker[Session], backend: SearchBackend, batch_size: int = 500) -> int:
@@ -107,7 +114,12 @@ def drain_claims(session_factory: sessionmaker[Session], backend: SearchBackend,
             return processed
 
 
-def drain_materials(session_factory: sessionmaker[Session], backend: SearchBackend, batch_size: int = 500) -> int:
+def drain_materials(
+    session_factory: sessionmaker[Session],
+    backend: SearchBackend,
+    batch_size: int = 500,
+    claim_for: timedelta = CLAIM_FOR,
+) -> int:
     """Index every pending material change, oldest first, in batches; returns how many rows were processed.
 
     Several processes may drain at once (`ttdn serve --workers N`, replicas): each batch is
@@ -119,7 +131,7 @@ def drain_materials(session_factory: sessionmaker[Session], backend: SearchBacke
     """
     processed = 0
     while True:
-        rows = _claim(session_factory, batch_size)
+        rows = _claim(session_factory, batch_size, claim_for)
         if not rows:
             return processed
         ids = [row.id for row in rows]
@@ -146,8 +158,8 @@ def drain_materials(session_factory: sessionmaker[Session], backend: SearchBacke
             return processed
 
 
-def _claim(session_factory: sessionmaker[Session], batch_size: int) -> list[Any]:
-    """Take up to `batch_size` pending rows no other process holds, for CLAIM_FOR.
+def _claim(session_factory: sessionmaker[Session], batch_size: int, claim_for: timedelta) -> list[Any]:
+    """Take up to `batch_size` pending rows no other process holds, for `claim_for`.
 
     On PostgreSQL the candidates are locked with FOR UPDATE SKIP LOCKED, so two processes
     claiming at once get different rows; on SQLite the claim is a write transaction, and
@@ -169,7 +181,7 @@ def _claim(session_factory: sessionmaker[Session], batch_size: int) -> list[Any]
         rows = session.execute(
             update(SearchOutbox)
             .where(SearchOutbox.id.in_(candidates.scalar_subquery()))
-            .values(claimed_until=now + CLAIM_FOR)
+            .values(claimed_until=now + claim_for)
             .returning(SearchOutbox.id, SearchOutbox.material_id, SearchOutbox.version)
         ).all()
         session.commit()
@@ -323,8 +335,9 @@ def _load_documents(
 class BackgroundIndexer(PeriodicWorker):
     """A daemon thread that drains the outbox every `indexer_interval_seconds` (0: never runs).
 
-    While the backend is unreachable it waits longer each time, up to 30 s, and says so in the
-    log once per attempt: the backlog is visible on /readyz meanwhile.
+    While the backend is unreachable it waits longer each time, up to INDEXER_MAX_BACKOFF_SECONDS
+    (30 s unless set), and says so in the log once per attempt: the backlog is visible on /readyz
+    meanwhile.
     """
 
     def __init__(self, session_factory: sessionmaker[Session], backend: SearchBackend, settings: Settings) -> None:
@@ -332,6 +345,8 @@ class BackgroundIndexer(PeriodicWorker):
         self._session_factory = session_factory
         self._backend = backend
         self._batch_size = settings.indexer_batch_size
+        self._claim_for = timedelta(seconds=settings.indexer_claim_seconds)
+        self._max_backoff = settings.indexer_max_backoff_seconds
         self._failures = 0
         self._last_purge = utcnow() - PURGE_EVERY
 
@@ -341,7 +356,7 @@ class BackgroundIndexer(PeriodicWorker):
     def run_once(self) -> float:
         """One drain (and, hourly, a purge); returns the seconds to wait before the next."""
         try:
-            count = drain(self._session_factory, self._backend, self._batch_size)
+            count = drain(self._session_factory, self._backend, self._batch_size, self._claim_for)
             if utcnow() - self._last_purge >= PURGE_EVERY:
                 purge_processed(self._session_factory)
                 self._last_purge = utcnow()
@@ -362,4 +377,4 @@ class BackgroundIndexer(PeriodicWorker):
 
     def _backoff(self) -> float:
         self._failures += 1
-        return min(MAX_BACKOFF_SECONDS, self._interval * 2**self._failures)
+        return min(self._max_backoff, self._interval * 2**self._failures)

@@ -2,8 +2,9 @@
 PostgreSQL databases, and `ttdn serve` as a process of its own.
 
 Ports: TEST_ES_NODE_PORT_BASE (24200) and up, below the ephemeral range so a restarted node
-finds its port free: +0 the disposable node, +10 the secured node, +20/+21 the cluster;
-transport ports are HTTP + 100. TEST_SERVE_PORT_BASE (24080) for `ttdn serve`.
+finds its port free: +0 the disposable node, +10 the secured node, +20/+21 the cluster
+(transport ports are HTTP + 100), +40 the TLS PostgreSQL, +41 PgBouncer; all within 200 ports.
+TEST_SERVE_PORT_BASE (24080) for `ttdn serve` (+0 in the sqlite run, +1 in postgres-es).
 """
 
 import os
@@ -11,6 +12,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 import uuid
 from collections.abc import Iterator
@@ -48,7 +50,9 @@ class EsNode:
         args = ["bash", str(ES_NODE), "start", self.name, "--port", str(self.port), *self.options]
         if fresh:
             args.append("--fresh")
-        done = subprocess.run(args, capture_output=True, text=True, timeout=400)
+        # Generous: a node may boot while the rest of the suite keeps both cores busy.
+        env = {**os.environ, "ES_START_TIMEOUT": "300"}
+        done = subprocess.run(args, capture_output=True, text=True, timeout=600, env=env)
         if done.returncode != 0:
             raise RuntimeError(f"es-node.sh start {self.name} failed:\n{done.stderr[-3000:]}")
         self.url = done.stdout.strip().splitlines()[-1]
@@ -69,6 +73,56 @@ class EsNode:
         """What the secured node's script wrote for the service (URL, API key, CA, password)."""
         lines = (self.root / "service.env").read_text().splitlines()
         return dict(line.split("=", 1) for line in lines if "=" in line)
+
+
+class NodeStarter:
+    """Starts Elasticsearch nodes one after another (fresh) in a background thread, so that they
+    boot while the rest of the suite runs; a fixture then waits only for what is still missing.
+    One at a time: parallel JVM start-ups on two cores would only slow each other down."""
+
+    def __init__(self) -> None:
+        self.nodes: list[EsNode] = []
+        self.done: dict[str, threading.Event] = {}
+        self.errors: dict[str, BaseException] = {}
+        self.threads: list[threading.Thread] = []
+
+    def start_all(self, nodes: list[EsNode]) -> None:
+        nodes = [node for node in nodes if node.name not in self.done]
+        for node in nodes:
+            self.nodes.append(node)
+            self.done[node.name] = threading.Event()
+        thread = threading.Thread(target=self._run, args=(nodes,), name="es-node-starter", daemon=True)
+        self.threads.append(thread)
+        thread.start()
+
+    def _run(self, nodes: list[EsNode]) -> None:
+        for node in nodes:
+            try:
+                node.start(fresh=True)
+            except BaseException as exc:  # handed to the fixture that waits for this node
+                self.errors[node.name] = exc
+            finally:
+                self.done[node.name].set()
+
+    def ready(self, node: EsNode) -> EsNode:
+        """The node, once started (here and now if nothing queued it)."""
+        self.start_all([node])
+        self.done[node.name].wait()
+        if node.name in self.errors:
+            raise self.errors[node.name]
+        return node
+
+    def stop_all(self) -> None:
+        """Stop every node queued, after any start still under way has finished; all at once,
+        since each stop is mostly waiting for a JVM to exit."""
+        for thread in self.threads:
+            thread.join()
+        stoppers = [threading.Thread(target=node.stop, name=f"stop-{node.name}") for node in self.nodes]
+        for stopper in stoppers:
+            stopper.start()
+        for stopper in stoppers:
+            stopper.join()
+        self.nodes.clear()
 
 
 @contextmanager

@@ -23,7 +23,7 @@ from tests.faults.servers import SECRET_KEY, EsNode, ScratchPostgres, add_editor
 
 __test__ = os.environ.get("TTDN_TEST_CONFIG", "sqlite") == "postgres-es"
 
-# Long enough for a restarted node and the indexer's back-off (at most 30 s) to catch up.
+# Long enough for a restarted node and the indexer's back-off (at most 5 s here) to catch up.
 CATCH_UP_SECONDS = 120
 
 
@@ -42,6 +42,8 @@ def service(tmp_path, es_node: EsNode, scratch_postgres: ScratchPostgres) -> Ite
         elasticsearch_max_retries=1,
         elasticsearch_health_timeout=1,
         indexer_interval_seconds=0.2,
+        # Tries again within 5 s of the node's return, rather than the default 30 s.
+        indexer_max_backoff_seconds=5,
         feed_release_interval_seconds=0,
     )
     engine = build_engine(settings.sqlalchemy_url)

@@ -21,7 +21,6 @@ from sqlalchemy.engine import Engine
 from app.audit.models import AuditRecord
 from app.db import build_engine, build_session_factory
 from app.materials.models import Material, MaterialRevision, SearchOutbox
-from app.search import indexer
 from tests.factories import material_data
 from tests.faults.servers import SERVE_PORT_BASE, ServeProcess, add_editor, prepare_database
 
@@ -29,8 +28,10 @@ CONFIG = os.environ.get("TTDN_TEST_CONFIG", "sqlite")
 WRITERS = 4
 KILL_AFTER = 40
 # Changes the killed server had claimed for indexing wait until its claim runs out
-# (indexer.CLAIM_FOR) before the restarted server takes them: that, plus time to index them.
-CATCH_UP_SECONDS = indexer.CLAIM_FOR.total_seconds() + 60
+# (INDEXER_CLAIM_SECONDS, shortened here) before the restarted server takes them: that, plus
+# time to index them.
+CLAIM_SECONDS = 10
+CATCH_UP_SECONDS = CLAIM_SECONDS + 60
 
 
 @pytest.fixture
@@ -40,6 +41,7 @@ def deployment(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[tuple
         "APP_ENV": "test",
         "DATA_DIR": str(tmp_path),
         "INDEXER_INTERVAL_SECONDS": "0.2",
+        "INDEXER_CLAIM_SECONDS": str(CLAIM_SECONDS),
         "FEED_RELEASE_INTERVAL_SECONDS": "0",
     }
     index = None

@@ -31,7 +31,7 @@ __test__ = os.environ.get("TTDN_TEST_CONFIG", "sqlite") == "postgres-es"
 
 @pytest.fixture(scope="module")
 def pgbouncer() -> Iterator[PgBouncer]:
-    bouncer = PgBouncer(REPO / ".cache" / "pgbouncer", PORT_BASE + 233, os.environ["TEST_DATABASE_URL"])
+    bouncer = PgBouncer(REPO / ".cache" / "pgbouncer", PORT_BASE + 41, os.environ["TEST_DATABASE_URL"])
     bouncer.start()
     yield bouncer
     bouncer.stop()

@@ -20,7 +20,7 @@ __test__ = os.environ.get("TTDN_TEST_CONFIG", "sqlite") == "postgres-es"
 @pytest.fixture(scope="module")
 def tls_postgres() -> Iterator[TlsPostgres]:
     # Under the repository's .cache, which the postgres OS user can reach (pytest's tmp is 0700).
-    server = TlsPostgres(REPO / ".cache" / "pg-tls", PORT_BASE + 232)
+    server = TlsPostgres(REPO / ".cache" / "pg-tls", PORT_BASE + 40)
     server.start()
     yield server
     server.stop()

@@ -155,3 +155,26 @@ def test_processed_rows_are_purged_after_a_day(session, session_factory, users, 
     assert indexer.purge_processed(session_factory) == 1
     remaining = session.scalar(select(func.count()).select_from(SearchOutbox))
     assert remaining == 1
+
+
+def test_a_claim_lasts_as_long_as_asked(session, session_factory, users):
+    """A batch is reserved for `claim_for` (INDEXER_CLAIM_SECONDS), then free to claim again."""
+    make_material(session, users["editor"])
+    session.commit()
+    before = utcnow()
+    (row,) = indexer._claim(session_factory, 10, timedelta(seconds=7))
+    after = utcnow()
+    assert indexer._claim(session_factory, 10, timedelta(seconds=7)) == []  # still held
+    with session_factory() as check:
+        until = check.get(SearchOutbox, row.id).claimed_until
+    until = until.replace(tzinfo=before.tzinfo) if until.tzinfo is None else until
+    assert before + timedelta(seconds=7) <= until <= after + timedelta(seconds=7)
+
+
+def test_the_wait_after_failures_doubles_up_to_the_set_limit(session, session_factory, users, settings, dead_backend):
+    make_material(session, users["editor"])
+    session.commit()
+    limited = settings.model_copy(update={"indexer_interval_seconds": 1, "indexer_max_backoff_seconds": 3})
+    worker = indexer.BackgroundIndexer(session_factory, dead_backend, limited)
+    assert [worker.run_once() for _ in range(4)] == [2, 3, 3, 3]
+    assert backlog(session_factory) == 1
