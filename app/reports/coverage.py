@@ -6,7 +6,7 @@ served in its own language when a published translation into that language exist
 
 from typing import Any
 
-from sqlalchemy import Integer, String, and_, case, cast, func, literal, or_, select, union, union_all
+from sqlalchemy import Integer, String, and_, case, cast, func, literal, or_, select, union_all
 from sqlalchemy.orm import Session
 
 from app.bundles.models import Delivery
@@ -48,7 +48,8 @@ def published_in_period(params: ReportParams) -> Any:
 def family_tags(pm: Any, facet: str, name: str) -> Any:
     """CTE (id, value): each published material with the `facet` values of itself or its source.
 
-    Two equi-joins under a UNION rather than one join on `a OR b`, so the database can hash-join."""
+    Two equi-joins under a UNION ALL rather than one join on `a OR b`, so the database can
+    hash-join; a value both carry comes twice, so every count over it is a count(DISTINCT id)."""
     tags = MaterialTag.__table__
     own = select(pm.c.id, tags.c.value).join(tags, and_(tags.c.facet == facet, tags.c.material_id == pm.c.id))
     inherited = (
@@ -56,7 +57,7 @@ def family_tags(pm: Any, facet: str, name: str) -> Any:
         .join(tags, and_(tags.c.facet == facet, tags.c.material_id == pm.c.family))
         .where(pm.c.family != pm.c.id)
     )
-    return union(own, inherited).cte(name)
+    return union_all(own, inherited).cte(name)
 
 
 def own_language(pm: Any, mg: Any, langs: Any) -> Any:
@@ -120,7 +121,11 @@ def _summary(pm: Any, mg: Any) -> Spec:
 
 
 def _by_group(mg: Any, own: Any, langs: Any) -> Spec:
-    counts = select(mg.c.value.label("code"), func.count().label("n")).group_by(mg.c.value).subquery("counts")
+    counts = (
+        select(mg.c.value.label("code"), func.count(func.distinct(mg.c.id)).label("n"))
+        .group_by(mg.c.value)
+        .subquery("counts")
+    )
     own_counts = (
         select(own.c.code, func.count(func.distinct(own.c.id)).label("n")).group_by(own.c.code).subquery("own_n")
     )
