@@ -45,19 +45,29 @@ def published_in_period(params: ReportParams) -> Any:
     return in_scope(query, params).cte("pm")
 
 
-def family_tags(pm: Any, facet: str, name: str) -> Any:
-    """CTE (id, value): each published material with the `facet` values of itself or its source.
+COVERAGE_FACETS = ("ethnic_group", "topic", "border_route")
+
+
+def family_tags(pm: Any) -> Any:
+    """CTE (id, facet, value): each published material with the ethnic group, topic and route
+    values of itself or its source, read in one pass over the tags.
 
     Two equi-joins under a UNION ALL rather than one join on `a OR b`, so the database can
     hash-join; a value both carry comes twice, so every count over it is a count(DISTINCT id)."""
     tags = MaterialTag.__table__
-    own = select(pm.c.id, tags.c.value).join(tags, and_(tags.c.facet == facet, tags.c.material_id == pm.c.id))
+    facets = tags.c.facet.in_(COVERAGE_FACETS)
+    own = select(pm.c.id, tags.c.facet, tags.c.value).join(tags, and_(facets, tags.c.material_id == pm.c.id))
     inherited = (
-        select(pm.c.id, tags.c.value)
-        .join(tags, and_(tags.c.facet == facet, tags.c.material_id == pm.c.family))
+        select(pm.c.id, tags.c.facet, tags.c.value)
+        .join(tags, and_(facets, tags.c.material_id == pm.c.family))
         .where(pm.c.family != pm.c.id)
     )
-    return union_all(own, inherited).cte(name)
+    return union_all(own, inherited).cte("family_tags")
+
+
+def facet_of(tagged: Any, facet: str, name: str) -> Any:
+    """(id, value) of one facet of `family_tags`."""
+    return select(tagged.c.id, tagged.c.value).where(tagged.c.facet == facet).subquery(name)
 
 
 def own_language(pm: Any, mg: Any, langs: Any) -> Any:
@@ -83,7 +93,8 @@ def own_language(pm: Any, mg: Any, langs: Any) -> Any:
 def coverage_report(session: Session, params: ReportParams) -> dict[str, Any]:
     prepare(session)
     pm = published_in_period(params)
-    mg = family_tags(pm, "ethnic_group", "mg")
+    tagged = family_tags(pm)
+    mg = select(tagged.c.id, tagged.c.value).where(tagged.c.facet == "ethnic_group").cte("mg")
     langs = reference.group_language_table().cte("gl")
     own = own_language(pm, mg, langs)
     specs = {
@@ -93,8 +104,8 @@ def coverage_report(session: Session, params: ReportParams) -> dict[str, Any]:
         "by_group_kind": _by_group_dimension(pm, mg, pm.c.kind, "kind", "Loại"),
     }
     for facet, key, label in (("topic", "topic", "Chủ đề"), ("border_route", "border_route", "Tuyến biên giới")):
-        tagged = family_tags(pm, facet, f"t_{facet}")
-        specs[f"by_group_{key}"] = _by_group_dimension(tagged, mg, tagged.c.value, key, label)
+        values = facet_of(tagged, facet, f"t_{facet}")
+        specs[f"by_group_{key}"] = _by_group_dimension(values, mg, values.c.value, key, label)
     specs["gaps"] = _gaps(session, params, mg, own, langs)
     tables = query_tables(session, specs)
     own_tags = reference.group_languages()
