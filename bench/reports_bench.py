@@ -8,7 +8,11 @@ The database's schema is rebuilt with the migrations (everything in it is droppe
 come from bench/corpus.py (the same seed as the other benchmarks), written with bulk Core
 inserts (the reports read materials and their tags; revisions and the search outbox are not
 needed); units, bundles, publications and deliveries are written the same way, with fetch and
-acknowledgement times spread over two years. Each report runs 3 times; the median is kept.
+acknowledgement times spread over two years; claims of false information (with their route and
+province tags, some rebutted, some delivered through a rebuttal bundle) the same way. Each report,
+and the yearly review built as JSON and rendered as HTML, runs 3 times: the median is printed with
+the fastest and slowest run, next to the count(*)s and the load average, and the size of the
+yearly HTML page.
 """
 
 from __future__ import annotations
@@ -21,17 +25,20 @@ import time
 import uuid
 from datetime import UTC, date, datetime, timedelta
 
-from sqlalchemy import text
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from app import migrate
 from app.bundles.models import Bundle, BundlePublication, Delivery
+from app.claims.models import CLAIM_STATUSES, SEVERITIES, Claim, ClaimRebuttal, ClaimTag
 from app.db import build_engine
 from app.materials.models import Material, MaterialTag
 from app.reports.coverage import coverage_report
 from app.reports.distribution import distribution_report
+from app.reports.html import render_html
 from app.reports.production import production_report
-from app.reports.yearly import year_params
+from app.reports.response import response_report
+from app.reports.yearly import year_params, yearly_review
 from app.taxonomy import seed as taxonomy_seed
 from app.taxonomy import service as taxonomy_service
 from app.units.models import Unit
@@ -50,7 +57,7 @@ def _when(rng: random.Random) -> datetime:
     return datetime(YEAR - 1, 1, 1, tzinfo=UTC) + timedelta(seconds=rng.randrange(2 * 365 * 86400))
 
 
-def load(session: Session, n_materials: int, n_units: int, n_deliveries: int) -> None:
+def load(session: Session, n_materials: int, n_units: int, n_deliveries: int, n_claims: int) -> None:
 
     rng = random.Random(7)
     provinces = {p.name: p.id for p in taxonomy_service.provinces_on(session, date(YEAR, 12, 1))}
@@ -171,36 +178,97 @@ def load(session: Session, n_materials: int, n_units: int, n_deliveries: int) ->
     session.execute(BundlePublication.__table__.insert(), publication_rows)
     for start in range(0, len(delivery_rows), CHUNK):
         session.execute(Delivery.__table__.insert(), delivery_rows[start : start + CHUNK])
+    material_ids = session.scalars(select(Material.id).limit(n_claims)).all()
+    load_claims(session, rng, n_claims, province_ids, routes, material_ids, bundles)
     session.commit()
-    session.execute(text("ANALYZE"))
-    session.commit()
+    # What autovacuum would have done by the time anyone reads a report: statistics, and the
+    # visibility map that lets the covering indexes answer without reading the table.
+    with session.get_bind().connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        connection.execute(text("VACUUM ANALYZE"))
     log(f"loaded {n_materials} materials, {n_units} units, {len(delivery_rows)} deliveries")
 
 
-def timed(action, runs: int = 3) -> float:
+def load_claims(
+    session: Session,
+    rng: random.Random,
+    n_claims: int,
+    province_ids: list[uuid.UUID],
+    routes: list[str],
+    material_ids: list[uuid.UUID],
+    bundles: list[uuid.UUID],
+) -> None:
+    """Claims first reported over the two years, half rebutted, a third of those delivered."""
+    claims, tags, rebuttals = [], [], []
+    for i in range(n_claims):
+        claim_id = uuid.uuid4()
+        reported = _when(rng)
+        rebutted = reported + timedelta(hours=rng.expovariate(1 / 30)) if rng.random() < 0.5 else None
+        status = "rebutted" if rebutted else rng.choice(CLAIM_STATUSES)
+        claims.append(
+            {
+                "id": claim_id,
+                "title": f"Tin sai {i}",
+                "summary": "",
+                "status": status,
+                "severity": rng.choice(SEVERITIES),
+                "first_reported_at": reported,
+                "deadline_at": reported + timedelta(hours=48),
+                "rebutted_at": rebutted,
+                "report_count": 1,
+                "created_at": reported,
+                "updated_at": reported,
+                "version": 1,
+            }
+        )
+        tags.append({"claim_id": claim_id, "facet": "border_route", "value": rng.choice(routes), "position": 0})
+        tags.append({"claim_id": claim_id, "facet": "province", "value": str(rng.choice(province_ids)), "position": 0})
+        if rebutted and material_ids:
+            rebuttals.append(
+                {
+                    "claim_id": claim_id,
+                    "material_id": material_ids[i % len(material_ids)],
+                    "verdict": "false",
+                    "published_at": rebutted,
+                    "bundle_id": rng.choice(bundles) if rng.random() < 0.33 else None,
+                }
+            )
+    for start in range(0, n_claims, CHUNK):
+        session.execute(Claim.__table__.insert(), claims[start : start + CHUNK])
+    for table, rows in ((ClaimTag.__table__, tags), (ClaimRebuttal.__table__, rebuttals)):
+        for start in range(0, len(rows), CHUNK):
+            session.execute(table.insert(), rows[start : start + CHUNK])
+
+
+def timed(action, runs: int = 3) -> tuple[float, float, float]:
+    """(median, fastest, slowest) seconds over `runs` runs."""
     seconds = []
     for _ in range(runs):
         started = time.perf_counter()
         action()
         seconds.append(time.perf_counter() - started)
-    return statistics.median(seconds)
+    return statistics.median(seconds), min(seconds), max(seconds)
 
 
-def measure(session: Session) -> list[tuple[str, float]]:
-
+def measure(session: Session, yearly: bool = True) -> tuple[list[tuple[str, tuple[float, float, float]]], int]:
+    """The timings, and the size in bytes of the yearly HTML page (0 without `yearly`)."""
     params = year_params(YEAR)
     figures = []
-    for table in ("materials", "material_tags", "units", "deliveries"):
-        figures.append(
-            (f"count(*) {table}", timed(lambda t=table: session.execute(text(f"SELECT count(*) FROM {t}")).scalar()))
-        )
+    for table in ("materials", "material_tags", "units", "deliveries", "claims"):
+        count = f"SELECT count(*) FROM {table}"
+        figures.append((f"count(*) {table}", timed(lambda q=count: session.execute(text(q)).scalar())))
     for name, build in (
         ("coverage", coverage_report),
         ("distribution", distribution_report),
         ("production", production_report),
+        ("response", response_report),
     ):
         figures.append((f"report {name}", timed(lambda b=build: b(session, params))))
-    return figures
+    if not yearly:
+        return figures, 0
+    figures.append(("yearly review (JSON, both years)", timed(lambda: yearly_review(session, YEAR))))
+    page: list[str] = []
+    figures.append(("yearly review as HTML", timed(lambda: page.append(render_html(yearly_review(session, YEAR))))))
+    return figures, len(page[-1].encode())
 
 
 def main() -> None:
@@ -208,7 +276,9 @@ def main() -> None:
     parser.add_argument("--materials", type=int, default=100_000)
     parser.add_argument("--units", type=int, default=2_000)
     parser.add_argument("--deliveries", type=int, default=200_000)
+    parser.add_argument("--claims", type=int, default=5_000)
     parser.add_argument("--no-load", action="store_true", help="measure the data loaded by a previous run")
+    parser.add_argument("--no-yearly", action="store_true", help="time the four reports only")
     args = parser.parse_args()
     url = os.environ["REPORTS_BENCH_DATABASE_URL"]
 
@@ -221,9 +291,15 @@ def main() -> None:
         if not args.no_load:
             taxonomy_seed.load_reference(session)
             session.commit()
-            load(session, args.materials, args.units, args.deliveries)
-        for name, seconds in measure(session):
-            print(f"| {name} | {seconds * 1000:.0f} ms |")
+            load(session, args.materials, args.units, args.deliveries, args.claims)
+        load_average = " ".join(f"{x:.2f}" for x in os.getloadavg())
+        figures, html_bytes = measure(session, yearly=not args.no_yearly)
+        print(f"load average before the timings: {load_average}")
+        print(f"load average after the timings: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+        print("| measure | median | fastest | slowest |\n|---|---|---|---|")
+        for name, (median, fastest, slowest) in figures:
+            print(f"| {name} | {median * 1000:,.0f} ms | {fastest * 1000:,.0f} ms | {slowest * 1000:,.0f} ms |")
+        print(f"yearly HTML page: {html_bytes:,} bytes ({html_bytes / 1024 / 1024:.2f} MiB)")
 
 
 if __name__ == "__main__":

@@ -75,7 +75,10 @@ class Delivery(Base):
     """A bundle addressed to a unit: which version it is due, and whether it arrived."""
 
     __tablename__ = "deliveries"
-    __table_args__ = (Index("ix_deliveries_unit_id", "unit_id"),)
+    __table_args__ = (
+        Index("ix_deliveries_unit_id", "unit_id"),
+        Index("ix_deliveries_unit_fetched", "unit_id", "fetched_at"),  # a unit's last fetch (reports)
+    )
 
     bundle_id: Mapped[uuid.UUID] = mapped_column(
         UUIDStr, ForeignKey("bundles.id", ondelete="CASCADE"), primary_key=True

@@ -52,6 +52,18 @@ class Material(Tagged, Base):
     __table_args__ = (
         Index("ix_materials_status_updated", "status", "updated_at"),
         Index("ix_materials_translation_of", "translation_of"),
+        # The reports read the period's materials from these alone on PostgreSQL (migration 0022).
+        Index(
+            "ix_materials_status_published",
+            "status",
+            "published_at",
+            postgresql_include=["id", "kind", "language", "translation_of", "created_by", "created_at"],
+        ),
+        Index(
+            "ix_materials_created",
+            "created_at",
+            postgresql_include=["id", "kind", "language", "translation_of", "created_by"],
+        ),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(UUIDStr, primary_key=True, default=new_id)

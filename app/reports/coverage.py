@@ -6,14 +6,15 @@ served in its own language when a published translation into that language exist
 
 from typing import Any
 
-from sqlalchemy import Integer, String, and_, case, cast, func, literal, or_, select, union, union_all
+from sqlalchemy import Integer, String, and_, case, cast, func, literal, or_, select, union_all
 from sqlalchemy.orm import Session
 
 from app.bundles.models import Delivery
 from app.materials.models import Material, MaterialTag
 from app.reports import reference
 from app.reports.params import ReportParams
-from app.reports.tables import query_table
+from app.reports.sql import prepare
+from app.reports.tables import Spec, query_tables
 from app.taxonomy.models import BorderRoute, EthnicGroup
 from app.units.models import Unit
 
@@ -44,38 +45,77 @@ def published_in_period(params: ReportParams) -> Any:
     return in_scope(query, params).cte("pm")
 
 
-def family_tags(pm: Any, facet: str, name: str) -> Any:
-    """CTE (id, value): each published material with the `facet` values of itself or its source.
+COVERAGE_FACETS = ("ethnic_group", "topic", "border_route")
 
-    Two equi-joins under a UNION rather than one join on `a OR b`, so the database can hash-join."""
+
+def family_tags(pm: Any) -> Any:
+    """CTE (id, facet, value): each published material with the ethnic group, topic and route
+    values of itself or its source, read in one pass over the tags.
+
+    Two equi-joins under a UNION ALL rather than one join on `a OR b`, so the database can
+    hash-join; a value both carry comes twice, so every count over it is a count(DISTINCT id)."""
     tags = MaterialTag.__table__
-    own = select(pm.c.id, tags.c.value).join(tags, and_(tags.c.facet == facet, tags.c.material_id == pm.c.id))
+    facets = tags.c.facet.in_(COVERAGE_FACETS)
+    own = select(pm.c.id, tags.c.facet, tags.c.value).join(tags, and_(facets, tags.c.material_id == pm.c.id))
     inherited = (
-        select(pm.c.id, tags.c.value)
-        .join(tags, and_(tags.c.facet == facet, tags.c.material_id == pm.c.family))
+        select(pm.c.id, tags.c.facet, tags.c.value)
+        .join(tags, and_(facets, tags.c.material_id == pm.c.family))
         .where(pm.c.family != pm.c.id)
     )
-    return union(own, inherited).cte(name)
+    return union_all(own, inherited).cte("family_tags")
+
+
+def facet_of(tagged: Any, facet: str, name: str) -> Any:
+    """(id, value) of one facet of `family_tags`."""
+    return select(tagged.c.id, tagged.c.value).where(tagged.c.facet == facet).subquery(name)
+
+
+def own_language(pm: Any, mg: Any, langs: Any) -> Any:
+    """CTE (id, code): a published material in the own language of one of its groups.
+
+    The language test (the group's tag, or a subtag of it) runs on the few distinct languages
+    of the period; the materials then join the matching (language, group) pairs by equality."""
+    languages = select(pm.c.language).distinct().subquery("period_languages")
+    lower = func.lower(languages.c.language)
+    pairs = (
+        select(languages.c.language, langs.c.code)
+        .join(langs, or_(lower == langs.c.tag, lower.like(langs.c.tag + "-%")))
+        .subquery("own_pairs")
+    )
+    return (
+        select(mg.c.id, mg.c.value.label("code"))
+        .join(pm, pm.c.id == mg.c.id)
+        .join(pairs, and_(pairs.c.language == pm.c.language, pairs.c.code == mg.c.value))
+        .cte("own")
+    )
 
 
 def coverage_report(session: Session, params: ReportParams) -> dict[str, Any]:
+    prepare(session)
     pm = published_in_period(params)
-    mg = family_tags(pm, "ethnic_group", "mg")
+    tagged = family_tags(pm)
+    mg = select(tagged.c.id, tagged.c.value).where(tagged.c.facet == "ethnic_group").cte("mg")
     langs = reference.group_language_table().cte("gl")
-    tables = {
-        "summary": _summary(session, pm, mg),
-        "by_group": _by_group(session, pm, mg, langs),
-        "by_group_language": _by_group_dimension(session, pm, mg, pm.c.language, "language", "Ngôn ngữ"),
-        "by_group_kind": _by_group_dimension(session, pm, mg, pm.c.kind, "kind", "Loại"),
+    own = own_language(pm, mg, langs)
+    specs = {
+        "summary": _summary(pm, mg),
+        "by_group": _by_group(mg, own, langs),
+        "by_group_language": _by_group_dimension(pm, mg, pm.c.language, "language", "Ngôn ngữ"),
+        "by_group_kind": _by_group_dimension(pm, mg, pm.c.kind, "kind", "Loại"),
     }
     for facet, key, label in (("topic", "topic", "Chủ đề"), ("border_route", "border_route", "Tuyến biên giới")):
-        tagged = family_tags(pm, facet, f"t_{facet}")
-        tables[f"by_group_{key}"] = _by_group_dimension(session, tagged, mg, tagged.c.value, key, label)
-    tables["gaps"] = _gaps(session, params, pm, mg, langs)
+        values = facet_of(tagged, facet, f"t_{facet}")
+        specs[f"by_group_{key}"] = _by_group_dimension(values, mg, values.c.value, key, label)
+    specs["gaps"] = _gaps(session, params, mg, own, langs)
+    tables = query_tables(session, specs)
+    own_tags = reference.group_languages()
+    for row in tables["by_group"]["rows"]:
+        row["own_languages"] = own_tags.get(row["code"], [])
+    tables["by_group"]["columns"].insert(3, {"key": "own_languages", "label": "Ngôn ngữ của dân tộc"})
     return {"report": "coverage", "parameters": params.as_dict(), "tables": tables}
 
 
-def _summary(session: Session, pm: Any, mg: Any) -> dict[str, Any]:
+def _summary(pm: Any, mg: Any) -> Spec:
     query = select(
         select(func.count()).select_from(pm).scalar_subquery().label("materials"),
         select(func.count(func.distinct(pm.c.language))).scalar_subquery().label("languages"),
@@ -88,22 +128,21 @@ def _summary(session: Session, pm: Any, mg: Any) -> dict[str, Any]:
         ("groups_served", "Số dân tộc có tài liệu"),
         ("groups", "Tổng số dân tộc"),
     ]
-    return query_table(session, "Tổng quan", columns, query)
+    return "Tổng quan", columns, query
 
 
-def _by_group(session: Session, pm: Any, mg: Any, langs: Any) -> dict[str, Any]:
-    counts = select(mg.c.value.label("code"), func.count().label("n")).group_by(mg.c.value).subquery("counts")
-    language = func.lower(pm.c.language)
-    own = (
+def _by_group(mg: Any, own: Any, langs: Any) -> Spec:
+    counts = (
         select(mg.c.value.label("code"), func.count(func.distinct(mg.c.id)).label("n"))
-        .join(pm, pm.c.id == mg.c.id)
-        .join(langs, and_(langs.c.code == mg.c.value, or_(language == langs.c.tag, language.like(langs.c.tag + "-%"))))
         .group_by(mg.c.value)
-        .subquery("own")
+        .subquery("counts")
+    )
+    own_counts = (
+        select(own.c.code, func.count(func.distinct(own.c.id)).label("n")).group_by(own.c.code).subquery("own_n")
     )
     has_code = select(langs.c.code).where(langs.c.code == EthnicGroup.code).exists()
     materials = func.coalesce(counts.c.n, 0)
-    in_own = func.coalesce(own.c.n, 0)
+    in_own = func.coalesce(own_counts.c.n, 0)
     query = (
         select(
             EthnicGroup.code,
@@ -117,15 +156,10 @@ def _by_group(session: Session, pm: Any, mg: Any, langs: Any) -> dict[str, Any]:
             case((has_code, in_own > 0)).label("served_in_own_language"),
         )
         .outerjoin(counts, counts.c.code == EthnicGroup.code)
-        .outerjoin(own, own.c.code == EthnicGroup.code)
+        .outerjoin(own_counts, own_counts.c.code == EthnicGroup.code)
         .order_by(EthnicGroup.code)
     )
-    result = query_table(session, "Tài liệu theo dân tộc", BY_GROUP_COLUMNS, query)
-    own_tags = reference.group_languages()
-    for row in result["rows"]:
-        row["own_languages"] = own_tags.get(row["code"], [])
-    result["columns"].insert(3, {"key": "own_languages", "label": "Ngôn ngữ của dân tộc"})
-    return result
+    return "Tài liệu theo dân tộc", BY_GROUP_COLUMNS, query
 
 
 BY_GROUP_COLUMNS = [
@@ -139,19 +173,14 @@ BY_GROUP_COLUMNS = [
 ]
 
 
-def _by_group_dimension(session: Session, source: Any, mg: Any, value: Any, key: str, label: str) -> dict[str, Any]:
+def _by_group_dimension(source: Any, mg: Any, value: Any, key: str, label: str) -> Spec:
     query = (
         select(mg.c.value.label("code"), value.label(key), func.count(func.distinct(mg.c.id)).label("materials"))
         .join(source, source.c.id == mg.c.id)
         .group_by(mg.c.value, value)
         .order_by(mg.c.value, value)
     )
-    return query_table(
-        session,
-        f"Theo dân tộc và {label.lower()}",
-        [("code", "Mã dân tộc"), (key, label), ("materials", "Tài liệu")],
-        query,
-    )
+    return f"Theo dân tộc và {label.lower()}", [("code", "Mã dân tộc"), (key, label), ("materials", "Tài liệu")], query
 
 
 GAP_COLUMNS = [
@@ -203,17 +232,10 @@ def route_match(routes_text: Any, code: Any) -> Any:
     return routes_text.like(literal('%"') + code + literal('"%'))
 
 
-def _gaps(session: Session, params: ReportParams, pm: Any, mg: Any, langs: Any) -> dict[str, Any]:
+def _gaps(session: Session, params: ReportParams, mg: Any, own: Any, langs: Any) -> Spec:
     ur = units_received(session, params)
     lines = reference.province_line_table(session).cte("lines")
-    language = func.lower(pm.c.language)
-    served_own = (
-        select(mg.c.id)
-        .join(pm, pm.c.id == mg.c.id)
-        .join(langs, and_(langs.c.code == mg.c.value, or_(language == langs.c.tag, language.like(langs.c.tag + "-%"))))
-        .where(mg.c.value == EthnicGroup.code)
-        .exists()
-    )
+    served_own = select(own.c.id).where(own.c.code == EthnicGroup.code).exists()
     has_code = select(langs.c.code).where(langs.c.code == EthnicGroup.code).exists()
     minority = EthnicGroup.is_minority.is_(True)
     without = func.sum(case((ur.c.received == 0, 1), else_=0))
@@ -259,7 +281,7 @@ def _gaps(session: Session, params: ReportParams, pm: Any, mg: Any, langs: Any) 
         .having(without > 0),
     ).subquery("gaps")
     ranked = select(
-        func.row_number()
+        func.row_number(type_=Integer)
         .over(order_by=(gaps_order := (parts.c.priority, parts.c.weight.desc(), parts.c.code)))
         .label("rank"),
         parts.c.gap,
@@ -268,4 +290,4 @@ def _gaps(session: Session, params: ReportParams, pm: Any, mg: Any, langs: Any) 
         parts.c.weight,
         parts.c.units,
     ).order_by(*gaps_order)
-    return query_table(session, "Các thiếu hụt, theo thứ tự ưu tiên", GAP_COLUMNS, ranked)
+    return "Các thiếu hụt, theo thứ tự ưu tiên", GAP_COLUMNS, ranked

@@ -11,8 +11,8 @@ from sqlalchemy.orm import Session
 from app.bundles.models import BundlePublication, Delivery
 from app.reports import reference
 from app.reports.params import ReportParams
-from app.reports.sql import hours_between, percentiles, share
-from app.reports.tables import query_table
+from app.reports.sql import hours_between, on_postgresql, percentile_disc, percentiles, prepare, share
+from app.reports.tables import Spec, query_tables
 from app.taxonomy.models import BorderRoute
 from app.units.models import ApiKey, Unit
 
@@ -60,44 +60,47 @@ def deliveries_in_period(params: ReportParams, su: Any) -> Any:
     )
 
 
-def _stats(keyed: Any, keys: list[str]) -> Any:
+def _stats(keyed: Any, keys: list[str], postgresql: bool) -> Any:
     """Per key: units, deliveries, fetched, acknowledged, shares and median hours (all SQL)."""
     key_cols = [keyed.c[k] for k in keys]
-    counts = (
-        select(
-            *key_cols,
-            func.count(func.distinct(keyed.c.unit_id)).label("units"),
-            func.count(keyed.c.bundle_id).label("deliveries"),
-            func.count(keyed.c.fetched_at).label("fetched"),
-            func.count(keyed.c.acknowledged_at).label("acknowledged"),
-        )
-        .group_by(*key_cols)
-        .subquery("counts")
-    )
-    fetch = percentiles(select(*key_cols, keyed.c.fetch_hours), keys, "fetch_hours", (50,)).subquery("pf")
-    ack = percentiles(select(*key_cols, keyed.c.ack_hours), keys, "ack_hours", (50,)).subquery("pa")
+    counts = [
+        func.count(func.distinct(keyed.c.unit_id)).label("units"),
+        func.count(keyed.c.bundle_id).label("deliveries"),
+        func.count(keyed.c.fetched_at).label("fetched"),
+        func.count(keyed.c.acknowledged_at).label("acknowledged"),
+    ]
+    if postgresql:  # one pass: the medians are aggregates like the counts
+        medians = [
+            percentile_disc(keyed.c.fetch_hours, 50).label("p_fetch"),
+            percentile_disc(keyed.c.ack_hours, 50).label("p_ack"),
+        ]
+        counted = select(*key_cols, *counts, *medians).group_by(*key_cols).subquery("counts")
+        fetch, ack = counted.c.p_fetch, counted.c.p_ack
+    else:
+        counted = select(*key_cols, *counts).group_by(*key_cols).subquery("counts")
+        fetch_rows = percentiles(select(*key_cols, keyed.c.fetch_hours), keys, "fetch_hours", (50,)).subquery("pf")
+        ack_rows = percentiles(select(*key_cols, keyed.c.ack_hours), keys, "ack_hours", (50,)).subquery("pa")
+        fetch, ack = fetch_rows.c.p50, ack_rows.c.p50
     query = select(
-        *[counts.c[k] for k in keys],
-        counts.c.units,
-        counts.c.deliveries,
-        counts.c.fetched,
-        counts.c.acknowledged,
-        share(counts.c.fetched, counts.c.deliveries).label("share_fetched"),
-        share(counts.c.acknowledged, counts.c.deliveries).label("share_acknowledged"),
-        fetch.c.p50.label("median_hours_to_fetch"),
-        ack.c.p50.label("median_hours_to_acknowledge"),
-    )
-    if not keys:
-        return query.select_from(counts).outerjoin(fetch, literal(True)).outerjoin(ack, literal(True))
-    return (
-        query.select_from(counts)
-        .outerjoin(fetch, and_(*[fetch.c[k] == counts.c[k] for k in keys]))
-        .outerjoin(ack, and_(*[ack.c[k] == counts.c[k] for k in keys]))
-        .order_by(*[counts.c[k] for k in keys])
-    )
+        *[counted.c[k] for k in keys],
+        counted.c.units,
+        counted.c.deliveries,
+        counted.c.fetched,
+        counted.c.acknowledged,
+        share(counted.c.fetched, counted.c.deliveries).label("share_fetched"),
+        share(counted.c.acknowledged, counted.c.deliveries).label("share_acknowledged"),
+        fetch.label("median_hours_to_fetch"),
+        ack.label("median_hours_to_acknowledge"),
+    ).select_from(counted)
+    if not postgresql:
+        for rows in (fetch_rows, ack_rows):
+            query = query.outerjoin(rows, and_(*[rows.c[k] == counted.c[k] for k in keys]) if keys else literal(True))
+    return query.order_by(*[counted.c[k] for k in keys])
 
 
 def distribution_report(session: Session, params: ReportParams, silent_days: int = 30) -> dict[str, Any]:
+    prepare(session)
+    postgresql = on_postgresql(session)
     su = scoped_units(params)
     dv = deliveries_in_period(params, su)
     lines = reference.province_line_table(session).cte("lines")
@@ -113,35 +116,32 @@ def distribution_report(session: Session, params: ReportParams, silent_days: int
         select(func.count(func.distinct(BundlePublication.bundle_id)))
         .where(BundlePublication.published_at >= params.start, BundlePublication.published_at < params.end)
         .where(select(dv.c.bundle_id).where(dv.c.bundle_id == BundlePublication.bundle_id).exists())
+        .scalar_subquery()
     )
-    summary = query_table(session, "Tổng quan", STAT_COLUMNS, _stats(select(*dv.c).subquery("all"), []))
-    summary["columns"].insert(0, {"key": "bundles_published", "label": "Gói đã phát hành"})
-    summary["rows"][0]["bundles_published"] = session.scalar(published)
+    summary = _stats(select(*dv.c).subquery("all"), [], postgresql).add_columns(published.label("bundles_published"))
+    specs: dict[str, Spec] = {
+        "summary": ("Tổng quan", [("bundles_published", "Gói đã phát hành"), *STAT_COLUMNS], summary),
+        "by_province": (
+            "Theo tỉnh (theo dòng kế thừa)",
+            [("province_id", "Mã tỉnh (id)"), ("province", "Tỉnh"), *STAT_COLUMNS],
+            _stats(by_province, ["province_id", "province"], postgresql),
+        ),
+        "by_border_route": (
+            "Theo tuyến biên giới",
+            [("border_route", "Tuyến"), *STAT_COLUMNS],
+            _stats(by_route, ["border_route"], postgresql),
+        ),
+        "by_unit_type": (
+            "Theo loại đơn vị",
+            [("unit_type", "Loại đơn vị"), *STAT_COLUMNS],
+            _stats(by_type, ["unit_type"], postgresql),
+        ),
+        "silent_units": _silent_units(su, lines, silent_days),
+    }
     return {
         "report": "distribution",
         "parameters": {**params.as_dict(), "silent_days": silent_days},
-        "tables": {
-            "summary": summary,
-            "by_province": query_table(
-                session,
-                "Theo tỉnh (theo dòng kế thừa)",
-                [("province_id", "Mã tỉnh (id)"), ("province", "Tỉnh"), *STAT_COLUMNS],
-                _stats(by_province, ["province_id", "province"]),
-            ),
-            "by_border_route": query_table(
-                session,
-                "Theo tuyến biên giới",
-                [("border_route", "Tuyến"), *STAT_COLUMNS],
-                _stats(by_route, ["border_route"]),
-            ),
-            "by_unit_type": query_table(
-                session,
-                "Theo loại đơn vị",
-                [("unit_type", "Loại đơn vị"), *STAT_COLUMNS],
-                _stats(by_type, ["unit_type"]),
-            ),
-            "silent_units": _silent_units(session, su, lines, silent_days),
-        },
+        "tables": query_tables(session, specs),
     }
 
 
@@ -155,27 +155,28 @@ SILENT_COLUMNS = [
 ]
 
 
-def _silent_units(session: Session, su: Any, lines: Any, days: int) -> dict[str, Any]:
-    """Active units in scope that neither fetched a bundle nor used their key for `days` days."""
+def _silent_units(su: Any, lines: Any, days: int) -> Spec:
+    """Active units in scope that neither fetched a bundle nor used their key for `days` days.
+    Each unit's last fetch and last key use are looked up by index (unit, time), not aggregated
+    over every delivery."""
     cutoff = datetime.now(UTC) - timedelta(days=days)
-    fetched = select(Delivery.unit_id, func.max(Delivery.fetched_at).label("at")).group_by(Delivery.unit_id).subquery()
-    used = select(ApiKey.unit_id, func.max(ApiKey.last_used_at).label("at")).group_by(ApiKey.unit_id).subquery()
+    last_fetch = select(func.max(Delivery.fetched_at)).where(Delivery.unit_id == su.c.id).scalar_subquery()
+    last_use = select(func.max(ApiKey.last_used_at)).where(ApiKey.unit_id == su.c.id).scalar_subquery()
+    seen = select(su, last_fetch.label("fetched_at"), last_use.label("used_at")).subquery("last_seen")
     query = (
         select(
-            su.c.code,
-            su.c.name,
-            su.c.type.label("unit_type"),
+            seen.c.code,
+            seen.c.name,
+            seen.c.type.label("unit_type"),
             lines.c.line_name.label("province"),
-            fetched.c.at.label("last_fetched_at"),
-            used.c.at.label("last_key_use_at"),
+            seen.c.fetched_at.label("last_fetched_at"),
+            seen.c.used_at.label("last_key_use_at"),
         )
-        .outerjoin(fetched, fetched.c.unit_id == su.c.id)
-        .outerjoin(used, used.c.unit_id == su.c.id)
-        .outerjoin(lines, lines.c.province_id == su.c.province)
+        .outerjoin(lines, lines.c.province_id == seen.c.province)
         .where(
-            (fetched.c.at.is_(None) | (fetched.c.at < cutoff)),
-            (used.c.at.is_(None) | (used.c.at < cutoff)),
+            (seen.c.fetched_at.is_(None) | (seen.c.fetched_at < cutoff)),
+            (seen.c.used_at.is_(None) | (seen.c.used_at < cutoff)),
         )
-        .order_by(fetched.c.at.is_not(None), fetched.c.at, su.c.code)
+        .order_by(seen.c.fetched_at.is_not(None), seen.c.fetched_at, seen.c.code)
     )
-    return query_table(session, f"Đơn vị im lặng (không tải trong {days} ngày)", SILENT_COLUMNS, query)
+    return f"Đơn vị im lặng (không tải trong {days} ngày)", SILENT_COLUMNS, query

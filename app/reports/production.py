@@ -11,20 +11,17 @@ from app.materials.models import Material, MaterialTag
 from app.organisations.models import Organisation
 from app.reports.coverage import PUBLISHED, in_scope
 from app.reports.params import ReportParams
-from app.reports.sql import hours_between, month_of, percentiles
-from app.reports.tables import query_table
+from app.reports.sql import hours_between, month_of, on_postgresql, percentiles, prepare
+from app.reports.tables import Spec, query_tables
 
 COUNT_COLUMNS = [("created", "Tạo mới"), ("published", "Xuất bản")]
 DIMENSIONS = {"kind": "Loại", "language": "Ngôn ngữ", "topic": "Chủ đề", "organisation": "Tổ chức"}
 
 
-def _organisation_of_author() -> Any:
-    """The name of the organisation the material's author belongs to (null if none)."""
-    return (
-        select(Organisation.name)
-        .join(User, User.organisation_id == Organisation.id)
-        .where(User.id == Material.created_by)
-        .scalar_subquery()
+def _with_author_organisation(query: Any) -> Any:
+    """`query` over Material, joined to the organisation its author belongs to (if any)."""
+    return query.outerjoin(User, User.id == Material.created_by).outerjoin(
+        Organisation, Organisation.id == User.organisation_id
     )
 
 
@@ -37,7 +34,7 @@ def events(params: ReportParams) -> Any:
         Material.language,
         month_of(Material.created_at).label("month"),
         literal("created").label("event"),
-        _organisation_of_author().label("organisation"),
+        Organisation.name.label("organisation"),
     ).where(Material.created_at >= params.start, Material.created_at < params.end)
     published = select(
         Material.id,
@@ -45,9 +42,10 @@ def events(params: ReportParams) -> Any:
         Material.language,
         month_of(Material.published_at),
         literal("published"),
-        _organisation_of_author(),
+        Organisation.name,
     ).where(Material.status.in_(PUBLISHED), Material.published_at >= params.start, Material.published_at < params.end)
-    return union_all(in_scope(created, params), in_scope(published, params)).cte("ev")
+    created, published = (_with_author_organisation(in_scope(q, params)) for q in (created, published))
+    return union_all(created, published).cte("ev")
 
 
 def _counts(ev: Any) -> list[Any]:
@@ -57,10 +55,10 @@ def _counts(ev: Any) -> list[Any]:
     ]
 
 
-def _monthly(session: Session, ev: Any, dimension: str | None) -> dict[str, Any]:
+def _monthly(ev: Any, dimension: str | None) -> Spec:
     if dimension is None:
         query = select(ev.c.month, *_counts(ev)).group_by(ev.c.month).order_by(ev.c.month)
-        return query_table(session, "Theo tháng", [("month", "Tháng"), *COUNT_COLUMNS], query)
+        return "Theo tháng", [("month", "Tháng"), *COUNT_COLUMNS], query
     if dimension == "topic":
         tags = MaterialTag.__table__
         value = tags.c.value
@@ -74,41 +72,49 @@ def _monthly(session: Session, ev: Any, dimension: str | None) -> dict[str, Any]
         .order_by(ev.c.month, value)
     )
     label = DIMENSIONS[dimension]
-    return query_table(
-        session, f"Theo tháng và {label.lower()}", [("month", "Tháng"), (dimension, label), *COUNT_COLUMNS], query
-    )
+    return f"Theo tháng và {label.lower()}", [("month", "Tháng"), (dimension, label), *COUNT_COLUMNS], query
 
 
-def _workflow(session: Session, params: ReportParams) -> dict[str, Any]:
-    """Hours from creation (the first draft) to publication, for materials published in the period."""
+WORKFLOW_COLUMNS = [
+    ("kind", "Loại (* = tất cả)"),
+    ("materials", "Tài liệu"),
+    ("p50", "Giờ, trung vị"),
+    ("p90", "Giờ, p90"),
+]
+
+
+def _workflow(params: ReportParams, postgresql: bool) -> Spec:
+    """Hours from creation (the first draft) to publication, for materials published in the
+    period: overall (kind `*`) first, then by kind."""
     durations = in_scope(
         select(Material.kind, hours_between(Material.created_at, Material.published_at).label("hours")).where(
             Material.status.in_(PUBLISHED), Material.published_at >= params.start, Material.published_at < params.end
         ),
         params,
-    )
-    overall = percentiles(durations, [], "hours").subquery("overall")
-    by_kind = percentiles(durations, ["kind"], "hours").subquery("by_kind")
-    counts = select(durations.subquery("d").c.kind, func.count().label("materials")).group_by("kind").subquery("n")
-    query = union_all(
+    ).cte("durations")
+    overall = percentiles(select(durations), [], "hours", postgresql=postgresql).subquery("overall")
+    by_kind = percentiles(select(durations), ["kind"], "hours", postgresql=postgresql).subquery("by_kind")
+    counts = select(durations.c.kind, func.count().label("materials")).group_by(durations.c.kind).subquery("n")
+    rows = union_all(
         select(
             literal("*").label("kind"),
-            select(func.count()).select_from(durations.subquery()).scalar_subquery().label("materials"),
+            select(func.count()).select_from(durations).scalar_subquery().label("materials"),
             overall.c.p50,
             overall.c.p90,
         ),
         select(by_kind.c.kind, counts.c.materials, by_kind.c.p50, by_kind.c.p90).join(
             counts, counts.c.kind == by_kind.c.kind
         ),
-    )
-    columns = [("kind", "Loại (* = tất cả)"), ("materials", "Tài liệu"), ("p50", "Giờ, trung vị"), ("p90", "Giờ, p90")]
-    return query_table(session, "Thời gian từ bản nháp đến xuất bản", columns, select(query.subquery()))
+    ).subquery("workflow")
+    query = select(rows).order_by(rows.c.kind != "*", rows.c.kind)
+    return "Thời gian từ bản nháp đến xuất bản", WORKFLOW_COLUMNS, query
 
 
 def production_report(session: Session, params: ReportParams) -> dict[str, Any]:
+    prepare(session)
     ev = events(params)
-    tables = {"monthly": _monthly(session, ev, None)}
+    specs = {"monthly": _monthly(ev, None)}
     for dimension in DIMENSIONS:
-        tables[f"monthly_by_{dimension}"] = _monthly(session, ev, dimension)
-    tables["workflow_hours"] = _workflow(session, params)
-    return {"report": "production", "parameters": params.as_dict(), "tables": tables}
+        specs[f"monthly_by_{dimension}"] = _monthly(ev, dimension)
+    specs["workflow_hours"] = _workflow(params, on_postgresql(session))
+    return {"report": "production", "parameters": params.as_dict(), "tables": query_tables(session, specs)}

@@ -1,14 +1,18 @@
 """Portable SQL pieces the reports share (SQLite and PostgreSQL): durations, months, percentiles.
 
-Percentiles use the nearest-rank method with window functions (row_number and count over a
-partition), so both databases compute them in SQL the same way; SQLite has no percentile_cont.
+Percentiles use the nearest-rank method: the smallest value whose rank r satisfies
+r >= n * p / 100. PostgreSQL computes exactly that with the ordered-set aggregate
+`percentile_disc(p / 100) WITHIN GROUP (ORDER BY v)` in the same pass as the counts; SQLite has
+no ordered-set aggregates, so there it is computed with window functions (row_number and count
+over a partition). Both give the same value.
 """
 
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Float, Select, String, case, cast, func, select
+from sqlalchemy import Float, Select, String, case, cast, func, select, text
 from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.functions import FunctionElement
 
@@ -53,10 +57,33 @@ def _month_sqlite(element: month_of, compiler: Any, **kw: Any) -> str:
     return f"strftime('%Y-%m', {value})"
 
 
-def percentiles(source: Select[Any], keys: Sequence[str], value: str, ps: Sequence[int] = (50, 90)) -> Select[Any]:
+def on_postgresql(session: Session) -> bool:
+    return session.get_bind().dialect.name == "postgresql"
+
+
+def prepare(session: Session) -> None:
+    """Settings for the report's transaction only (SET LOCAL), on PostgreSQL: a report issues one
+    heavy statement, for which JIT compilation costs more than it saves, and whose sorts of a
+    few hundred thousand rows fit in memory."""
+    if on_postgresql(session):
+        session.execute(text("SET LOCAL jit = off"))
+        session.execute(text("SET LOCAL work_mem = '64MB'"))
+
+
+def percentile_disc(value: Any, p: int) -> Any:
+    """PostgreSQL only: the nearest-rank percentile `p` of `value` (nulls ignored), an aggregate."""
+    return func.percentile_disc(p / 100).within_group(value)
+
+
+def percentiles(
+    source: Select[Any], keys: Sequence[str], value: str, ps: Sequence[int] = (50, 90), *, postgresql: bool = False
+) -> Select[Any]:
     """Per group of `keys`, the nearest-rank percentiles `ps` of column `value` of `source`
     (rows where it is null are left out), as columns p50, p90...; one SQL statement."""
     src = source.subquery("pct_source")
+    if postgresql:
+        rows = select(*[src.c[k] for k in keys], *[percentile_disc(src.c[value], p).label(f"p{p}") for p in ps])
+        return rows.where(src.c[value].is_not(None)).group_by(*[src.c[k] for k in keys])
     partition = [src.c[k] for k in keys] or None
     ranked = (
         select(

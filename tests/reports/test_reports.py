@@ -139,6 +139,13 @@ def test_percentiles_use_nearest_rank(session):
     values = union_all(*[select(literal("a").label("k"), literal(v).label("v")) for v in (5, 1, 4, 2, 3, 10)])
     row = session.execute(percentiles(select(values.subquery()), ["k"], "v")).one()
     assert (row.p50, row.p90) == (3, 10)
+    # PostgreSQL's percentile_disc (what the reports use there) gives the same nearest rank, ten values too.
+    if session.get_bind().dialect.name == "postgresql":
+        for data, expected in (((5, 1, 4, 2, 3, 10), (3, 10)), (tuple(range(1, 11)), (5, 9))):
+            values = union_all(*[select(literal("a").label("k"), literal(v).label("v")) for v in data])
+            for form in (False, True):
+                row = session.execute(percentiles(select(values.subquery()), ["k"], "v", postgresql=form)).one()
+                assert (row.p50, row.p90) == expected
 
 
 def test_yearly_json_has_both_years_and_csv_xlsx_formats(client, auth, corpus):
@@ -213,3 +220,49 @@ def test_production_counts_by_the_authors_organisation(client, auth, corpus, ses
     rows = get(client, auth, "production")["tables"]["monthly_by_organisation"]["rows"]
     assert {r["organisation"] for r in rows} == {"Sở Dân tộc và Tôn giáo Lạng Sơn"}
     assert sum(r["created"] for r in rows) == 4 and sum(r["published"] for r in rows) == 3
+
+
+def test_one_statement_keeps_zeros_duplicates_and_lines_of_succession(client, auth, session, users, make_unit):
+    """The reports are built in one statement each: a translation tagged like its source still
+    counts once per group and topic, groups with nothing keep their zeros, and a unit still
+    filed under Hà Giang (merged into Tuyên Quang in 2025) counts with Tuyên Quang's."""
+    from datetime import date
+
+    from app.taxonomy import service as taxonomy_service
+    from app.units.models import Unit
+
+    editor = users["editor"]
+    source = make_material(
+        session, editor, status="published", language="vi", ethnic_groups=["Mông"], topics=["ethnic-policy"]
+    )
+    make_material(
+        session,
+        editor,
+        status="published",
+        language="hnj",
+        translation_of=source.id,
+        ethnic_groups=["Mông"],
+        topics=["ethnic-policy"],
+    )
+    session.commit()
+    tables = get(client, auth, "coverage")["tables"]
+    groups = rows_by(tables["by_group"], "code")
+    assert groups["08"]["materials"] == 2 and groups["08"]["in_own_language"] == 1
+    assert groups["02"]["materials"] == 0 and groups["02"]["in_own_language"] == 0
+    assert groups["02"]["served_in_own_language"] is False and groups["17"]["in_own_language"] is None
+    assert [(r["code"], r["topic"], r["materials"]) for r in tables["by_group_topic"]["rows"]] == [
+        ("08", "ethnic-policy", 2)
+    ]
+    assert tables["summary"]["rows"][0]["groups_served"] == 1
+
+    old, new = make_unit("RP-HG", province="Tuyên Quang"), make_unit("RP-TQ", province="Tuyên Quang")
+    ha_giang = taxonomy_service.resolve_province(session, "Hà Giang", ["p"], on=date(2024, 1, 1))
+    session.get(Unit, old.id).province = ha_giang.id
+    session.commit()
+    body = {"title": "Gói", "items": [{"material_id": str(source.id)}], "targets": {"units": [old.id, new.id]}}
+    bundle = client.post("/api/v1/bundles", json=body, headers=auth("editor")).json()
+    assert client.post(f"/api/v1/bundles/{bundle['id']}/publish", headers=auth("reviewer")).status_code == 200
+    assert client.get(f"/api/v1/feed/bundles/{bundle['id']}", headers=old.headers).status_code == 200
+    provinces = get(client, auth, "distribution")["tables"]["by_province"]["rows"]
+    assert [(r["province"], r["units"], r["deliveries"], r["fetched"]) for r in provinces] == [("Tuyên Quang", 2, 2, 1)]
+    assert provinces[0]["share_fetched"] == 0.5 and provinces[0]["median_hours_to_acknowledge"] is None
