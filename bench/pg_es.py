@@ -182,3 +182,13 @@ def run_all(corpus: Path, count: int, queries: Sequence[dict[str, Any]]) -> tupl
     searched, memory = search(env, queries)
     reindexed = reindex_and_bulk(env, count, payloads)
     return [imported, *searched, reindexed], memory
+
+
+def run_import_reindex(corpus: Path, count: int) -> list[Measure]:
+    """Only benchmarks 1 and 4 (import, reindex), each against its raw `_bulk` baseline of this run."""
+    env = pg_env(DATA_DIR)
+    log(f"import and reindex only: database {BENCH_DB}, alias {BENCH_ALIAS}")
+    prepare(env)
+    imported, payloads = import_and_bulk(env, corpus, count)
+    reindexed = reindex_and_bulk(env, count, payloads)
+    return [imported, reindexed]
