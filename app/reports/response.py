@@ -38,12 +38,8 @@ def response_report(session: Session, params: ReportParams) -> dict[str, Any]:
     tables = {
         "claims_by_status": table("Tin sai theo trạng thái", STATUS_COLUMNS, by_status),
         "claims_by_severity": table("Tin sai theo mức độ", SEVERITY_COLUMNS, by_severity),
-        "time_to_rebuttal": table(
-            "Thời gian đến khi bác bỏ", TIME_COLUMNS, summary["time_to_rebuttal_hours"]
-        ),
-        "time_to_delivery": table(
-            "Thời gian đến khi gửi tới đơn vị", TIME_COLUMNS, summary["time_to_delivery_hours"]
-        ),
+        "time_to_rebuttal": table("Thời gian đến khi bác bỏ", TIME_COLUMNS, summary["time_to_rebuttal_hours"]),
+        "time_to_delivery": table("Thời gian đến khi gửi tới đơn vị", TIME_COLUMNS, summary["time_to_delivery_hours"]),
         "overdue": table("Tin sai quá hạn xử lý", OVERDUE_COLUMNS, summary["overdue"]),
     }
     return {"report": "response", "parameters": params.as_dict(), "tables": tables}
