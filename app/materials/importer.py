@@ -34,14 +34,14 @@ from app.db import utcnow, writing_session
 from app.errors import AppError
 from app.materials import service as materials_service
 from app.materials.filters import STATUSES
-from app.materials.models import Material, MaterialRevision, MaterialTag, SearchOutbox
+from app.materials.models import Material, MaterialRevision, MaterialTag, SearchOutbox, Tagged
 from app.materials.schemas import MaterialCreate, RebutItem
 
 ProgressCallback = Callable[[int], None]
 
 
 @dataclass(slots=True)
-class NewMaterial:
+class NewMaterial(Tagged):
     """A material to import, as plain values: what `document_for` and `to_read` read of a material."""
 
     id: uuid.UUID
@@ -70,6 +70,10 @@ class NewMaterial:
 
     def tag_values(self, facet: str) -> list[str]:
         return [value for tag_facet, value, _ in self.tags if tag_facet == facet]
+
+    @property
+    def topics(self) -> list[str]:
+        return self.tag_values("topic")
 
     def columns(self) -> dict[str, Any]:
         return {name: getattr(self, name) for name in _MATERIAL_COLUMNS}
