@@ -35,6 +35,8 @@ from app.reports import html as report_html
 from app.reports import yearly as report_yearly
 from app.search import indexer
 from app.search.backend import BackendUnavailable, SearchBackend
+from app.search.batch_indexer import BatchIndexer
+from app.search.elasticsearch import IndexingFailed
 from app.search.factory import build_search_backend
 from app.taxonomy import seed as taxonomy_seed
 from app.units import demo as units_demo
@@ -238,21 +240,33 @@ def import_materials(
 ) -> None:
     """Load materials from NDJSON (one MaterialCreate object per line, optional `status`).
 
-    A bad line is reported with its number and skipped; good lines land. The search index is
-    brought up to date before the command returns."""
+    A bad line is reported with its number and skipped; good lines land. Each batch is indexed
+    as soon as it is committed, while the next one is written; the search index is up to date
+    before the command returns."""
     settings = get_settings()
     engine = build_engine(settings.sqlalchemy_url)
     factory = build_session_factory(engine)
+    backend = build_search_backend(settings, factory)
+    batches = BatchIndexer(factory, backend)
     started = time.perf_counter()
     total = sum(1 for _ in file.open(encoding="utf-8"))
-    with file.open(encoding="utf-8") as lines, progress_bar() as bar:
-        task = bar.add_task("importing", total=total)
-        report = importer.import_lines(
-            factory, lines, batch_size=batch_size, on_progress=lambda n: bar.advance(task, n)
-        )
-    backend = build_search_backend(settings, factory)
-    indexed = drain_with_progress(factory, backend)
-    engine.dispose()
+    try:
+        with file.open(encoding="utf-8") as lines, progress_bar() as bar:
+            task = bar.add_task("importing", total=total)
+            report = importer.import_lines(
+                factory,
+                lines,
+                batch_size=batch_size,
+                on_progress=lambda n: bar.advance(task, n),
+                on_committed=batches.submit,
+                claim_for=indexer.CLAIM_FOR,
+            )
+        indexed = batches.close()
+        indexed += drain_with_progress(factory, backend)
+    except (BackendUnavailable, IndexingFailed) as exc:
+        fail(f"error: {exc}; what was imported waits in the outbox for the indexer (or `ttdn reindex`)")
+    finally:
+        engine.dispose()
     seconds = time.perf_counter() - started
     for number, reason in report.errors:
         typer.secho(f"line {number}: {reason}", fg=typer.colors.RED, err=True)

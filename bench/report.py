@@ -48,9 +48,8 @@ CAVEATS = """## Caveats
   The raw `_bulk` baseline only measures Elasticsearch: the documents are built and serialised
   before its clock starts, and nothing is written to PostgreSQL. `ttdn import` does much more per
   document (validation, tag resolution, the material, its tags, its first revision and its outbox
-  row in PostgreSQL, then reading it back, folding its text and sending it to Elasticsearch), on the
-  same two cores that Elasticsearch indexes with, so a ratio of 0.5 is out of reach without running
-  import and indexing in parallel on more cores.
+  row in PostgreSQL, folding its text and sending it to Elasticsearch, the last two while the next
+  batch is written), on the same two cores that Elasticsearch indexes with.
 - The direct search baseline replays the requests the application itself sent for the same API
   queries (recorded through a wrapped Elasticsearch client), so both sides run the same search;
   the run checks that both report the same totals for every query. The API side adds the staff

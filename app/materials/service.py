@@ -139,20 +139,25 @@ def history_for(
     and, when `before` is given, the audit record of what changed."""
     saved = snapshot(material)
     rows: list[object] = [
-        MaterialRevision(
-            material_id=material.id,
-            version=material.version,
-            snapshot=saved,
-            saved_at=material.updated_at,
-            saved_by=actor.id if actor and actor.is_staff else None,
-            change=change,
-        ),
+        MaterialRevision(**revision_values(material, actor, change, saved)),
         SearchOutbox(material_id=material.id, version=material.version),
     ]
     if before is not None:
         changes = audit_service.diff(before, saved, UNAUDITED)
         rows.append(audit_service.entry(actor, f"material.{change}", "material", material.id, changes))
     return rows
+
+
+def revision_values(material: Any, actor: Principal | None, change: str, snapshot: dict[str, Any]) -> dict[str, Any]:
+    """The columns of the revision that keeps `material`'s current version whole."""
+    return {
+        "material_id": material.id,
+        "version": material.version,
+        "snapshot": snapshot,
+        "saved_at": material.updated_at,
+        "saved_by": actor.id if actor and actor.is_staff else None,
+        "change": change,
+    }
 
 
 def snapshot(material: Material) -> dict[str, Any]:
@@ -180,30 +185,42 @@ def build_material(
     is_demo: bool = False,
 ) -> Material:
     """A new material built whole in memory (tags resolved already), so bulk loads can add many at once."""
-    now = utcnow()
-    actor_id = actor.id if actor and actor.is_staff else None
-    material = Material(
-        id=new_id(),
-        **{name: getattr(data, name) for name in PLAIN_FIELDS},
-        status=status,
-        published_at=max(data.publish_at or now, now) if status in ("published", "archived") else None,
-        is_demo=is_demo,
-        created_at=now,
-        updated_at=now,
-        created_by=actor_id,
-        updated_by=actor_id,
-        last_edited_by=actor_id,
-        version=1,
-        translation_of=data.translation_of,
-        attachments=[],
-    )
+    material = Material(**new_material_values(data, actor, status=status, is_demo=is_demo), attachments=[])
     material.tags = [
-        MaterialTag(material_id=material.id, facet=TAG_FIELDS[field], value=value, position=i)
-        for field, values in tags.items()
-        for i, value in enumerate(dict.fromkeys(values))
+        MaterialTag(material_id=material.id, facet=facet, value=value, position=position)
+        for facet, value, position in tag_rows(tags)
     ]
     material.rebuts = _rebut_rows(material.id, data.rebuts)
     return material
+
+
+def new_material_values(data: MaterialCreate, actor: Principal | None, *, status: str, is_demo: bool) -> dict[str, Any]:
+    """The columns of a new material (version 1, written now by `actor`) in `status`."""
+    now = utcnow()
+    actor_id = actor.id if actor and actor.is_staff else None
+    return {
+        "id": new_id(),
+        **{name: getattr(data, name) for name in PLAIN_FIELDS},
+        "status": status,
+        "published_at": max(data.publish_at or now, now) if status in ("published", "archived") else None,
+        "is_demo": is_demo,
+        "created_at": now,
+        "updated_at": now,
+        "created_by": actor_id,
+        "updated_by": actor_id,
+        "last_edited_by": actor_id,
+        "version": 1,
+        "translation_of": data.translation_of,
+    }
+
+
+def tag_rows(tags: dict[str, list[str]]) -> list[tuple[str, str, int]]:
+    """(facet, value, position) of resolved tags: values de-duplicated, position in input order per facet."""
+    return [
+        (TAG_FIELDS[field], value, position)
+        for field, values in tags.items()
+        for position, value in enumerate(dict.fromkeys(values))
+    ]
 
 
 def _rebut_rows(material_id: uuid.UUID, items: list[RebutItem]) -> list[MaterialRebut]:

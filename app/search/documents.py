@@ -42,7 +42,7 @@ def folded_text(value: str) -> str:
     Splitting into words here, as `folded_words()` does for queries, makes every backend see
     the same tokens ("H'Mông" is "h mong" on both sides) whatever its own tokenizer does.
     """
-    return " ".join(_fold_word(word) for word in words(value))
+    return " ".join(map(_fold_word, words(value)))
 
 
 # Vietnamese is written in syllables and a few thousand of them make up most text: folding

@@ -75,6 +75,8 @@ CURSOR_VALUES: dict[str, tuple[Callable[[Any], Any], ...]] = {
 # More than there are values of any facet (provinces over all periods are fewer than 200).
 FACET_SIZE = 500
 BULK_CHUNK = 1000
+# What a new index is created with while `rebuild` fills it.
+_FILLING = {"refresh_interval": "-1", "number_of_replicas": 0, "auto_expand_replicas": False}
 
 
 class IndexingFailed(RuntimeError):
@@ -248,15 +250,14 @@ class ElasticsearchBackend:
         """Fill a new index, then move the alias to it in one atomic call and delete the old."""
         index = f"{self.alias}-{datetime.now(UTC):%Y%m%d%H%M%S}-{uuid.uuid4().hex[:6]}"
         with reachable():
-            # No refreshes while filling: faster, and nobody searches this index yet.
-            self.client.indices.create(
-                index=index, mappings=MAPPINGS, settings={**self.settings, "refresh_interval": "-1"}
-            )
+            # No refreshes and no replicas while filling: faster, and nobody searches this index
+            # yet. The configured values are restored before the alias moves to it.
+            self.client.indices.create(index=index, mappings=MAPPINGS, settings={**self.settings, **_FILLING})
         try:
             count = self._fill(index, docs, on_progress)
             with reachable():
                 self.client.indices.put_settings(
-                    index=index, settings={"refresh_interval": self.settings["refresh_interval"]}
+                    index=index, settings={name: self.settings.get(name, SETTINGS.get(name)) for name in _FILLING}
                 )
                 self.client.indices.refresh(index=index)
                 old = self._indices()

@@ -143,16 +143,9 @@ def drain_materials(
                 docs, deletes = _current_state(session, versions)
             _send(backend, docs, deletes)
         except BaseException:
-            _release(session_factory, ids)
+            release(session_factory, ids)
             raise
-        with writing_session(session_factory) as session:
-            done = session.execute(
-                update(SearchOutbox)
-                .where(SearchOutbox.id.in_(ids), SearchOutbox.processed_at.is_(None))
-                .values(processed_at=utcnow(), claimed_until=None)
-            ).rowcount
-            session.commit()
-        CHANGES_INDEXED.inc(done or 0)
+        mark_done(session_factory, ids)
         processed += len(rows)
         if len(rows) < batch_size:
             return processed
@@ -188,7 +181,19 @@ def _claim(session_factory: sessionmaker[Session], batch_size: int, claim_for: t
     return sorted(rows, key=lambda row: row.id)
 
 
-def _release(session_factory: sessionmaker[Session], ids: list[int]) -> None:
+def mark_done(session_factory: sessionmaker[Session], ids: list[int]) -> None:
+    """The backend has these changes: mark the rows processed (unless another process already did)."""
+    with writing_session(session_factory) as session:
+        done = session.execute(
+            update(SearchOutbox)
+            .where(SearchOutbox.id.in_(ids), SearchOutbox.processed_at.is_(None))
+            .values(processed_at=utcnow(), claimed_until=None)
+        ).rowcount
+        session.commit()
+    CHANGES_INDEXED.inc(done or 0)
+
+
+def release(session_factory: sessionmaker[Session], ids: list[int]) -> None:
     """Give a failed batch back at once (best effort: otherwise its claim runs out)."""
     try:
         with writing_session(session_factory) as session:

@@ -16,7 +16,7 @@ from app.materials.models import Material
 from app.search import indexer
 from app.search.backend import BackendUnavailable
 from app.search.elasticsearch import ElasticsearchBackend
-from app.search.factory import build_elasticsearch_client
+from app.search.factory import build_elasticsearch_client, index_settings
 from tests.factories import make_material, material_data
 
 __test__ = os.environ.get("TTDN_TEST_CONFIG", "sqlite") == "postgres-es"
@@ -95,6 +95,32 @@ def test_rebuild_moves_the_alias_and_removes_the_old_index(session, session_fact
     assert len(second) == 1 and second != list(first)
     assert not search_backend.client.indices.exists(index=f"{search_backend.alias}-initial")
     assert indexed_versions(search_backend) == {str(m.id): m.version for m in materials}
+
+
+def test_rebuild_fills_without_refreshes_or_replicas_then_restores_the_configured_ones(
+    session, session_factory, users, settings, search_backend
+):
+    configured = settings.model_copy(update={"elasticsearch_replicas": "0-1", "elasticsearch_refresh_interval": "5s"})
+    backend = ElasticsearchBackend(
+        search_backend.client, search_backend.alias, index_settings=index_settings(configured)
+    )
+    make_material(session, users["editor"], title="Bản tin dựng lại")
+    session.commit()
+    seen_while_filling = []
+
+    def progress(done):  # called while the new index is filled, before the alias moves
+        seen_while_filling.extend(backend.client.indices.get_settings(index=f"{backend.alias}-2*").values())
+
+    assert indexer.rebuild(session_factory, backend, on_progress=progress) == 1
+    filling = seen_while_filling[0]["settings"]["index"]
+    assert (filling["refresh_interval"], filling["number_of_replicas"], filling["auto_expand_replicas"]) == (
+        "-1",
+        "0",
+        "false",
+    )
+    (index,) = backend.client.indices.get_alias(name=backend.alias)
+    final = backend.client.indices.get_settings(index=index)[index]["settings"]["index"]
+    assert (final["refresh_interval"], final["auto_expand_replicas"]) == ("5s", "0-1")
 
 
 def test_search_answers_503_while_elasticsearch_is_down(outage_client, auth):
