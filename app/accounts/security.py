@@ -38,8 +38,9 @@ def issue_access_token(user_id: uuid.UUID, secret: str, minutes: int, generation
     return jwt.encode(claims, secret, algorithm=ALGORITHM), minutes * 60
 
 
-def read_access_token(token: str, secret: str) -> tuple[uuid.UUID, int] | None:
-    """(user id, token generation) of a valid, unexpired access token, else None."""
+def read_access_token(token: str, secret: str) -> tuple[uuid.UUID, int, float] | None:
+    """(user id, token generation, expiry as a Unix time) of a valid, unexpired access token,
+    else None."""
     try:
         claims = jwt.decode(token, secret, algorithms=[ALGORITHM], options={"require": ["exp", "sub"]})
     except jwt.PyJWTError:
@@ -47,6 +48,6 @@ def read_access_token(token: str, secret: str) -> tuple[uuid.UUID, int] | None:
     if claims.get("typ") != "access" or type(claims.get("gen", 0)) is not int:
         return None
     try:
-        return uuid.UUID(claims["sub"]), claims.get("gen", 0)
+        return uuid.UUID(claims["sub"]), claims.get("gen", 0), float(claims["exp"])
     except (ValueError, TypeError):
         return None
