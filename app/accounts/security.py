@@ -1,5 +1,6 @@
 """Password hashing (Argon2 via argon2-cffi) and signed access tokens (PyJWT)."""
 
+import functools
 import uuid
 from datetime import UTC, datetime, timedelta
 
@@ -8,8 +9,15 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 _hasher = PasswordHasher()
-# Verified against when the account does not exist, so both paths cost the same time.
-_DUMMY_HASH = _hasher.hash("not-a-real-password-just-for-timing")
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    """Verified against when the account does not exist, so both paths cost the same time.
+    Made on first use, not at import: an Argon2 hash costs every starting worker half a second."""
+    return _hasher.hash("not-a-real-password-just-for-timing")
+
+
 ALGORITHM = "HS256"
 
 
@@ -19,7 +27,7 @@ def hash_password(password: str) -> str:
 
 def verify_password(password_hash: str | None, password: str) -> bool:
     try:
-        return _hasher.verify(password_hash or _DUMMY_HASH, password) and password_hash is not None
+        return _hasher.verify(password_hash or _dummy_hash(), password) and password_hash is not None
     except (VerificationError, InvalidHashError):
         return False
 
