@@ -98,6 +98,7 @@ def _staff_principal(open_session: Callable[[], Session], settings: Settings, to
     if known is not None:
         return known
     session = open_session()
+    read_at = token_cache.generation()
     claims = security.read_access_token(token, settings.secret_key or "")
     user = accounts_service.get_active_user(session, claims[0]) if claims else None
     # A token from before the last password change or disable carries an older generation.
@@ -106,7 +107,7 @@ def _staff_principal(open_session: Callable[[], Session], settings: Settings, to
             "The access token is invalid, expired, replaced by a password change, or its account is disabled."
         )
     principal = Principal(type="user", id=user.id, label=user.email, roles=frozenset(user.roles))
-    token_cache.remember(token, principal, claims[2])
+    token_cache.remember(token, principal, claims[2], read_at)
     return principal
 
 

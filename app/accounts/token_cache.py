@@ -24,6 +24,12 @@ _FORGET_ON_COMMIT = "ttdn_forget_users"
 
 _entries: dict[str, tuple[float, Principal]] = {}
 _lock = threading.Lock()
+_generation = 0
+
+
+def generation() -> int:
+    """Read before reading the user's row; pass to `remember`."""
+    return _generation
 
 
 def lookup(token: str) -> Principal | None:
@@ -38,20 +44,25 @@ def lookup(token: str) -> Principal | None:
     return entry[1]
 
 
-def remember(token: str, principal: Principal, expires_at: float) -> None:
+def remember(token: str, principal: Principal, expires_at: float, read_at_generation: int) -> None:
     """Keep the token's principal until USER_CACHE_SECONDS from now, or `expires_at` (a
-    `time.time()` value: the token's own expiry) if sooner."""
+    `time.time()` value: the token's own expiry) if sooner; not at all if a user was changed
+    since `read_at_generation` (what was read may predate the change)."""
     bound = min(USER_CACHE_SECONDS, expires_at - time.time())
     if bound <= 0:
         return
     with _lock:
+        if read_at_generation != _generation:
+            return
         if len(_entries) >= MAX_ENTRIES:
             _entries.clear()
         _entries[token] = (time.monotonic() + bound, principal)
 
 
 def forget_user(user_id: uuid.UUID) -> None:
+    global _generation
     with _lock:
+        _generation += 1
         for token in [t for t, (_, principal) in _entries.items() if principal.id == user_id]:
             _entries.pop(token, None)
 
