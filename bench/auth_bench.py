@@ -118,7 +118,7 @@ def ratio_rounds(rates: dict[str, list[float]], name: str) -> list[float]:
 def run_all(env: dict[str, str], workers: int = 1, config: str = "PostgreSQL + Elasticsearch") -> list[Measure]:
     """Needs the bench database prepared (staff user present)."""
     key = issue_unit_key(env)
-    with serve(env, workers=workers) as server:
+    with serve(env, startup_timeout=180, workers=workers) as server:  # a loaded machine starts slowly
         with httpx.Client(timeout=30) as client:
             token = staff_token(client, server.base_url)
             # wrk asks for no gzip: so must the request whose ETag it sends back.
