@@ -164,10 +164,6 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-if __name__ == "__main__":
-    raise SystemExit(main())
-
-
 def _measure(target: Target, rates: dict[str, list[float]], command: str) -> Measure:
     ratios = ratio_rounds(rates, target.name)
     ratio = statistics.median(ratios)
@@ -187,3 +183,7 @@ def _measure(target: Target, rates: dict[str, list[float]], command: str) -> Mea
             "ratio per round: " + ", ".join(f"{r:.2f}" for r in ratios) + f" (spread {max(ratios) - min(ratios):.2f})",
         ],
     )
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
