@@ -4,6 +4,7 @@ import json
 import os
 import secrets
 import shutil
+import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -11,7 +12,6 @@ from pathlib import Path
 from typing import Annotated, Literal
 
 import typer
-import uvicorn
 from fastapi.encoders import jsonable_encoder
 from pydantic import ValidationError
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
@@ -73,34 +73,39 @@ def fail(message: str) -> None:
     raise typer.Exit(code=1)
 
 
+def cpu_cores() -> int:
+    """The cores this process may run on (its CPU affinity, which containers and taskset narrow)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
 @cli.command()
 def serve(
     host: Annotated[str, typer.Option(envvar="HOST")] = "127.0.0.1",
     port: Annotated[int, typer.Option(envvar="PORT")] = 8000,
-    workers: Annotated[int, typer.Option(min=1, help="Server processes")] = 1,
+    workers: Annotated[
+        int | None,
+        typer.Option(min=1, envvar="WEB_CONCURRENCY", help="Server processes (default: one per CPU core)"),
+    ] = None,
 ) -> None:
-    """Serve the API with uvicorn. With `--workers N`, each process runs its own indexer and
-    releaser; they share the work safely (README: several workers). Logs go through the
-    service's own format (JSON lines unless on a terminal); each request is logged once."""
+    """Serve the API with uvicorn, one process per CPU core unless `--workers N` (or
+    WEB_CONCURRENCY) says otherwise. Each process runs its own indexer and releaser; they share
+    the work safely (README: several workers). Logs go through the service's own format (JSON
+    lines unless on a terminal); each request is logged once."""
+    workers = workers or cpu_cores()
     if workers > 1 and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         # Each worker keeps its counters in files here, so one scrape adds up every process.
         metrics_dir = get_settings().data_dir / "metrics"
         shutil.rmtree(metrics_dir, ignore_errors=True)
         metrics_dir.mkdir(parents=True)
         os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(metrics_dir)
-    uvicorn.run(
-        "app.main:create_app",
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers,
-        proxy_headers=True,
-        log_config=None,
-        access_log=False,
-        # A new worker imports the whole app before it answers uvicorn's health check; on a busy
-        # machine that took longer than uvicorn's 5 s, and the worker was killed and restarted.
-        timeout_worker_healthcheck=60,
-    )
+    # A fresh interpreter that imports only the server and the app (app/server.py says why).
+    sys.stdout.flush()
+    sys.stderr.flush()
+    args = ["--host", host, "--port", str(port), "--workers", str(workers)]
+    os.execv(sys.executable, [sys.executable, "-m", "app.server", *args])
 
 
 @cli.command()

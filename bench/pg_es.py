@@ -6,6 +6,7 @@ Each is compared with a baseline taken in the same run: a raw `_bulk` of the sam
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 from collections.abc import Sequence
@@ -15,6 +16,7 @@ from typing import Any
 import httpx
 
 from app.config import Settings
+from bench import throughput
 from bench.common import (
     BASELINE_INDEX,
     BENCH_ALIAS,
@@ -147,7 +149,14 @@ def search(env: dict[str, str], queries: Sequence[dict[str, Any]]) -> tuple[list
         timings = run_search_mix(server.base_url, token, queries, requests)
     memory = {"peak_mb": server.memory.peak_mb(), "startup_mb": server.startup_mb}
     command = "ttdn serve (PostgreSQL + Elasticsearch); GET /api/v1/search x 200 queries, sequential, httpx"
-    return _latency_measures("search_pg_es", timings, command), memory
+    measures = _latency_measures("search_pg_es", timings, command)
+    # Throughput: the server as a user starts it, one worker per core.
+    workers = os.cpu_count() or 1
+    with serve(env, workers=workers) as server:
+        with httpx.Client(timeout=30) as client:
+            token = staff_token(client, server.base_url)
+        measures.append(throughput.measure(throughput.rounds(server.base_url, token, queries, requests), workers))
+    return measures, memory
 
 
 def _latency_measures(prefix: str, timings: dict[str, list[float]], command: str) -> list[Measure]:

@@ -9,11 +9,12 @@ import binascii
 from collections.abc import Callable
 from typing import Annotated
 
+import anyio
 from fastapi import Depends, Request, Security
 from fastapi.security import APIKeyHeader
 from sqlalchemy.orm import Session
 
-from app.accounts import security
+from app.accounts import security, token_cache
 from app.accounts import service as accounts_service
 from app.accounts.principal import STAFF_ROLES, Principal
 from app.config import Settings
@@ -35,7 +36,15 @@ async def get_settings_from_app(request: Request) -> Settings:
 AppSettings = Annotated[Settings, Depends(get_settings_from_app)]
 
 
-def get_principal(
+class _NeedsDatabase(Exception):
+    """Raised on the event loop's fast path when the answer needs the database after all."""
+
+
+def _no_session() -> Session:
+    raise _NeedsDatabase
+
+
+async def get_principal(
     request: Request,
     settings: AppSettings,
     authorization: Annotated[str | None, Security(_auth_header)] = None,
@@ -43,36 +52,53 @@ def get_principal(
     """The caller, from `Authorization: Bearer <access token or unit key>` or HTTP Basic
     (unit code and key, for generic feed readers). Resolved once per request.
 
-    The request's database session is opened only when it is needed: a unit key found in the
-    key cache (keys.py) needs none, so such a request makes no database round trip at all."""
+    A unit key found in the key cache (app/units/keys.py) or a staff token checked a moment ago
+    (app/accounts/token_cache.py) is answered here, on the event loop, with no database round
+    trip and no thread; anything else goes to a worker thread and the request's session."""
     cached = getattr(request.state, "principal", None)
     if cached is not None:
         return cached
     scheme, _, credentials = (authorization or "").partition(" ")
     scheme, credentials = scheme.lower(), credentials.strip()
-    if request.method in SAFE_METHODS:
-        principal = _principal(request, settings, scheme, credentials)
-    else:
-        with reading_first(get_session(request)):
-            principal = _principal(request, settings, scheme, credentials)
+    try:
+        principal = _principal(request, settings, scheme, credentials, _no_session)
+    except _NeedsDatabase:
+        principal = await anyio.to_thread.run_sync(_principal_from_database, request, settings, scheme, credentials)
     request.state.principal = principal
     return principal
 
 
-def _principal(request: Request, settings: Settings, scheme: str, credentials: str) -> Principal:
+def _principal_from_database(request: Request, settings: Settings, scheme: str, credentials: str) -> Principal:
+    def open_session() -> Session:
+        return get_session(request)
+
+    if request.method in SAFE_METHODS:
+        return _principal(request, settings, scheme, credentials, open_session)
+    with reading_first(get_session(request)):
+        return _principal(request, settings, scheme, credentials, open_session)
+
+
+def _principal(
+    request: Request, settings: Settings, scheme: str, credentials: str, open_session: Callable[[], Session]
+) -> Principal:
     if scheme == "bearer" and keys.looks_like_key(credentials):
-        principal = _unit_principal(request, credentials, None)
+        principal = _unit_principal(open_session, credentials, None)
     elif scheme == "bearer" and credentials:
-        principal = _staff_principal(get_session(request), settings, credentials)
+        principal = _staff_principal(open_session, settings, credentials)
     elif scheme == "basic" and credentials:
         unit_code, key = _basic_credentials(credentials)
-        principal = _unit_principal(request, key, unit_code)
+        principal = _unit_principal(open_session, key, unit_code)
     else:
         raise Unauthorized(headers=UNIT_CHALLENGE)
     return principal
 
 
-def _staff_principal(session: Session, settings: Settings, token: str) -> Principal:
+def _staff_principal(open_session: Callable[[], Session], settings: Settings, token: str) -> Principal:
+    known = token_cache.lookup(token)
+    if known is not None:
+        return known
+    session = open_session()
+    read_at = token_cache.generation()
     claims = security.read_access_token(token, settings.secret_key or "")
     user = accounts_service.get_active_user(session, claims[0]) if claims else None
     # A token from before the last password change or disable carries an older generation.
@@ -80,11 +106,13 @@ def _staff_principal(session: Session, settings: Settings, token: str) -> Princi
         raise Unauthorized(
             "The access token is invalid, expired, replaced by a password change, or its account is disabled."
         )
-    return Principal(type="user", id=user.id, label=user.email, roles=frozenset(user.roles))
+    principal = Principal(type="user", id=user.id, label=user.email, roles=frozenset(user.roles))
+    token_cache.remember(token, principal, claims[2], read_at)
+    return principal
 
 
-def _unit_principal(request: Request, key: str, unit_code: str | None) -> Principal:
-    owner = keys.owner_of(lambda: get_session(request), key, unit_code)
+def _unit_principal(open_session: Callable[[], Session], key: str, unit_code: str | None) -> Principal:
+    owner = keys.owner_of(open_session, key, unit_code)
     if owner is None:
         raise Unauthorized("The key is unknown, revoked, or its unit is inactive.", headers=UNIT_CHALLENGE)
     return Principal(type="unit", id=owner.unit_id, label=owner.unit_code, unit_type=owner.unit_type)
@@ -122,7 +150,7 @@ async def _unit_only(principal: Annotated[Principal, Depends(get_principal)]) ->
 BASIC_CHALLENGE = {"WWW-Authenticate": 'Basic realm="ttdn-hub", charset="UTF-8"'}
 
 
-def _browser_unit(
+async def _browser_unit(
     request: Request,
     settings: AppSettings,
     authorization: Annotated[str | None, Security(_auth_header)] = None,
@@ -130,7 +158,7 @@ def _browser_unit(
     """A unit in a browser: as for the feed, but the challenge names Basic alone, so that the
     browser asks for the unit code and key itself."""
     try:
-        principal = get_principal(request, settings, authorization)
+        principal = await get_principal(request, settings, authorization)
     except Unauthorized as exc:
         raise Unauthorized(exc.detail, headers=BASIC_CHALLENGE) from None
     if principal.type != "unit":

@@ -1,5 +1,6 @@
 """Password hashing (Argon2 via argon2-cffi) and signed access tokens (PyJWT)."""
 
+import functools
 import uuid
 from datetime import UTC, datetime, timedelta
 
@@ -8,8 +9,15 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 _hasher = PasswordHasher()
-# Verified against when the account does not exist, so both paths cost the same time.
-_DUMMY_HASH = _hasher.hash("not-a-real-password-just-for-timing")
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    """Verified against when the account does not exist, so both paths cost the same time.
+    Made on first use, not at import: an Argon2 hash costs every starting worker half a second."""
+    return _hasher.hash("not-a-real-password-just-for-timing")
+
+
 ALGORITHM = "HS256"
 
 
@@ -19,7 +27,7 @@ def hash_password(password: str) -> str:
 
 def verify_password(password_hash: str | None, password: str) -> bool:
     try:
-        return _hasher.verify(password_hash or _DUMMY_HASH, password) and password_hash is not None
+        return _hasher.verify(password_hash or _dummy_hash(), password) and password_hash is not None
     except (VerificationError, InvalidHashError):
         return False
 
@@ -38,8 +46,9 @@ def issue_access_token(user_id: uuid.UUID, secret: str, minutes: int, generation
     return jwt.encode(claims, secret, algorithm=ALGORITHM), minutes * 60
 
 
-def read_access_token(token: str, secret: str) -> tuple[uuid.UUID, int] | None:
-    """(user id, token generation) of a valid, unexpired access token, else None."""
+def read_access_token(token: str, secret: str) -> tuple[uuid.UUID, int, float] | None:
+    """(user id, token generation, expiry as a Unix time) of a valid, unexpired access token,
+    else None."""
     try:
         claims = jwt.decode(token, secret, algorithms=[ALGORITHM], options={"require": ["exp", "sub"]})
     except jwt.PyJWTError:
@@ -47,6 +56,6 @@ def read_access_token(token: str, secret: str) -> tuple[uuid.UUID, int] | None:
     if claims.get("typ") != "access" or type(claims.get("gen", 0)) is not int:
         return None
     try:
-        return uuid.UUID(claims["sub"]), claims.get("gen", 0)
+        return uuid.UUID(claims["sub"]), claims.get("gen", 0), float(claims["exp"])
     except (ValueError, TypeError):
         return None

@@ -7,7 +7,7 @@ from sqlalchemy.orm import Session
 from zxcvbn import zxcvbn
 
 from app import concurrency
-from app.accounts import security
+from app.accounts import security, token_cache
 from app.accounts.models import User
 from app.accounts.schemas import ROLES
 from app.audit import service as audit_service
@@ -128,6 +128,7 @@ def update_user(
         organisations_service.check_exists(session, [organisation_id], ["body", "organisation_id"])
     if "password" in changes or (changes.get("active") is False and user.active):
         user.token_generation += 1  # every token issued before is refused from now on
+    token_cache.forget_user_on_commit(session, user.id)  # roles, active flag, generation
     for name in ("full_name", "active", "organisation_id"):
         if name in changes:
             setattr(user, name, changes[name])
@@ -155,6 +156,7 @@ def change_own_password(session: Session, user_id: uuid.UUID, new_password: str,
         raise ValidationFailed(["body", "new_password"], "The new password must differ from the current one.")
     user.password_hash = security.hash_password(new_password)
     user.token_generation += 1
+    token_cache.forget_user_on_commit(session, user.id)
     user.version += 1
     session.flush()
     audit_service.record(session, actor, "user.password_changed", "user", user.id, {"password": ["(set)", "(changed)"]})

@@ -31,6 +31,7 @@ from typing import Any
 from sqlalchemy import Row, and_, case, func, insert, or_, select, text
 from sqlalchemy.orm import Session, contains_eager
 
+from app.bundles import feed_versions
 from app.bundles.models import BundlePublication, FeedChange
 from app.db import utcnow
 
@@ -53,6 +54,7 @@ def append(session: Session, rows: Sequence[ChangeRow]) -> None:
     if not rows:
         return
     lock_feed(session)
+    feed_versions.forget_on_commit(session, {row[0] for row in rows})
     now = utcnow()
     values = [
         {"unit_id": unit_id, "bundle_id": bundle_id, "bundle_version": version, "kind": kind, "at": now}
@@ -97,14 +99,17 @@ def unit_view(session: Session, unit_id: uuid.UUID, bundle_id: uuid.UUID) -> Fee
 
 def feed_version(session: Session, unit_id: uuid.UUID) -> tuple[int, datetime | None]:
     """(last seq, its time) of the unit's feed: a cheap version for ETag and Last-Modified,
-    one index lookup on (unit_id, seq)."""
+    one index lookup on (unit_id, seq), remembered for a moment (feed_versions.py)."""
+    read_at = feed_versions.generation()
     row = session.execute(
         select(FeedChange.seq, FeedChange.at)
         .where(FeedChange.unit_id == unit_id)
         .order_by(FeedChange.seq.desc())
         .limit(1)
     ).first()
-    return (row.seq, row.at) if row else (0, None)
+    version = (row.seq, row.at) if row else (0, None)
+    feed_versions.remember(unit_id, version, read_at)
+    return version
 
 
 # Urgent first: rank 0, then everything else.

@@ -68,18 +68,30 @@ def not_modified_since(request: Request, modified: datetime | None) -> bool:
     return since.tzinfo is not None and modified <= since
 
 
-def feed_response(
-    request: Request, render: Callable[[], bytes], media_type: str, version_tag: str, changed_at: datetime | None
-) -> Response:
-    """200 (gzipped when allowed) or 304, with a strong ETag per representation; `render` runs
-    only when the body is actually needed."""
+def _conditional(request: Request, version_tag: str, changed_at: datetime | None) -> tuple[dict[str, str], bool, bool]:
+    """(headers, gzipped, whether the caller's copy is current) for a feed representation."""
     gzipped = accepts_gzip(request.headers.get("accept-encoding"))
     etag = version_tag[:-1] + ("-gzip" if gzipped else "") + '"'
     headers = {"ETag": etag, "Cache-Control": CACHE_CONTROL, "Vary": VARY}
     modified = last_modified(changed_at, datetime.now(UTC))
     if modified is not None:
         headers["Last-Modified"] = format_datetime(modified, usegmt=True)
-    if if_none_match(request, etag) or not_modified_since(request, modified):
+    return headers, gzipped, if_none_match(request, etag) or not_modified_since(request, modified)
+
+
+def not_modified(request: Request, version_tag: str, changed_at: datetime | None) -> Response | None:
+    """The 304 for a caller whose copy is current, else None (the body must be built)."""
+    headers, _, current = _conditional(request, version_tag, changed_at)
+    return Response(status_code=304, headers=headers) if current else None
+
+
+def feed_response(
+    request: Request, render: Callable[[], bytes], media_type: str, version_tag: str, changed_at: datetime | None
+) -> Response:
+    """200 (gzipped when allowed) or 304, with a strong ETag per representation; `render` runs
+    only when the body is actually needed."""
+    headers, gzipped, current = _conditional(request, version_tag, changed_at)
+    if current:
         return Response(status_code=304, headers=headers)
     body = render()
     if gzipped:

@@ -5,9 +5,6 @@ import io
 from datetime import datetime
 from typing import Any
 
-from openpyxl import Workbook
-from openpyxl.styles import Font
-
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 SHEET_NAME_MAX = 31  # Excel's limit
 
@@ -42,6 +39,10 @@ def _sheet_name(name: str, used: set[str]) -> str:
 
 def review_xlsx(review: dict[str, Any]) -> bytes:
     """One sheet per table: its title, the Vietnamese column labels, then the rows."""
+    # openpyxl takes a second to import: only a process that writes a workbook pays for it.
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
     workbook = Workbook()
     workbook.remove(workbook.active)
     used: set[str] = set()

@@ -6,7 +6,6 @@ from typing import Any
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 
-from app.reports import charts
 from app.reports.coverage import GAP_LABELS
 
 _environment = Environment(loader=PackageLoader("app.reports", "templates"), autoescape=select_autoescape(["html"]))
@@ -34,6 +33,9 @@ _environment.filters["cell"] = _cell
 
 
 def _charts(name: str, current: dict[str, Any], previous: dict[str, Any], year: int) -> list[dict[str, str]]:
+    # matplotlib takes a second to import: only a process that draws a chart pays for it.
+    from app.reports import charts
+
     tables, before = current["tables"], previous["tables"]
     if name == "coverage":
         svg = charts.group_bars(tables["by_group"]["rows"], before["by_group"]["rows"], year)

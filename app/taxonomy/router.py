@@ -4,11 +4,13 @@ import uuid
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request, Response
+from sqlalchemy.orm import Session
 
 from app.accounts.deps import AnyPrincipal
 from app.db import DbSession
 from app.taxonomy import service as taxonomy_service
+from app.taxonomy.cache import reference_response
 from app.taxonomy.models import Province
 from app.taxonomy.schemas import (
     BorderRoutePage,
@@ -25,19 +27,23 @@ router = APIRouter(tags=["reference data"])
 
 
 @router.get("/ethnic-groups", response_model=EthnicGroupPage, operation_id="list_ethnic_groups")
-def list_ethnic_groups(
+async def list_ethnic_groups(
+    request: Request,
     _: AnyPrincipal,
-    session: DbSession,
     q: Annotated[
         str | None, Query(max_length=100, description="Part of a name or other name; diacritics optional")
     ] = None,
-) -> EthnicGroupPage:
+) -> Response:
     """Vietnam's 54 ethnic groups, coded by the 2008 list (Decision 1019/QĐ-TCTK); `code_1979`
     is the code in the 1979 list, which many other systems use. `q` filters by name, spelling
     variant or other name, ignoring diacritics. Historical names now considered derogatory match
-    `q` but are never shown."""
-    groups = taxonomy_service.list_ethnic_groups(session, q)
-    return EthnicGroupPage(items=[EthnicGroupRead.model_validate(g) for g in groups])
+    `q` but are never shown. From memory, with an ETag (see "Reference data" in the README)."""
+
+    def build(session: Session) -> EthnicGroupPage:
+        groups = taxonomy_service.list_ethnic_groups(session, q)
+        return EthnicGroupPage(items=[EthnicGroupRead.model_validate(g) for g in groups])
+
+    return await reference_response(request, ("ethnic-groups", q), build)
 
 
 @router.get("/ethnic-groups/{code}", response_model=EthnicGroupRead, operation_id="read_ethnic_group")
@@ -47,30 +53,39 @@ def read_ethnic_group(code: str, _: AnyPrincipal, session: DbSession) -> EthnicG
 
 
 @router.get("/border-routes", response_model=BorderRoutePage, operation_id="list_border_routes")
-def list_border_routes(_: AnyPrincipal, session: DbSession) -> BorderRoutePage:
+async def list_border_routes(request: Request, _: AnyPrincipal) -> Response:
     """Vietnam's land borders: VN-CN (China), VN-LA (Laos), VN-KH (Cambodia). `length_precision`
     says whether `length_km` is a treaty figure, a rounded lower bound or an approximation."""
-    routes = taxonomy_service.list_border_routes(session)
-    return BorderRoutePage(items=[BorderRouteRead.model_validate(r) for r in routes])
+
+    def build(session: Session) -> BorderRoutePage:
+        routes = taxonomy_service.list_border_routes(session)
+        return BorderRoutePage(items=[BorderRouteRead.model_validate(r) for r in routes])
+
+    return await reference_response(request, ("border-routes",), build)
 
 
 @router.get("/provinces", response_model=ProvincePage, operation_id="list_provinces")
-def list_provinces(
+async def list_provinces(
+    request: Request,
     _: AnyPrincipal,
-    session: DbSession,
     border_route: Annotated[
         list[str] | None,
         Query(description="VN-CN, VN-LA, VN-KH, a route name or neighbour country; repeatable"),
     ] = None,
     on: Annotated[date | None, Query(description="YYYY-MM-DD; default today")] = None,
-) -> ProvincePage:
+) -> Response:
     """Provinces valid on `on` (default today, i.e. the units since the merger of 1 July 2025),
     optionally only those on the given border routes. `successors` and `merged_from` hold the ids
     of the provinces that followed or preceded each one: codes were reused, ids never are."""
-    routes = taxonomy_service.resolve_border_routes(session, border_route or [], ["query", "border_route"])
-    provinces = taxonomy_service.provinces_on(session, on or taxonomy_service.today(), routes or None)
-    links = taxonomy_service.province_links(session)
-    return ProvincePage(items=[_province_read(p, links) for p in provinces])
+    day = on or taxonomy_service.today()
+
+    def build(session: Session) -> ProvincePage:
+        routes = taxonomy_service.resolve_border_routes(session, border_route or [], ["query", "border_route"])
+        provinces = taxonomy_service.provinces_on(session, day, routes or None)
+        links = taxonomy_service.province_links(session)
+        return ProvincePage(items=[_province_read(p, links) for p in provinces])
+
+    return await reference_response(request, ("provinces", tuple(border_route or ()), day), build)
 
 
 @router.get("/provinces/{province_id}", response_model=ProvinceRead, operation_id="read_province")
@@ -81,9 +96,13 @@ def read_province(province_id: uuid.UUID, _: AnyPrincipal, session: DbSession) -
 
 
 @router.get("/topics", response_model=TopicPage, operation_id="list_topics")
-def list_topics(_: AnyPrincipal, session: DbSession) -> TopicPage:
+async def list_topics(request: Request, _: AnyPrincipal) -> Response:
     """The controlled topic vocabulary: slug, Vietnamese name and English name."""
-    return TopicPage(items=[TopicRead.model_validate(t) for t in taxonomy_service.list_topics(session)])
+
+    def build(session: Session) -> TopicPage:
+        return TopicPage(items=[TopicRead.model_validate(t) for t in taxonomy_service.list_topics(session)])
+
+    return await reference_response(request, ("topics",), build)
 
 
 def _province_read(province: Province, links: taxonomy_service.ProvinceLinks) -> ProvinceRead:

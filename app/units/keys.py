@@ -100,8 +100,8 @@ def _touch(open_session: Callable[[], Session], key_id: uuid.UUID, now: float) -
     """Record last use at most once a minute per key, so reads stay reads."""
     if now - _last_touch.get(key_id, float("-inf")) < LAST_USED_RESOLUTION.total_seconds():
         return
-    _last_touch[key_id] = now
     session = open_session()
+    _last_touch[key_id] = now
     start_writing(session)
     session.execute(update(ApiKey).where(ApiKey.id == key_id).values(last_used_at=utcnow()))
 

@@ -38,6 +38,7 @@ def test_only_admins_manage_users(client, auth, role, users):
 def test_disable_and_re_enable(client, auth, users):
     url = f"/api/v1/users/{users['editor'].id}"
     editor_headers = auth("editor")
+    assert client.get("/api/v1/me", headers=editor_headers).status_code == 200  # the token is now remembered
     etag = client.get(url, headers=auth("admin")).headers["etag"]
     assert client.patch(url, json={"active": False}, headers=auth("admin")).status_code == 428
     disabled = client.patch(url, json={"active": False}, headers={**auth("admin"), "If-Match": etag})
@@ -56,6 +57,7 @@ def test_disable_and_re_enable(client, auth, users):
 def test_admin_password_change_refuses_the_users_old_tokens(client, auth, users):
     url = f"/api/v1/users/{users['editor'].id}"
     editor_headers = auth("editor")
+    assert client.get("/api/v1/me", headers=editor_headers).status_code == 200
     etag = client.get(url, headers=auth("admin")).headers["etag"]
     changed = client.patch(
         url, json={"password": "đèo Pha Đin mây trắng bay"}, headers={**auth("admin"), "If-Match": etag}
@@ -110,3 +112,14 @@ def test_user_changes_are_audited_without_the_password(client, auth, users):
     records = client.get("/api/v1/audit", params={"entity_id": str(users["editor"].id)}, headers=auth("admin")).json()
     assert records["items"][0]["changes"] == {"password": ["(set)", "(changed)"]}
     assert "mây trắng" not in str(records)
+
+
+def test_a_role_removed_through_the_api_applies_to_a_remembered_token_at_once(client, auth, users):
+    url = f"/api/v1/users/{users['editor'].id}"
+    editor_headers = auth("editor")
+    assert client.get("/api/v1/me", headers=editor_headers).json()["roles"] == ["editor"]
+    etag = client.get(url, headers=auth("admin")).headers["etag"]
+    changed = client.patch(url, json={"roles": ["analyst"]}, headers={**auth("admin"), "If-Match": etag})
+    assert changed.status_code == 200
+    assert client.get("/api/v1/me", headers=editor_headers).json()["roles"] == ["analyst"]
+    assert client.post("/api/v1/materials", json={}, headers=editor_headers).status_code == 403

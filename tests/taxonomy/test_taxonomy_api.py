@@ -168,3 +168,33 @@ def test_every_taxonomy_route_needs_credentials(client: TestClient, path: str) -
 
     body = assert_problem(client.get(url), 401)
     assert "traceback" not in str(body).lower()
+
+
+@pytest.mark.parametrize("path", ["/border-routes", "/provinces", "/ethnic-groups", "/topics"])
+def test_reference_lists_carry_an_etag_and_answer_304_to_it(client: TestClient, auth: Auth, path: str) -> None:
+    first = client.get(f"{API}{path}", headers=auth("analyst"))
+    etag = first.headers["etag"]
+    assert first.status_code == 200 and etag.startswith('"')
+    again = client.get(f"{API}{path}", headers={**auth("analyst"), "If-None-Match": etag})
+    assert again.status_code == 304 and again.content == b"" and again.headers["etag"] == etag
+    other = client.get(f"{API}{path}", headers={**auth("analyst"), "If-None-Match": '"something-else"'})
+    assert other.status_code == 200 and other.json() == first.json()
+    # Without credentials the memory answers nothing.
+    assert client.get(f"{API}{path}", headers={"If-None-Match": etag}).status_code == 401
+
+
+def test_a_reference_change_is_served_once_the_memory_runs_out(
+    client: TestClient, auth: Auth, session, monkeypatch
+) -> None:
+    from sqlalchemy import update
+
+    from app.taxonomy import cache
+    from app.taxonomy.models import BorderRoute
+
+    monkeypatch.setattr(cache, "REFERENCE_CACHE_SECONDS", 0.0)  # every entry has run out when next read
+    before = client.get(f"{API}/border-routes", headers=auth("editor"))
+    session.execute(update(BorderRoute).where(BorderRoute.code == "VN-LA").values(name="Biên giới Việt – Lào (sửa)"))
+    session.commit()
+    after = client.get(f"{API}/border-routes", headers={**auth("editor"), "If-None-Match": before.headers["etag"]})
+    assert after.status_code == 200 and after.headers["etag"] != before.headers["etag"]
+    assert "Biên giới Việt – Lào (sửa)" in {route["name"] for route in after.json()["items"]}
