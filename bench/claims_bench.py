@@ -42,7 +42,7 @@ from app.wiring import register_hooks
 from bench.claims_data import build
 
 
-def _backend(name: str, factory: sessionmaker[Session], es_url: str | None) -> SearchBackend:
+def bench_backend(name: str, factory: sessionmaker[Session], es_url: str | None) -> SearchBackend:
     if name == "database":
         return DatabaseBackend(factory)
     return ElasticsearchBackend(
@@ -57,7 +57,7 @@ def run_backend(name: str, es_url: str | None, show_false_joins: bool = False) -
         engine = build_engine(f"sqlite:///{Path(folder) / 'bench.sqlite3'}")
         migrate.upgrade(engine)
         factory = build_session_factory(engine)
-        backend = _backend(name, factory, es_url)
+        backend = bench_backend(name, factory, es_url)
         settings = Settings(data_dir=Path(folder), indexer_interval_seconds=0)
         with factory() as session:
             user = User(email="bench@example.test", password_hash="!", roles=["editor"])
