@@ -1,12 +1,38 @@
-"""Optimistic concurrency for every versioned resource: strong ETags and If-Match."""
+"""Optimistic concurrency for every versioned resource: strong ETags and If-Match, and the
+headers the routers of versioned resources send (ETag on every read, Location on create)."""
 
 import uuid
+from typing import Annotated, Protocol, TypeVar
+
+from fastapi import Header, Response
+from pydantic import BaseModel
 
 from app.errors import PreconditionFailed, PreconditionRequired
+from app.urls import api_path
+
+ReadModel = TypeVar("ReadModel", bound=BaseModel)
+
+# The If-Match request header. A route parameter named `if_match` is what app/openapi.py looks
+# for: on PATCH and DELETE it documents the header as required (428 without it).
+IfMatch = Annotated[str | None, Header()]
+
+
+class Versioned(Protocol):
+    """An ORM object with an id and a version that every write increments."""
+
+    @property
+    def id(self) -> uuid.UUID: ...
+
+    @property
+    def version(self) -> int: ...
 
 
 def etag_for(resource_id: uuid.UUID, version: int) -> str:
     return f'"{resource_id}-v{version}"'
+
+
+def etag(resource: Versioned) -> str:
+    return etag_for(resource.id, resource.version)
 
 
 def check_if_match(resource_id: uuid.UUID, version: int, if_match: str | None, noun: str = "resource") -> None:
@@ -21,3 +47,20 @@ def check_if_match(resource_id: uuid.UUID, version: int, if_match: str | None, n
         f"The {noun} changed since you read it; read it again and reapply your change.",
         extra={"current_version": version},
     )
+
+
+def tagged(response: Response, resource: Versioned, read: type[ReadModel]) -> ReadModel:
+    """The read model of `resource` (validated from the ORM object), with its ETag on the response."""
+    response.headers["ETag"] = etag(resource)
+    return read.model_validate(resource)
+
+
+def located(response: Response, path: str) -> None:
+    """Location: where the resource just created lives (`path` is below the API prefix)."""
+    response.headers["Location"] = api_path(path)
+
+
+def created(response: Response, path: str, resource: Versioned, read: type[ReadModel]) -> ReadModel:
+    """As `tagged`, for a versioned resource just created at `path`: sets Location too."""
+    located(response, path)
+    return tagged(response, resource, read)

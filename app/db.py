@@ -23,9 +23,10 @@ from sqlalchemy.engine import URL, Engine, make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from starlette.responses import JSONResponse
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Message, Receive, Scope, Send
 
 from app.errors import BUSY_RETRY_AFTER, ServiceUnavailable, is_contention, log_server_error, problem, server_error
+from app.http import HttpMiddleware
 
 log = logging.getLogger("ttdn.db")
 
@@ -331,18 +332,12 @@ def commit_even_on_error(request: Request) -> None:
     request.state.commit_on_error = True
 
 
-class TransactionMiddleware:
+class TransactionMiddleware(HttpMiddleware):
     """Commits the request's session when the response starts with a status below 400 (or when
     the route asked for `commit_even_on_error`), rolls it back otherwise. A failing commit becomes
     a 500 problem, never a silent 200."""
 
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         state = scope.setdefault("state", {})
 
         async def send_after_commit(message: Message) -> None:

@@ -4,6 +4,7 @@ import json
 import os
 import re
 import uuid
+from abc import ABC, abstractmethod
 from typing import Any
 
 from starlette.datastructures import Headers
@@ -29,8 +30,9 @@ SECURITY_HEADERS = [
 ]
 
 
-class RequestContextMiddleware:
-    """Gives every request an id (kept from X-Request-ID when sane) and echoes it back."""
+class HttpMiddleware(ABC):
+    """Plain ASGI middleware that acts on HTTP requests (`handle`); lifespan and other scopes
+    pass through untouched."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -39,6 +41,30 @@ class RequestContextMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        await self.handle(scope, receive, send)
+
+    @abstractmethod
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None: ...
+
+
+class TrackedSend:
+    """Wraps `send`, remembering whether the response has started: after that, no other answer
+    (a problem in place of the response) can be sent."""
+
+    def __init__(self, send: Send) -> None:
+        self.send = send
+        self.started = False
+
+    async def __call__(self, message: Message) -> None:
+        if message["type"] == "http.response.start":
+            self.started = True
+        await self.send(message)
+
+
+class RequestContextMiddleware(HttpMiddleware):
+    """Gives every request an id (kept from X-Request-ID when sane) and echoes it back."""
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         given = dict(scope["headers"]).get(b"x-request-id", b"").decode("latin-1")
         request_id = given if _REQUEST_ID.match(given) else uuid.uuid4().hex
         scope.setdefault("state", {})["request_id"] = request_id
@@ -57,17 +83,11 @@ class RequestContextMiddleware:
             current_request.reset(token)
 
 
-class SecurityHeadersMiddleware:
+class SecurityHeadersMiddleware(HttpMiddleware):
     """Adds the headers above to every response that does not set its own: the interactive docs
     (app/docs.py) and the unit's feed pages send a Content-Security-Policy of their own."""
 
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -79,32 +99,19 @@ class SecurityHeadersMiddleware:
         await self.app(scope, receive, send_with_headers)
 
 
-class UnhandledErrorMiddleware:
+class UnhandledErrorMiddleware(HttpMiddleware):
     """Answers an exception no handler took with a 500 problem naming the request id, and logs it
     once, compactly. It sits inside the request-id and security-header middleware so that the
     500 carries both (Starlette's own last-resort handler sits outside every middleware)."""
 
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        started = False
-
-        async def tracking_send(message: Message) -> None:
-            nonlocal started
-            if message["type"] == "http.response.start":
-                started = True
-            await send(message)
-
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
+        tracked = TrackedSend(send)
         try:
-            await self.app(scope, receive, tracking_send)
+            await self.app(scope, receive, tracked)
         except Exception as exc:
             request_id = scope.get("state", {}).get("request_id")
             log_server_error(exc, request_id, scope["method"], scope["path"])
-            if not started:
+            if not tracked.started:
                 await server_error(request_id)(scope, receive, send)
 
 
@@ -115,18 +122,18 @@ class BodyTooLarge(HTTPException):
         super().__init__(413, f"The request body is larger than the limit of {limit} bytes.")
 
 
-class BodyLimitMiddleware:
+class BodyLimitMiddleware(HttpMiddleware):
     """413 for bodies over the limit: JSON bodies and uploads have separate limits.
 
     Checks Content-Length up front and counts the bytes of chunked bodies as they arrive.
     """
 
     def __init__(self, app: ASGIApp, settings: Settings) -> None:
-        self.app = app
+        super().__init__(app)
         self.settings = settings
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["method"] in ("GET", "HEAD", "OPTIONS"):
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["method"] in ("GET", "HEAD", "OPTIONS"):
             await self.app(scope, receive, send)
             return
         is_upload = bool(_UPLOAD_PATH.match(scope["path"]))
@@ -138,7 +145,7 @@ class BodyLimitMiddleware:
             await _send_too_large(send, limit)
             return
         received = 0
-        started = False
+        tracked = TrackedSend(send)
 
         async def counting_receive() -> Message:
             nonlocal received
@@ -149,16 +156,10 @@ class BodyLimitMiddleware:
                     raise BodyTooLarge(limit)
             return message
 
-        async def tracking_send(message: Message) -> None:
-            nonlocal started
-            if message["type"] == "http.response.start":
-                started = True
-            await send(message)
-
         try:
-            await self.app(scope, counting_receive, tracking_send)
+            await self.app(scope, counting_receive, tracked)
         except BodyTooLarge:
-            if not started:
+            if not tracked.started:
                 await _send_too_large(send, limit)
 
 

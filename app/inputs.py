@@ -12,9 +12,10 @@ from collections.abc import Iterator
 from typing import Any
 from urllib.parse import unquote_plus, unquote_to_bytes
 
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Message, Receive, Scope, Send
 
 from app.errors import problem
+from app.http import HttpMiddleware
 
 # No body of this API nests deeper than a few levels; a deeper one is not ours (and deep
 # enough, it would exhaust the parser's recursion).
@@ -98,19 +99,13 @@ def _is_json(media_type: str) -> bool:
     return media_type == "application/json" or (media_type.startswith("application/") and media_type.endswith("+json"))
 
 
-class InputCheckMiddleware:
+class InputCheckMiddleware(HttpMiddleware):
     """Refuses, with a problem naming the field, what no route could store or read correctly.
 
     Sits inside the body limit, so a JSON or form body it reads whole is already bounded;
     multipart uploads are not read here."""
 
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         media_type = _content_type(scope)
         try:
             check_pairs(scope.get("query_string", b""), "query")

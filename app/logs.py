@@ -14,10 +14,11 @@ import time
 from typing import Any
 
 from pythonjsonlogger.json import JsonFormatter
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Message, Receive, Scope, Send
 
 from app import metrics
 from app.context import current_request
+from app.http import HttpMiddleware
 
 HUMAN_FORMAT = "%(asctime)s %(levelname)-7s %(name)s [%(request_id)s] %(message)s"
 _MARKER = "_ttdn_handler"
@@ -95,17 +96,11 @@ def _principal(scope: Scope) -> dict[str, Any] | None:
     return {"type": principal.type, "id": str(principal.id), "label": principal.label}
 
 
-class AccessLogMiddleware:
+class AccessLogMiddleware(HttpMiddleware):
     """One log line and the request metrics per HTTP request (inside RequestContextMiddleware,
     so the line carries the request id; outside everything else, so it sees the final status)."""
 
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         started = time.perf_counter()
         status = 500
 

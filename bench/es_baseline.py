@@ -19,7 +19,8 @@ from sqlalchemy.orm import noload, selectinload
 from app.db import build_engine, build_session_factory
 from app.materials.models import Material
 from app.search.documents import chunks, document_for
-from app.search.elasticsearch import BULK_CHUNK, MAPPINGS, SETTINGS, _index_operations
+from app.search.elasticsearch import BULK_CHUNK, SETTINGS
+from app.search.elasticsearch_documents import MAPPINGS, index_operations
 from bench.common import ES_URL, log
 
 NDJSON = {"Content-Type": "application/x-ndjson"}
@@ -30,7 +31,7 @@ def bulk_payloads(sqlalchemy_url: str, index: str) -> tuple[list[bytes], int]:
     payloads: list[bytes] = []
     count = 0
     for chunk in chunks(_documents(sqlalchemy_url), BULK_CHUNK):
-        lines = [json.dumps(op, ensure_ascii=False, separators=(",", ":")) for op in _index_operations(index, chunk)]
+        lines = [json.dumps(op, ensure_ascii=False, separators=(",", ":")) for op in index_operations(index, chunk)]
         payloads.append(("\n".join(lines) + "\n").encode("utf-8"))
         count += len(chunk)
     return payloads, count

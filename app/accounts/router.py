@@ -1,18 +1,17 @@
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, Query, Request, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.security import OAuth2PasswordRequestForm
 
 from app import concurrency
 from app.accounts import security, throttle
 from app.accounts import service as accounts_service
 from app.accounts.deps import AdminUser, AppSettings, Principal, StaffUser, get_principal
-from app.accounts.models import User
 from app.accounts.schemas import MeRead, PasswordChange, TokenRead, UserCreate, UserPage, UserRead, UserUpdate
+from app.concurrency import IfMatch
 from app.db import DbSession, ReadingSession
 from app.errors import Unauthorized, ValidationFailed
-from app.urls import api_path
 
 router = APIRouter(tags=["accounts"])
 
@@ -63,19 +62,13 @@ async def read_me(principal: Annotated[Principal, Depends(get_principal)]) -> Me
     return MeRead(type=principal.type, id=principal.id, label=principal.label, roles=sorted(principal.roles))
 
 
-def _user_read(response: Response, user: User) -> UserRead:
-    response.headers["ETag"] = concurrency.etag_for(user.id, user.version)
-    return UserRead.model_validate(user)
-
-
 @router.post("/users", status_code=201, response_model=UserRead, operation_id="create_user")
 def create_user(data: UserCreate, session: DbSession, actor: AdminUser, response: Response) -> UserRead:
     """Create a staff account (admins)."""
     user = accounts_service.create_user(
         session, data.email, data.password, list(data.roles), data.full_name, actor, data.organisation_id
     )
-    response.headers["Location"] = api_path(f"/users/{user.id}")
-    return _user_read(response, user)
+    return concurrency.created(response, f"/users/{user.id}", user, UserRead)
 
 
 @router.get("/users", response_model=UserPage, operation_id="list_users")
@@ -90,7 +83,7 @@ def list_users(
 @router.get("/users/{user_id}", response_model=UserRead, operation_id="get_user")
 def get_user(user_id: uuid.UUID, session: DbSession, _: AdminUser, response: Response) -> UserRead:
     """One staff account (admins)."""
-    return _user_read(response, accounts_service.get_user(session, user_id))
+    return concurrency.tagged(response, accounts_service.get_user(session, user_id), UserRead)
 
 
 @router.patch("/users/{user_id}", response_model=UserRead, operation_id="update_user")
@@ -100,7 +93,7 @@ def update_user(
     session: DbSession,
     actor: AdminUser,
     response: Response,
-    if_match: Annotated[str | None, Header()] = None,
+    if_match: IfMatch = None,
 ) -> UserRead:
     """Change roles, name or password, disable (`active: false`) or re-enable (admins; If-Match)."""
     changes = data.model_dump(exclude_unset=True)
@@ -108,4 +101,4 @@ def update_user(
         if name in changes and changes[name] is None:
             raise ValidationFailed(["body", name], f"{name} cannot be null.")
     user = accounts_service.update_user(session, user_id, changes, actor, if_match)
-    return _user_read(response, user)
+    return concurrency.tagged(response, user, UserRead)

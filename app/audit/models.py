@@ -28,3 +28,8 @@ class AuditRecord(Base):
     changes: Mapped[dict] = mapped_column(JSONType, default=dict)
     request_id: Mapped[str | None] = mapped_column(String(64))
     ip: Mapped[str | None] = mapped_column(String(64))
+
+    @property
+    def actor(self) -> dict[str, str | None]:
+        """Who acted, as one object (how the API shows it)."""
+        return {"type": self.actor_type, "id": self.actor_id, "label": self.actor_label}

@@ -3,26 +3,11 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from app.audit import service as audit_service
-from app.audit.models import AuditRecord
-from app.audit.schemas import AuditActor, AuditPage, AuditRead
+from app.audit.schemas import AuditPage, AuditRead
 from app.db import DbSession
 from app.schemas import Timestamp
 
 router = APIRouter(tags=["audit"])
-
-
-def _read(record: AuditRecord) -> AuditRead:
-    return AuditRead(
-        id=record.id,
-        at=record.at,
-        actor=AuditActor(type=record.actor_type, id=record.actor_id, label=record.actor_label),
-        action=record.action,
-        entity_type=record.entity_type,
-        entity_id=record.entity_id,
-        changes=record.changes,
-        request_id=record.request_id,
-        ip=record.ip,
-    )
 
 
 @router.get("/audit", response_model=AuditPage, operation_id="list_audit_records")
@@ -52,4 +37,4 @@ def list_audit_records(
         limit=limit,
         cursor=cursor,
     )
-    return AuditPage(items=[_read(r) for r in records], next_cursor=next_cursor)
+    return AuditPage(items=[AuditRead.model_validate(r) for r in records], next_cursor=next_cursor)

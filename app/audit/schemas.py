@@ -2,7 +2,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 
 
 class AuditActor(BaseModel):
@@ -12,6 +12,8 @@ class AuditActor(BaseModel):
 
 
 class AuditRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     id: uuid.UUID
     at: datetime
     actor: AuditActor

@@ -29,7 +29,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Row, and_, case, func, insert, or_, select, text
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, contains_eager
 
 from app.bundles.models import BundlePublication, FeedChange
 from app.db import utcnow
@@ -113,11 +113,11 @@ URGENCY_RANK = case((BundlePublication.priority == "urgent", 0), else_=1)
 
 def unit_changes(
     session: Session, unit_id: uuid.UUID, after_seq: int, upto: int, after: tuple[int, int] | None, limit: int
-) -> Sequence[Row[tuple[FeedChange, BundlePublication, int]]]:
-    """Each bundle's latest change for the unit in (after_seq, upto], with its publication and
-    rank: urgent first, then newest (the latest change first). `after` continues after a (rank,
-    seq) already sent. One query on the (unit_id, seq) index; its cost follows the changes read,
-    not the feed's size."""
+) -> Sequence[Row[tuple[FeedChange, int]]]:
+    """Each bundle's latest change for the unit in (after_seq, upto], with its publication
+    (`change.publication`, loaded in the same query) and rank: urgent first, then newest (the
+    latest change first). `after` continues after a (rank, seq) already sent. One query on the
+    (unit_id, seq) index; its cost follows the changes read, not the feed's size."""
     latest = (
         select(FeedChange.bundle_id, func.max(FeedChange.seq).label("seq"))
         .where(FeedChange.unit_id == unit_id, FeedChange.seq > after_seq, FeedChange.seq <= upto)
@@ -126,7 +126,7 @@ def unit_changes(
     )
     rank = URGENCY_RANK
     query = (
-        select(FeedChange, BundlePublication, rank.label("rank"))
+        select(FeedChange, rank.label("rank"))
         .join(latest, FeedChange.seq == latest.c.seq)
         .join(
             BundlePublication,
@@ -135,6 +135,7 @@ def unit_changes(
                 BundlePublication.version == FeedChange.bundle_version,
             ),
         )
+        .options(contains_eager(FeedChange.publication))
         .order_by(rank, FeedChange.seq.desc())
         .limit(limit)
     )

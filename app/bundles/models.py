@@ -4,7 +4,7 @@ import uuid
 from datetime import datetime
 
 from sqlalchemy import BigInteger, ForeignKey, ForeignKeyConstraint, Index, Integer, String, Text
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.db import Base, JSONType, UTCDateTime, UUIDStr, new_id, utcnow
 
@@ -111,6 +111,18 @@ class FeedChange(Base):
     bundle_version: Mapped[int] = mapped_column(Integer)
     kind: Mapped[str] = mapped_column(String(12))
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    # The publication the change names (the feed's query loads it in its own join).
+    publication: Mapped[BundlePublication] = relationship(
+        primaryjoin="and_(foreign(FeedChange.bundle_id) == BundlePublication.bundle_id,"
+        " foreign(FeedChange.bundle_version) == BundlePublication.version)",
+        viewonly=True,
+    )
+
+    @property
+    def status(self) -> str:
+        """What the unit should do with its copy: keep it (`published`) or delete it (`recalled`)."""
+        return "published" if self.kind in VISIBLE_KINDS else "recalled"
 
 
 class PublicationTarget(Base):

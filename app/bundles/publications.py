@@ -8,8 +8,7 @@ from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
 from app.bundles.models import BundlePublication
-from app.bundles.schemas import PublicationRead, PublishedItem, TargetsRead
-from app.bundles.service import EMPTY_TARGETS
+from app.bundles.schemas import PublicationHead, PublicationRead, PublishedItem
 from app.errors import NotFound
 from app.materials.models import MaterialRevision
 
@@ -60,18 +59,5 @@ def published_items(session: Session, publication: BundlePublication) -> list[Pu
 
 
 def to_read(session: Session, publication: BundlePublication) -> PublicationRead:
-    return PublicationRead(
-        bundle_id=publication.bundle_id,
-        version=publication.version,
-        title=publication.title,
-        description=publication.description,
-        priority=publication.priority,
-        targets=TargetsRead.model_validate({**EMPTY_TARGETS, **publication.targets}),
-        published_at=publication.published_at,
-        release_at=publication.release_at,
-        released_at=publication.released_at,
-        expires_at=publication.expires_at,
-        superseded_at=publication.superseded_at,
-        expired_at=publication.expired_at,
-        items=published_items(session, publication),
-    )
+    head = PublicationHead.model_validate(publication)
+    return PublicationRead(**dict(head), items=published_items(session, publication))

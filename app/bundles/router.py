@@ -1,13 +1,13 @@
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Path, Query, Response
+from fastapi import APIRouter, Path, Query, Response
 
+from app import concurrency
 from app.accounts.deps import AppSettings, EditorUser, ReviewerUser, StaffUser
 from app.bundles import publications, publishing
 from app.bundles import service as bundles_service
 from app.bundles import status as delivery_status
-from app.bundles.models import Bundle
 from app.bundles.schemas import (
     BundleCreate,
     BundlePage,
@@ -21,19 +21,13 @@ from app.bundles.schemas import (
     PublicationPage,
     PublicationRead,
 )
+from app.concurrency import IfMatch
 from app.db import DbSession
-from app.urls import api_path
 
 router = APIRouter(tags=["bundles"])
 
 Limit = Annotated[int, Query(ge=1, le=100)]
-IfMatch = Annotated[str | None, Header()]
 Version = Annotated[int, Path(ge=1, le=2**31 - 1)]
-
-
-def _read(response: Response, bundle: Bundle) -> BundleRead:
-    response.headers["ETag"] = bundles_service.etag(bundle)
-    return bundles_service.to_read(bundle)
 
 
 @router.post("/bundles", status_code=201, response_model=BundleRead, operation_id="create_bundle")
@@ -41,8 +35,7 @@ def create_bundle(data: BundleCreate, session: DbSession, actor: EditorUser, res
     """Create a draft bundle (editors and admins). Items must be approved or published materials;
     targets may name units by id or code, routes and provinces by code, id or name."""
     bundle = bundles_service.create_bundle(session, data, actor)
-    response.headers["Location"] = api_path(f"/bundles/{bundle.id}")
-    return _read(response, bundle)
+    return concurrency.created(response, f"/bundles/{bundle.id}", bundle, BundleRead)
 
 
 @router.get("/bundles", response_model=BundlePage, operation_id="list_bundles")
@@ -58,13 +51,13 @@ def list_bundles(
     items, next_cursor = bundles_service.list_bundles(
         session, status=status, priority=priority, limit=limit, cursor=cursor
     )
-    return BundlePage(items=[bundles_service.to_read(b) for b in items], next_cursor=next_cursor)
+    return BundlePage(items=[BundleRead.model_validate(b) for b in items], next_cursor=next_cursor)
 
 
 @router.get("/bundles/{bundle_id}", response_model=BundleRead, operation_id="get_bundle")
 def get_bundle(bundle_id: uuid.UUID, session: DbSession, _: StaffUser, response: Response) -> BundleRead:
     """One bundle, with its ETag for a later PATCH or DELETE."""
-    return _read(response, bundles_service.get_bundle(session, bundle_id))
+    return concurrency.tagged(response, bundles_service.get_bundle(session, bundle_id), BundleRead)
 
 
 @router.patch("/bundles/{bundle_id}", response_model=BundleRead, operation_id="update_bundle")
@@ -78,7 +71,8 @@ def update_bundle(
 ) -> BundleRead:
     """Change the fields sent; needs If-Match. Editing a published bundle makes a new version,
     which units receive when it is published again."""
-    return _read(response, bundles_service.update_bundle(session, bundle_id, data, actor, if_match))
+    bundle = bundles_service.update_bundle(session, bundle_id, data, actor, if_match)
+    return concurrency.tagged(response, bundle, BundleRead)
 
 
 @router.delete("/bundles/{bundle_id}", status_code=204, operation_id="delete_bundle")
@@ -95,7 +89,7 @@ def publish_bundle(
     """Publish the current version to every unit its targets address (reviewers and admins, not
     its author or last editor). With `publish_at` in the future, units see it from then on.
     If-Match is optional: when sent, the version you reviewed must still be the current one."""
-    return _read(response, publishing.publish_bundle(session, bundle_id, actor, if_match))
+    return concurrency.tagged(response, publishing.publish_bundle(session, bundle_id, actor, if_match), BundleRead)
 
 
 @router.post("/bundles/{bundle_id}/recall", response_model=BundleRead, operation_id="recall_bundle")
@@ -104,7 +98,7 @@ def recall_bundle(
 ) -> BundleRead:
     """Recall a published bundle (reviewers and admins, not its author or last editor): it stays
     in units' feeds as a tombstone and its content and package answer 410."""
-    return _read(response, publishing.recall_bundle(session, bundle_id, actor, if_match))
+    return concurrency.tagged(response, publishing.recall_bundle(session, bundle_id, actor, if_match), BundleRead)
 
 
 @router.get("/bundles/{bundle_id}/publications", response_model=PublicationPage, operation_id="list_publications")

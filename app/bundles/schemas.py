@@ -83,8 +83,16 @@ class TargetsRead(BaseModel):
     provinces: list[uuid.UUID]
     unit_types: list[str]
 
+    @model_validator(mode="before")
+    @classmethod
+    def _absent_is_empty(cls, data: Any) -> Any:
+        # Targets are stored as resolved, without the selectors that were not given.
+        return {**dict.fromkeys(cls.model_fields, []), **data} if isinstance(data, dict) else data
+
 
 class BundleRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     id: uuid.UUID
     title: str
     description: str
@@ -118,7 +126,10 @@ class PublishedItem(BaseModel):
     material: dict[str, Any] | None
 
 
-class PublicationRead(BaseModel):
+class PublicationHead(BaseModel):
+    # A publication as stored, without its items (read from the materials' revisions).
+    model_config = ConfigDict(from_attributes=True)
+
     bundle_id: uuid.UUID
     version: int
     title: str
@@ -131,6 +142,9 @@ class PublicationRead(BaseModel):
     expires_at: datetime | None
     superseded_at: datetime | None
     expired_at: datetime | None
+
+
+class PublicationRead(PublicationHead):
     items: list[PublishedItem]
 
 

@@ -15,7 +15,7 @@ from app import concurrency
 from app.accounts.principal import Principal
 from app.audit import service as audit_service
 from app.bundles.models import Bundle, BundlePublication
-from app.bundles.schemas import BundleCreate, BundleItem, BundleRead, BundleTargets, BundleUpdate, TargetsRead
+from app.bundles.schemas import BundleCreate, BundleItem, BundleRead, BundleTargets, BundleUpdate
 from app.db import utcnow
 from app.errors import Conflict, NotFound, ValidationFailed
 from app.materials.models import Material
@@ -24,7 +24,6 @@ from app.taxonomy import service as taxonomy_service
 from app.units.models import Unit
 
 SENDABLE_STATUSES = frozenset({"approved", "published"})
-EMPTY_TARGETS = {"units": [], "border_routes": [], "provinces": [], "unit_types": []}
 UNAUDITED = frozenset({"version", "updated_at"})
 
 
@@ -35,33 +34,8 @@ def get_bundle(session: Session, bundle_id: uuid.UUID) -> Bundle:
     return bundle
 
 
-def etag(bundle: Bundle) -> str:
-    return concurrency.etag_for(bundle.id, bundle.version)
-
-
-def to_read(bundle: Bundle) -> BundleRead:
-    return BundleRead(
-        id=bundle.id,
-        title=bundle.title,
-        description=bundle.description,
-        priority=bundle.priority,
-        items=[BundleItem.model_validate(item) for item in bundle.items],
-        targets=TargetsRead.model_validate({**EMPTY_TARGETS, **bundle.targets}),
-        status=bundle.status,
-        publish_at=bundle.publish_at,
-        expires_at=bundle.expires_at,
-        version=bundle.version,
-        published_version=bundle.published_version,
-        published_at=bundle.published_at,
-        recalled_at=bundle.recalled_at,
-        created_by=bundle.created_by,
-        created_at=bundle.created_at,
-        updated_at=bundle.updated_at,
-    )
-
-
 def snapshot(bundle: Bundle) -> dict[str, Any]:
-    return to_read(bundle).model_dump(mode="json")
+    return BundleRead.model_validate(bundle).model_dump(mode="json")
 
 
 def list_bundles(

@@ -8,6 +8,7 @@ from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.db import Base, JSONType, UTCDateTime, UUIDStr, new_id, utcnow
+from app.materials.models import Tagged
 
 CLAIM_STATUSES = ("new", "triaged", "in_progress", "rebutted", "closed", "not_false", "out_of_scope")
 OPEN_STATUSES = ("new", "triaged", "in_progress")
@@ -17,7 +18,7 @@ VERDICTS = ("false", "misleading", "missing_context", "true")
 PLACE_FIELDS = {"ethnic_groups": "ethnic_group", "border_routes": "border_route", "provinces": "province"}
 
 
-class Claim(Base):
+class Claim(Tagged, Base):
     __tablename__ = "claims"
     __table_args__ = (Index("ix_claims_status_deadline", "status", "deadline_at"),)
 
@@ -50,8 +51,14 @@ class Claim(Base):
         cascade="all, delete-orphan", lazy="selectin", order_by="ClaimRebuttal.published_at"
     )
 
-    def tag_values(self, facet: str) -> list[str]:
-        return [t.value for t in self.tags if t.facet == facet]
+    @property
+    def organisation_ids(self) -> list[uuid.UUID]:
+        return [o.organisation_id for o in self.organisations]
+
+    @property
+    def overdue(self) -> bool:
+        """Still open, not merged, and past its deadline now."""
+        return self.status in OPEN_STATUSES and self.merged_into_id is None and self.deadline_at < utcnow()
 
 
 class ClaimTag(Base):
@@ -154,3 +161,8 @@ class ClaimComment(Base):
     author_id: Mapped[uuid.UUID] = mapped_column(UUIDStr, ForeignKey("users.id"))
     author_label: Mapped[str] = mapped_column(String(320))
     body: Mapped[str] = mapped_column(Text)
+
+    @property
+    def author(self) -> dict[str, object]:
+        """Who wrote it, as one object (how the API shows it)."""
+        return {"id": self.author_id, "label": self.author_label}

@@ -3,13 +3,14 @@
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Query, Request, Response, UploadFile
+from fastapi import APIRouter, Query, Request, Response, UploadFile
 from fastapi.responses import FileResponse, JSONResponse
 
+from app import concurrency
 from app.accounts.deps import AppSettings, ClaimReporter, ClaimReportReader, StaffUser, WorkflowUser
 from app.claims import intake, rebuttals, timeline
 from app.claims import service as claims_service
-from app.claims.models import Claim, ClaimComment
+from app.claims.models import Claim
 from app.claims.schemas import (
     ClaimCreate,
     ClaimPage,
@@ -19,7 +20,6 @@ from app.claims.schemas import (
     ClaimReportRead,
     ClaimStatus,
     ClaimUpdate,
-    CommentAuthor,
     CommentCreate,
     CommentPage,
     CommentRead,
@@ -30,20 +30,15 @@ from app.claims.schemas import (
     Timeline,
     TimelineEvent,
 )
+from app.concurrency import IfMatch
 from app.db import DbSession
 from app.errors import NotFound, ValidationFailed
 from app.organisations import service as organisations_service
 from app.search.router import SearchBackendDep
 from app.taxonomy import service as taxonomy_service
-from app.urls import api_path
 
 router = APIRouter(tags=["claims"])
 Limit = Annotated[int, Query(ge=1, le=100)]
-
-
-def _claim(response: Response, claim: Claim) -> ClaimRead:
-    response.headers["ETag"] = claims_service.etag(claim)
-    return claims_service.to_read(claim)
 
 
 # --- reports -----------------------------------------------------------------------------------
@@ -62,7 +57,7 @@ def create_claim_report(
     It joins at once the claim whose reports named the same page, or whose text is close enough;
     otherwise the closest claims come back as `suggested_claims`."""
     report = intake.create_report(session, backend, settings, data, actor)
-    response.headers["Location"] = api_path(f"/claim-reports/{report.id}")
+    concurrency.located(response, f"/claim-reports/{report.id}")
     return intake.to_reads(session, [report])[0]
 
 
@@ -150,8 +145,7 @@ def create_claim(
 ) -> ClaimRead:
     """Open a claim, usually from reports waiting for triage (`report_ids`); its deadline follows its severity."""
     claim = claims_service.create_claim(session, settings, data, actor)
-    response.headers["Location"] = api_path(f"/claims/{claim.id}")
-    return _claim(response, claim)
+    return concurrency.created(response, f"/claims/{claim.id}", claim, ClaimRead)
 
 
 @router.get("/claims", response_model=ClaimPage, operation_id="list_claims")
@@ -189,7 +183,7 @@ def list_claims(
         limit=limit,
         cursor=cursor,
     )
-    return ClaimPage(items=[claims_service.to_read(c) for c in items], next_cursor=next_cursor)
+    return ClaimPage(items=[ClaimRead.model_validate(c) for c in items], next_cursor=next_cursor)
 
 
 def _organisation(session: DbSession, value: str | None) -> uuid.UUID | None:
@@ -207,7 +201,7 @@ def _organisation(session: DbSession, value: str | None) -> uuid.UUID | None:
 @router.get("/claims/{claim_id}", response_model=ClaimRead, operation_id="get_claim")
 def get_claim(claim_id: uuid.UUID, session: DbSession, _: StaffUser, response: Response) -> ClaimRead:
     """One claim, with its ETag for a later PATCH."""
-    return _claim(response, claims_service.get_claim(session, claim_id))
+    return concurrency.tagged(response, claims_service.get_claim(session, claim_id), ClaimRead)
 
 
 @router.patch("/claims/{claim_id}", response_model=ClaimRead, operation_id="update_claim")
@@ -218,10 +212,11 @@ def update_claim(
     settings: AppSettings,
     actor: WorkflowUser,
     response: Response,
-    if_match: Annotated[str | None, Header()] = None,
+    if_match: IfMatch = None,
 ) -> ClaimRead:
     """Triage, assign, raise the severity (the deadline follows), set organisations or places; If-Match."""
-    return _claim(response, claims_service.update_claim(session, settings, claim_id, data, actor, if_match))
+    claim = claims_service.update_claim(session, settings, claim_id, data, actor, if_match)
+    return concurrency.tagged(response, claim, ClaimRead)
 
 
 @router.post("/claims/{claim_id}/merge", response_model=ClaimRead, operation_id="merge_claims")
@@ -234,7 +229,8 @@ def merge_claims(
     response: Response,
 ) -> ClaimRead:
     """Move the reports of `claim_ids` into this claim; those claims are kept, marked merged."""
-    return _claim(response, claims_service.merge_claims(session, settings, claim_id, data.claim_ids, actor))
+    claim = claims_service.merge_claims(session, settings, claim_id, data.claim_ids, actor)
+    return concurrency.tagged(response, claim, ClaimRead)
 
 
 @router.get("/claims/{claim_id}/reports", response_model=ClaimReportPage, operation_id="list_claim_reports_of_claim")
@@ -255,7 +251,7 @@ def list_comments(
 ) -> CommentPage:
     """The claim's comments, oldest first."""
     items, next_cursor = timeline.list_comments(session, claim_id, limit, cursor)
-    return CommentPage(items=[_comment(c) for c in items], next_cursor=next_cursor)
+    return CommentPage(items=[CommentRead.model_validate(c) for c in items], next_cursor=next_cursor)
 
 
 @router.post(
@@ -266,17 +262,8 @@ def create_comment(
 ) -> CommentRead:
     """Comment on a claim: staff of its lead or coordinating organisations (admins always)."""
     comment = timeline.add_comment(session, claim_id, data.body, actor)
-    response.headers["Location"] = api_path(f"/claims/{claim_id}/comments")
-    return _comment(comment)
-
-
-def _comment(comment: ClaimComment) -> CommentRead:
-    return CommentRead(
-        id=comment.id,
-        at=comment.at,
-        author=CommentAuthor(id=comment.author_id, label=comment.author_label),
-        body=comment.body,
-    )
+    concurrency.located(response, f"/claims/{claim_id}/comments")
+    return CommentRead.model_validate(comment)
 
 
 @router.get("/claims/{claim_id}/timeline", response_model=Timeline, operation_id="get_claim_timeline")

@@ -121,6 +121,8 @@ class ClaimUpdate(BaseModel):
 
 
 class RebuttalRef(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     material_id: uuid.UUID
     verdict: Verdict
     published_at: datetime
@@ -128,6 +130,8 @@ class RebuttalRef(BaseModel):
 
 
 class ClaimRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     id: uuid.UUID
     title: str
     summary: str
@@ -182,6 +186,8 @@ class CommentAuthor(BaseModel):
 
 
 class CommentRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     id: uuid.UUID
     at: datetime
     author: CommentAuthor

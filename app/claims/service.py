@@ -24,7 +24,7 @@ from app.claims.models import (
     ClaimReport,
     ClaimTag,
 )
-from app.claims.schemas import ClaimCreate, ClaimRead, ClaimUpdate, RebuttalRef
+from app.claims.schemas import ClaimCreate, ClaimRead, ClaimUpdate
 from app.config import Settings
 from app.db import utcnow
 from app.errors import Conflict, NotFound, ServiceUnavailable, ValidationFailed
@@ -55,46 +55,8 @@ def get_claim(session: Session, claim_id: uuid.UUID) -> Claim:
     return claim
 
 
-def etag(claim: Claim) -> str:
-    return concurrency.etag_for(claim.id, claim.version)
-
-
-def is_overdue(claim: Claim, now: datetime) -> bool:
-    return claim.status in OPEN_STATUSES and claim.merged_into_id is None and claim.deadline_at < now
-
-
-def to_read(claim: Claim, now: datetime | None = None) -> ClaimRead:
-    return ClaimRead(
-        id=claim.id,
-        title=claim.title,
-        summary=claim.summary,
-        status=claim.status,
-        severity=claim.severity,
-        lead_organisation_id=claim.lead_organisation_id,
-        organisation_ids=[o.organisation_id for o in claim.organisations],
-        assignee_id=claim.assignee_id,
-        **{field: claim.tag_values(facet) for field, facet in PLACE_FIELDS.items()},
-        first_reported_at=claim.first_reported_at,
-        report_count=claim.report_count,
-        deadline_at=claim.deadline_at,
-        overdue=is_overdue(claim, now or utcnow()),
-        triaged_at=claim.triaged_at,
-        rebuttals=[
-            RebuttalRef(
-                material_id=r.material_id, verdict=r.verdict, published_at=r.published_at, bundle_id=r.bundle_id
-            )
-            for r in claim.rebuttals
-        ],
-        rebutted_at=claim.rebutted_at,
-        merged_into_id=claim.merged_into_id,
-        created_at=claim.created_at,
-        updated_at=claim.updated_at,
-        version=claim.version,
-    )
-
-
 def snapshot(claim: Claim) -> dict[str, Any]:
-    return to_read(claim).model_dump(mode="json")
+    return ClaimRead.model_validate(claim).model_dump(mode="json")
 
 
 def deadline_for(settings: Settings, claim: Claim) -> datetime:

@@ -152,7 +152,7 @@ class Names:
         links = self.successors if after else self.predecessors
         names = [
             self.provinces[p].name
-            for p in _line(province_id, links)
+            for p in taxonomy_service.reachable(province_id, links)
             if taxonomy_service.valid_on(self.provinces[p], day)
         ]
         return " / ".join(dict.fromkeys(sorted(names))) or province.name
@@ -162,14 +162,3 @@ def _shown_names(group: EthnicGroup) -> tuple[str, ...]:
     """Other names a reader may see: never the derogatory exonyms the taxonomy hides."""
     hidden = {name.casefold() for name in group.hidden_names}
     return tuple(name for name in group.other_names if name.casefold() not in hidden and not is_derogatory(name))
-
-
-def _line(start: str, links: dict[str, list[str]]) -> list[str]:
-    seen: dict[str, None] = {}
-    stack = list(links.get(start, ()))
-    while stack:
-        current = stack.pop()
-        if current not in seen:
-            seen[current] = None
-            stack.extend(links.get(current, ()))
-    return list(seen)

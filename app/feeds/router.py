@@ -1,10 +1,13 @@
 import uuid
+from collections.abc import Callable
 from typing import Annotated
 
 from fastapi import APIRouter, Body, Query, Request, Response
+from sqlalchemy.orm import Session
 
 from app import metrics
 from app.accounts.deps import AnyPrincipal, AppSettings, UnitPrincipal
+from app.accounts.principal import Principal
 from app.bundles import changelog
 from app.bundles import delivery as bundles_delivery
 from app.db import DbSession
@@ -47,30 +50,36 @@ def _head(request: Request, unit_id: uuid.UUID, label: str, path: str, at: objec
     return syndication.FeedHead(unit_id=str(unit_id), unit_label=label, base_url=base, self_path=path, updated=at)
 
 
+def _syndicated(
+    request: Request,
+    session: Session,
+    unit: Principal,
+    kind: str,
+    path: str,
+    media_type: str,
+    write: Callable[[syndication.FeedHead, list[syndication.FeedEntry]], bytes],
+) -> Response:
+    """The unit's newest entries written by `write` (Atom or JSON Feed), with a strong ETag."""
+    metrics.FEED_FETCHES.labels(unit.unit_type or "other", kind).inc()
+    seq, at = changelog.feed_version(session, unit.id)
+    head = _head(request, unit.id, unit.label, api_path(path), at)
+
+    def render() -> bytes:
+        return write(head, feeds_service.syndication_entries(session, unit.id, seq))
+
+    return feed_response(request, render, media_type, strong_etag(kind, unit.id, seq, head.base_url), at)
+
+
 @router.get("/feed.atom", operation_id="get_feed_atom", response_class=Response)
 def get_feed_atom(request: Request, session: DbSession, unit: UnitPrincipal) -> Response:
     """The calling unit's feed as Atom (RFC 4287) for generic feed readers (HTTP Basic works)."""
-    metrics.FEED_FETCHES.labels(unit.unit_type or "other", "atom").inc()
-    seq, at = changelog.feed_version(session, unit.id)
-    head = _head(request, unit.id, unit.label, api_path("/feed.atom"), at)
-
-    def render() -> bytes:
-        return syndication.atom(head, feeds_service.syndication_entries(session, unit.id, seq))
-
-    return feed_response(request, render, ATOM, strong_etag("atom", unit.id, seq, head.base_url), at)
+    return _syndicated(request, session, unit, "atom", "/feed.atom", ATOM, syndication.atom)
 
 
 @router.get("/feed.json", operation_id="get_feed_json_feed", response_class=Response)
 def get_feed_json_feed(request: Request, session: DbSession, unit: UnitPrincipal) -> Response:
     """The calling unit's feed as JSON Feed 1.1 (application/feed+json)."""
-    metrics.FEED_FETCHES.labels(unit.unit_type or "other", "jsonfeed").inc()
-    seq, at = changelog.feed_version(session, unit.id)
-    head = _head(request, unit.id, unit.label, api_path("/feed.json"), at)
-
-    def render() -> bytes:
-        return syndication.json_feed(head, feeds_service.syndication_entries(session, unit.id, seq))
-
-    return feed_response(request, render, JSON_FEED, strong_etag("jsonfeed", unit.id, seq, head.base_url), at)
+    return _syndicated(request, session, unit, "jsonfeed", "/feed.json", JSON_FEED, syndication.json_feed)
 
 
 @router.get("/feed/signing-key", response_model=SigningKeyRead, operation_id="get_signing_key")

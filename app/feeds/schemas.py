@@ -2,26 +2,43 @@ import uuid
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AliasPath, BaseModel, ConfigDict, Field, computed_field
 
 from app.bundles.schemas import PublishedItem
 from app.schemas import INT32_MAX
+from app.urls import api_path
 
 
-class FeedItem(BaseModel):
+class FeedLinks(BaseModel):
+    """Where a unit reads a bundle of its feed, and its package."""
+
+    bundle_id: uuid.UUID
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def url(self) -> str:
+        return api_path(f"/feed/bundles/{self.bundle_id}")
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def package_url(self) -> str:
+        return f"{self.url}/package"
+
+
+class FeedItem(FeedLinks):
     """A bundle's latest state for the calling unit. `status` is `recalled` for a tombstone
     (`change` says whether it was recalled or expired): delete the bundle."""
 
-    bundle_id: uuid.UUID
-    title: str
-    priority: str
+    # Validated from a FeedChange with its publication loaded; by name when read back.
+    model_config = ConfigDict(from_attributes=True, validate_by_name=True)
+
+    title: str = Field(validation_alias=AliasPath("publication", "title"))
+    priority: str = Field(validation_alias=AliasPath("publication", "priority"))
     status: str
-    change: str
-    version: int
-    published_at: datetime
-    updated_at: datetime
-    url: str
-    package_url: str
+    change: str = Field(validation_alias="kind")
+    version: int = Field(validation_alias="bundle_version")
+    published_at: datetime = Field(validation_alias=AliasPath("publication", "release_at"))
+    updated_at: datetime = Field(validation_alias="at")
 
 
 class FeedPage(BaseModel):
@@ -30,7 +47,7 @@ class FeedPage(BaseModel):
     cursor: str = Field(description="The checkpoint: send it as `since` next time.")
 
 
-class FeedBundle(BaseModel):
+class FeedBundle(FeedLinks):
     """A bundle exactly as it was sent to the unit, materials whole at the frozen versions."""
 
     bundle_id: uuid.UUID
@@ -41,8 +58,6 @@ class FeedBundle(BaseModel):
     status: str
     published_at: datetime
     expires_at: datetime | None
-    url: str
-    package_url: str
     items: list[PublishedItem]
 
 

@@ -14,7 +14,7 @@ from app.accounts.principal import Principal
 from app.audit import service as audit_service
 from app.bundles import changelog, publications
 from app.bundles import delivery as bundles_delivery
-from app.bundles.models import VISIBLE_KINDS, BundlePublication, FeedChange
+from app.bundles.models import VISIBLE_KINDS, BundlePublication
 from app.bundles.schemas import PublishedItem
 from app.config import Settings
 from app.errors import Conflict, Gone, NotFound, ValidationFailed
@@ -22,7 +22,6 @@ from app.feeds import package
 from app.feeds.schemas import AckRequest, FeedBundle, FeedItem, FeedPage
 from app.feeds.syndication import FeedEntry
 from app.pagination import decode_values, encode_values, page_size, split_page
-from app.urls import api_path
 
 SYNDICATION_ENTRIES = 100
 MAX_SEQ = 2**63 - 1
@@ -56,22 +55,6 @@ class FeedCursor:
             raise ValidationFailed(["query", "since"], "The cursor is not one this feed gave out.") from None
 
 
-def _item(change: FeedChange, publication: BundlePublication) -> FeedItem:
-    url = api_path(f"/feed/bundles/{change.bundle_id}")
-    return FeedItem(
-        bundle_id=change.bundle_id,
-        title=publication.title,
-        priority=publication.priority,
-        status="published" if change.kind in VISIBLE_KINDS else "recalled",
-        change=change.kind,
-        version=change.bundle_version,
-        published_at=publication.release_at,
-        updated_at=change.at,
-        url=url,
-        package_url=f"{url}/package",
-    )
-
-
 def feed_page(
     session: Session, unit_id: uuid.UUID, since: FeedCursor | None, limit: int, latest_seq: int | None = None
 ) -> FeedPage:
@@ -90,7 +73,7 @@ def feed_page(
         limit,
         lambda row: FeedCursor(checkpoint, watermark, (row.rank, row[0].seq)).encode(),
     )
-    items = [_item(change, publication) for change, publication, _ in rows]
+    items = [FeedItem.model_validate(change) for change, _ in rows]
     if next_cursor:
         return FeedPage(items=items, next_cursor=next_cursor, cursor=FeedCursor(checkpoint).encode())
     return FeedPage(items=items, next_cursor=None, cursor=FeedCursor(watermark).encode())
@@ -99,7 +82,10 @@ def feed_page(
 def syndication_entries(session: Session, unit_id: uuid.UUID, upto: int) -> list[FeedEntry]:
     """The newest entries for Atom and JSON Feed readers, urgent first."""
     rows = changelog.unit_changes(session, unit_id, 0, upto, None, SYNDICATION_ENTRIES)
-    return [FeedEntry(item=_item(change, pub), description=pub.description) for change, pub, _ in rows]
+    return [
+        FeedEntry(item=FeedItem.model_validate(change), description=change.publication.description)
+        for change, _ in rows
+    ]
 
 
 def visible_publication(session: Session, unit_id: uuid.UUID, bundle_id: uuid.UUID) -> BundlePublication:
@@ -117,7 +103,6 @@ def bundle_for_unit(session: Session, unit_id: uuid.UUID, bundle_id: uuid.UUID) 
     """The bundle as it was sent to this unit, materials whole at the frozen versions."""
     publication = visible_publication(session, unit_id, bundle_id)
     bundles_delivery.mark_fetched(session, unit_id, publication)
-    url = api_path(f"/feed/bundles/{bundle_id}")
     return FeedBundle(
         bundle_id=bundle_id,
         version=publication.version,
@@ -127,8 +112,6 @@ def bundle_for_unit(session: Session, unit_id: uuid.UUID, bundle_id: uuid.UUID) 
         status="published",
         published_at=publication.release_at,
         expires_at=publication.expires_at,
-        url=url,
-        package_url=f"{url}/package",
         items=_for_units(publications.published_items(session, publication)),
     )
 

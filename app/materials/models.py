@@ -27,7 +27,27 @@ def tag_lists(material: HasTags) -> dict[str, list[str]]:
     return {field: material.tag_values(facet) for field, facet in TAG_FIELDS.items()}
 
 
-class Material(Base):
+class Tagged:
+    """The tag lists under the API's names, in input order, so that a read model can be validated
+    straight from the ORM object (`from_attributes`). The class mixing it in maps `tags`."""
+
+    def tag_values(self, facet: str) -> list[str]:
+        return [t.value for t in self.tags if t.facet == facet]  # type: ignore[attr-defined]
+
+    @property
+    def ethnic_groups(self) -> list[str]:
+        return self.tag_values("ethnic_group")
+
+    @property
+    def border_routes(self) -> list[str]:
+        return self.tag_values("border_route")
+
+    @property
+    def provinces(self) -> list[str]:
+        return self.tag_values("province")
+
+
+class Material(Tagged, Base):
     __tablename__ = "materials"
     __table_args__ = (
         Index("ix_materials_status_updated", "status", "updated_at"),
@@ -68,8 +88,9 @@ class Material(Base):
         cascade="all, delete-orphan", lazy="selectin", order_by="MaterialRebut.position"
     )
 
-    def tag_values(self, facet: str) -> list[str]:
-        return [t.value for t in self.tags if t.facet == facet]
+    @property
+    def topics(self) -> list[str]:
+        return self.tag_values("topic")
 
 
 class MaterialTag(Base):

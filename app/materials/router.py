@@ -1,9 +1,11 @@
 import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Path, Query, Request, Response, UploadFile
+from fastapi import APIRouter, Path, Query, Request, Response, UploadFile
 
+from app import concurrency
 from app.accounts.deps import AppSettings, EditorUser, StaffUser, WorkflowUser
+from app.concurrency import IfMatch
 from app.db import DbSession
 from app.http import RangedFileResponse
 from app.materials import attachments as attachments_service
@@ -11,7 +13,6 @@ from app.materials import ninjs as ninjs_export
 from app.materials import service as materials_service
 from app.materials import translations as translations_service
 from app.materials.filters import MaterialFiltersDep
-from app.materials.models import Material
 from app.materials.schemas import (
     AttachmentRead,
     MaterialCreate,
@@ -25,24 +26,17 @@ from app.materials.schemas import (
     TranslationFamily,
 )
 from app.schemas import INT32_MAX
-from app.urls import api_path
 
 router = APIRouter(tags=["materials"])
 
 Limit = Annotated[int, Query(ge=1, le=100)]
 
 
-def _read(response: Response, material: Material) -> MaterialRead:
-    response.headers["ETag"] = materials_service.etag(material)
-    return materials_service.to_read(material)
-
-
 @router.post("/materials", status_code=201, response_model=MaterialRead, operation_id="create_material")
 def create_material(data: MaterialCreate, session: DbSession, actor: EditorUser, response: Response) -> MaterialRead:
     """Create a draft. Ethnic groups, border routes, provinces and topics may be given as codes or names."""
     material = materials_service.create_material(session, data, actor)
-    response.headers["Location"] = api_path(f"/materials/{material.id}")
-    return _read(response, material)
+    return concurrency.created(response, f"/materials/{material.id}", material, MaterialRead)
 
 
 @router.get("/materials", response_model=MaterialPage, operation_id="list_materials")
@@ -51,13 +45,13 @@ def list_materials(
 ) -> MaterialPage:
     """Materials, newest first, with the filters of search (without `q`)."""
     items, next_cursor = materials_service.list_materials(session, filters, limit, cursor)
-    return MaterialPage(items=[materials_service.to_read(m) for m in items], next_cursor=next_cursor)
+    return MaterialPage(items=[MaterialRead.model_validate(m) for m in items], next_cursor=next_cursor)
 
 
 @router.get("/materials/{material_id}", response_model=MaterialRead, operation_id="get_material")
 def get_material(material_id: uuid.UUID, session: DbSession, _: StaffUser, response: Response) -> MaterialRead:
     """One material, with its ETag for a later PATCH or DELETE."""
-    return _read(response, materials_service.get_material(session, material_id))
+    return concurrency.tagged(response, materials_service.get_material(session, material_id), MaterialRead)
 
 
 @router.patch("/materials/{material_id}", response_model=MaterialRead, operation_id="update_material")
@@ -67,11 +61,11 @@ def update_material(
     session: DbSession,
     actor: EditorUser,
     response: Response,
-    if_match: Annotated[str | None, Header()] = None,
+    if_match: IfMatch = None,
 ) -> MaterialRead:
     """Change the fields sent; needs If-Match (428 without it, 412 when stale). Drafts and in-review only."""
     material = materials_service.update_material(session, material_id, data, actor, if_match)
-    return _read(response, material)
+    return concurrency.tagged(response, material, MaterialRead)
 
 
 @router.delete("/materials/{material_id}", status_code=204, operation_id="delete_material")
@@ -79,7 +73,7 @@ def delete_material(
     material_id: uuid.UUID,
     session: DbSession,
     actor: EditorUser,
-    if_match: Annotated[str | None, Header()] = None,
+    if_match: IfMatch = None,
 ) -> Response:
     """Delete a draft; needs If-Match. Anything past draft is archived instead."""
     materials_service.delete_material(session, material_id, actor, if_match)
@@ -92,7 +86,8 @@ def transition_material(
 ) -> MaterialRead:
     """Move through the workflow (draft, in_review, approved, published, archived); an illegal move is 409.
     Approving and publishing need a reviewer who neither wrote nor last edited the material."""
-    return _read(response, materials_service.transition(session, material_id, data.to, actor))
+    material = materials_service.transition(session, material_id, data.to, actor)
+    return concurrency.tagged(response, material, MaterialRead)
 
 
 @router.get("/materials/{material_id}/translations", response_model=TranslationFamily, operation_id="list_translations")
@@ -115,10 +110,7 @@ def get_material_ninjs(material_id: uuid.UUID, request: Request, session: DbSess
 def list_revisions(material_id: uuid.UUID, session: DbSession, _: StaffUser) -> RevisionPage:
     """Every saved version, oldest first."""
     revisions = materials_service.list_revisions(session, material_id)
-    items = [
-        RevisionSummary(version=r.version, saved_at=r.saved_at, saved_by=r.saved_by, change=r.change) for r in revisions
-    ]
-    return RevisionPage(items=items, next_cursor=None)
+    return RevisionPage(items=[RevisionSummary.model_validate(r) for r in revisions], next_cursor=None)
 
 
 @router.get("/materials/{material_id}/revisions/{version}", response_model=RevisionRead, operation_id="get_revision")
@@ -126,10 +118,7 @@ def get_revision(
     material_id: uuid.UUID, version: Annotated[int, Path(ge=1, le=INT32_MAX)], session: DbSession, _: StaffUser
 ) -> RevisionRead:
     """One saved version, whole, exactly as it was."""
-    r = materials_service.get_revision(session, material_id, version)
-    return RevisionRead(
-        version=r.version, saved_at=r.saved_at, saved_by=r.saved_by, change=r.change, material=r.snapshot
-    )
+    return RevisionRead.model_validate(materials_service.get_revision(session, material_id, version))
 
 
 @router.post(
@@ -151,16 +140,9 @@ def upload_attachment(
     attachment = attachments_service.add_attachment(
         session, settings, material_id, file.file, file.filename, file.content_type, actor
     )
-    url = api_path(f"/attachments/{attachment.id}/content")
-    response.headers["Location"] = url
-    return AttachmentRead(
-        id=attachment.id,
-        filename=attachment.filename,
-        media_type=attachment.media_type,
-        size=attachment.size,
-        sha256=attachment.sha256,
-        url=url,
-    )
+    read = AttachmentRead.model_validate(attachment)
+    response.headers["Location"] = read.url
+    return read
 
 
 @router.get("/attachments/{attachment_id}/content", operation_id="download_attachment", response_model=None)

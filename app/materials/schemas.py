@@ -2,12 +2,13 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Literal, Self
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, AliasChoices, BaseModel, ConfigDict, Field, computed_field, model_validator
 
 from app.materials import languages
 from app.materials.filters import Classification, Kind, Status
 from app.schemas import Schedule, Timestamp, nfc_stripped
 from app.text import nfc
+from app.urls import api_path
 
 
 def _language(tag: str) -> str:
@@ -30,7 +31,7 @@ Verdict = Literal["false", "misleading", "missing_context", "true"]
 class RebutItem(BaseModel):
     """A claim a rebuttal answers, and what the rebuttal found it to be."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", from_attributes=True)
 
     claim_id: uuid.UUID
     verdict: Verdict
@@ -109,15 +110,25 @@ class MaterialUpdate(Schedule):
 
 
 class AttachmentRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     id: uuid.UUID
     filename: str
     media_type: str
     size: int
     sha256: str
-    url: str
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def url(self) -> str:
+        return api_path(f"/attachments/{self.id}/content")
 
 
 class MaterialRead(BaseModel):
+    # Validated from a Material (its tag lists are properties of the ORM object) or from a
+    # revision's snapshot, which is this model dumped as JSON.
+    model_config = ConfigDict(from_attributes=True)
+
     id: uuid.UUID
     title: str
     summary: str
@@ -156,6 +167,8 @@ class TransitionRequest(BaseModel):
 
 
 class RevisionSummary(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     version: int
     saved_at: datetime
     saved_by: uuid.UUID | None
@@ -168,7 +181,8 @@ class RevisionPage(BaseModel):
 
 
 class RevisionRead(RevisionSummary):
-    material: MaterialRead
+    # Validated from a MaterialRevision, whose snapshot is the material.
+    material: MaterialRead = Field(validation_alias=AliasChoices("material", "snapshot"))
 
 
 class TranslationMember(BaseModel):

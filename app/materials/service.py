@@ -26,12 +26,10 @@ from app.materials.models import (
     MaterialRevision,
     MaterialTag,
     SearchOutbox,
-    tag_lists,
 )
-from app.materials.schemas import AttachmentRead, MaterialCreate, MaterialRead, MaterialUpdate, RebutItem
+from app.materials.schemas import MaterialCreate, MaterialRead, MaterialUpdate, RebutItem
 from app.pagination import decode_id_cursor, id_page, page_size
 from app.taxonomy import service as taxonomy_service
-from app.urls import api_path
 
 PLAIN_FIELDS = ("title", "summary", "body", "kind", "language", "classification", "publish_at", "expires_at", "source")
 
@@ -46,44 +44,8 @@ def get_material(session: Session, material_id: uuid.UUID) -> Material:
     return material
 
 
-def to_read(material: Material) -> MaterialRead:
-    return MaterialRead(
-        id=material.id,
-        title=material.title,
-        summary=material.summary,
-        body=material.body,
-        kind=material.kind,
-        language=material.language,
-        **tag_lists(material),
-        classification=material.classification,
-        status=material.status,
-        publish_at=material.publish_at,
-        expires_at=material.expires_at,
-        published_at=material.published_at,
-        source=material.source,
-        is_demo=material.is_demo,
-        created_at=material.created_at,
-        updated_at=material.updated_at,
-        created_by=material.created_by,
-        version=material.version,
-        translation_of=material.translation_of,
-        attachments=[
-            AttachmentRead(
-                id=a.id,
-                filename=a.filename,
-                media_type=a.media_type,
-                size=a.size,
-                sha256=a.sha256,
-                url=api_path(f"/attachments/{a.id}/content"),
-            )
-            for a in material.attachments
-        ],
-        rebuts=[RebutItem(claim_id=r.claim_id, verdict=r.verdict) for r in material.rebuts],
-    )
-
-
-def etag(material: Material) -> str:
-    return concurrency.etag_for(material.id, material.version)
+# The ETag a write on the material must send as If-Match.
+etag = concurrency.etag
 
 
 def apply_filters(query: Select[Any], filters: MaterialFilters) -> Select[Any]:
@@ -175,12 +137,12 @@ def history_for(
 ) -> list[object]:
     """The revision that keeps this version whole, the outbox row that queues it for search,
     and, when `before` is given, the audit record of what changed."""
-    snapshot = to_read(material).model_dump(mode="json")
+    saved = snapshot(material)
     rows: list[object] = [
         MaterialRevision(
             material_id=material.id,
             version=material.version,
-            snapshot=snapshot,
+            snapshot=saved,
             saved_at=material.updated_at,
             saved_by=actor.id if actor and actor.is_staff else None,
             change=change,
@@ -188,13 +150,13 @@ def history_for(
         SearchOutbox(material_id=material.id, version=material.version),
     ]
     if before is not None:
-        changes = audit_service.diff(before, snapshot, UNAUDITED)
+        changes = audit_service.diff(before, saved, UNAUDITED)
         rows.append(audit_service.entry(actor, f"material.{change}", "material", material.id, changes))
     return rows
 
 
 def snapshot(material: Material) -> dict[str, Any]:
-    return to_read(material).model_dump(mode="json")
+    return MaterialRead.model_validate(material).model_dump(mode="json")
 
 
 def record_version(

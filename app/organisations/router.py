@@ -1,12 +1,13 @@
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Query, Response
+from fastapi import APIRouter, Query, Response
 
+from app import concurrency
 from app.accounts.deps import AdminUser, StaffUser
+from app.concurrency import IfMatch
 from app.db import DbSession
 from app.organisations import service as organisations_service
-from app.organisations.models import Organisation
 from app.organisations.schemas import (
     OrganisationCreate,
     OrganisationKind,
@@ -14,14 +15,8 @@ from app.organisations.schemas import (
     OrganisationRead,
     OrganisationUpdate,
 )
-from app.urls import api_path
 
 router = APIRouter(tags=["organisations"])
-
-
-def _read(response: Response, organisation: Organisation) -> OrganisationRead:
-    response.headers["ETag"] = organisations_service.etag(organisation)
-    return OrganisationRead.model_validate(organisation)
 
 
 @router.post("/organisations", status_code=201, response_model=OrganisationRead, operation_id="create_organisation")
@@ -30,8 +25,7 @@ def create_organisation(
 ) -> OrganisationRead:
     """Register an organisation: a ministry's focal unit, a provincial department, or other (admins)."""
     organisation = organisations_service.create_organisation(session, data, actor)
-    response.headers["Location"] = api_path(f"/organisations/{organisation.id}")
-    return _read(response, organisation)
+    return concurrency.created(response, f"/organisations/{organisation.id}", organisation, OrganisationRead)
 
 
 @router.get("/organisations", response_model=OrganisationPage, operation_id="list_organisations")
@@ -52,7 +46,8 @@ def get_organisation(
     organisation_id: uuid.UUID, session: DbSession, _: StaffUser, response: Response
 ) -> OrganisationRead:
     """One organisation, with its ETag."""
-    return _read(response, organisations_service.get_organisation(session, organisation_id))
+    organisation = organisations_service.get_organisation(session, organisation_id)
+    return concurrency.tagged(response, organisation, OrganisationRead)
 
 
 @router.patch("/organisations/{organisation_id}", response_model=OrganisationRead, operation_id="update_organisation")
@@ -62,11 +57,11 @@ def update_organisation(
     session: DbSession,
     actor: AdminUser,
     response: Response,
-    if_match: Annotated[str | None, Header()] = None,
+    if_match: IfMatch = None,
 ) -> OrganisationRead:
     """Rename or re-kind an organisation (admins; If-Match)."""
     organisation = organisations_service.update_organisation(session, organisation_id, data, actor, if_match)
-    return _read(response, organisation)
+    return concurrency.tagged(response, organisation, OrganisationRead)
 
 
 @router.delete("/organisations/{organisation_id}", status_code=204, operation_id="delete_organisation")
@@ -74,7 +69,7 @@ def delete_organisation(
     organisation_id: uuid.UUID,
     session: DbSession,
     actor: AdminUser,
-    if_match: Annotated[str | None, Header()] = None,
+    if_match: IfMatch = None,
 ) -> Response:
     """Delete an organisation no staff user or claim refers to (admins; If-Match; 409 otherwise)."""
     organisations_service.delete_organisation(session, organisation_id, actor, if_match)

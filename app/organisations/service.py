@@ -41,10 +41,6 @@ def check_exists(session: Session, organisation_ids: list[uuid.UUID], loc: list[
             raise ValidationFailed(where, f"No organisation with id {organisation_id}.")
 
 
-def etag(organisation: Organisation) -> str:
-    return concurrency.etag_for(organisation.id, organisation.version)
-
-
 def snapshot(organisation: Organisation) -> dict[str, Any]:
     return OrganisationRead.model_validate(organisation).model_dump(
         mode="json", exclude={"created_at", "updated_at", "version"}

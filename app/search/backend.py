@@ -1,8 +1,9 @@
 """The small protocol every search backend implements (Elasticsearch, and the database).
 
 Search is a projection of the database: a backend stores `SearchDocument`s and answers a
-`SearchQuery` with ids, scores, a total, disjunctive facet counts and an opaque cursor. What
-the API shows is read back from the database by id.
+`SearchQuery` with ids, scores, a total, disjunctive facet counts and an opaque cursor. A
+backend that keeps its documents (Elasticsearch) returns them with the hits; what the API shows
+comes from them when their version is the database's, and is read from the database otherwise.
 """
 
 import uuid
@@ -82,6 +83,9 @@ class FacetCount:
 class SearchHit:
     id: uuid.UUID
     score: float | None
+    # The backend's stored copy, when it keeps one (Elasticsearch): what a result item shows,
+    # without reading the material back from the database.
+    document: SearchDocument | None = None
 
 
 @dataclass

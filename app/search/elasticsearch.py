@@ -35,38 +35,21 @@ from app.search.documents import (
     decode_cursor,
     effective_sort,
     encode_cursor,
-    folded_text,
     integer,
     keyword,
     number,
 )
+from app.search.elasticsearch_documents import (
+    FIELDS,
+    KEYWORD,
+    MAPPINGS,
+    document_from_hit,
+    index_operations,
+    source_excludes,
+)
 from app.search.es_errors import describe_failure, reachable
 from app.text import folded_words, nfc
 
-# Filter name -> field.
-FIELDS = {
-    "ethnic_group": "ethnic_groups",
-    "border_route": "border_routes",
-    "province": "provinces",
-    "topic": "topics",
-    "kind": "kind",
-    "language": "language",
-    "status": "status",
-    "classification": "classification",
-}
-_KEYWORD = {"type": "keyword"}
-_TEXT = {"type": "text", "analyzer": "standard"}
-MAPPINGS: dict[str, Any] = {
-    "dynamic": "strict",
-    "properties": {
-        "id": _KEYWORD,
-        "family": _KEYWORD,
-        **{field: _KEYWORD for field in FIELDS.values()},
-        **{name: _TEXT for name in ("title", "summary", "body", "title_folded", "summary_folded", "body_folded")},
-        "published_at": {"type": "date"},
-        "updated_at": {"type": "date"},
-    },
-}
 SETTINGS: dict[str, Any] = {
     "number_of_shards": 1,
     "number_of_replicas": 0,
@@ -137,7 +120,7 @@ class ElasticsearchBackend:
                     self.client.indices.put_alias(index=first, name=self.alias)
             else:
                 # Indices made before translation families: adding a field is allowed in place.
-                self.client.indices.put_mapping(index=self.alias, properties={"family": _KEYWORD})
+                self.client.indices.put_mapping(index=self.alias, properties={"family": KEYWORD})
         self._ready = True
 
     def ping(self) -> bool:
@@ -181,7 +164,7 @@ class ElasticsearchBackend:
     def index_many(self, docs: list[SearchDocument]) -> None:
         self.ensure_ready()
         for chunk in chunks(docs, BULK_CHUNK):
-            self._bulk(_index_operations(self.alias, chunk))
+            self._bulk(index_operations(self.alias, chunk))
 
     def delete_many(self, items: list[tuple[uuid.UUID, int]]) -> None:
         self.ensure_ready()
@@ -223,7 +206,10 @@ class ElasticsearchBackend:
             "sort": SORTS[sort],
             "size": query.limit + 1,
             "track_total_hits": True,
-            "source": False,
+            # What a result item shows comes from here; the body only when there are words to
+            # highlight in it; the version tells the caller whether the copy is current.
+            "source": {"excludes": source_excludes(with_body=bool(folded_words(query.text or "")))},
+            "version": True,
             # A red cluster (a primary shard missing) gives an error, not silently partial results.
             "allow_partial_search_results": False,
         }
@@ -250,7 +236,9 @@ class ElasticsearchBackend:
             next_cursor = encode_cursor(sort, hits[query.limit - 1]["sort"]) if more else None
             total = response["hits"]["total"]["value"]
         return SearchPage(
-            hits=[SearchHit(uuid.UUID(hit["_id"]), hit["_score"]) for hit in hits[: query.limit]],
+            hits=[
+                SearchHit(uuid.UUID(hit["_id"]), hit["_score"], document_from_hit(hit)) for hit in hits[: query.limit]
+            ],
             total=total,
             facets=_facet_counts(response.get("aggregations", {})) if query.with_facets else {},
             next_cursor=next_cursor,
@@ -294,7 +282,7 @@ class ElasticsearchBackend:
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="es-rebuild") as sender:
             in_flight: tuple[Future[None], int] | None = None
             for chunk in chunks(docs, BULK_CHUNK):
-                operations = _index_operations(index, chunk)
+                operations = index_operations(index, chunk)
                 if in_flight is not None:
                     count += _finished(in_flight, on_progress, count)
                 in_flight = (sender.submit(self._bulk, operations), len(chunk))
@@ -349,39 +337,6 @@ def _finished(in_flight: tuple[Future[None], int], on_progress: ProgressCallback
     if on_progress:
         on_progress(before + size)
     return size
-
-
-def _source(doc: SearchDocument) -> dict[str, Any]:
-    return {
-        "id": str(doc.id),
-        "title": doc.title,
-        "summary": doc.summary,
-        "body": doc.body,
-        "title_folded": folded_text(doc.title),
-        "summary_folded": folded_text(doc.summary),
-        "body_folded": folded_text(doc.body),
-        "kind": doc.kind,
-        "language": doc.language,
-        "classification": doc.classification,
-        "status": doc.status,
-        "ethnic_groups": doc.ethnic_groups,
-        "border_routes": doc.border_routes,
-        "provinces": doc.provinces,
-        "topics": doc.topics,
-        "published_at": doc.published_at.isoformat() if doc.published_at else None,
-        "updated_at": doc.updated_at.isoformat(),
-        "family": str(doc.family or doc.id),
-    }
-
-
-def _index_operations(index: str, docs: list[SearchDocument]) -> list[dict[str, Any]]:
-    operations: list[dict[str, Any]] = []
-    for doc in docs:
-        operations.append(
-            {"index": {"_index": index, "_id": str(doc.id), "version": doc.version, "version_type": "external"}}
-        )
-        operations.append(_source(doc))
-    return operations
 
 
 def _scoring_query(query: SearchQuery) -> dict[str, Any]:

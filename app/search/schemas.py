@@ -3,7 +3,7 @@
 import uuid
 from datetime import datetime
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 
 class FacetValue(BaseModel):
@@ -13,6 +13,10 @@ class FacetValue(BaseModel):
 
 
 class SearchItem(BaseModel):
+    """Built from a search document (with its highlights) by `model_validate`."""
+
+    model_config = ConfigDict(from_attributes=True)
+
     id: uuid.UUID
     title: str
     summary: str

@@ -1,15 +1,27 @@
-"""Search: the backend finds ids; what is shown is read from the database, highlighted here."""
+"""Search: the backend finds the hits; what is shown is its copy of each (or, when that is
+stale or the backend keeps none, the database's), highlighted here."""
 
 import uuid
-from typing import Literal
+from dataclasses import dataclass
+from typing import Any, Literal
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, lazyload
 
 from app.errors import ServiceUnavailable, ValidationFailed
 from app.materials.filters import KIND_NAMES, MaterialFilters
-from app.materials.models import Material, tag_lists
-from app.search.backend import FACETS, BackendUnavailable, FacetCount, InvalidCursor, SearchBackend, SearchQuery
+from app.materials.models import Material
+from app.search.backend import (
+    FACETS,
+    BackendUnavailable,
+    FacetCount,
+    InvalidCursor,
+    SearchBackend,
+    SearchDocument,
+    SearchHit,
+    SearchQuery,
+)
+from app.search.documents import document_for
 from app.search.highlight import highlight
 from app.search.schemas import FacetValue, SearchItem, SearchResults
 from app.taxonomy import service as taxonomy_service
@@ -50,45 +62,59 @@ def search_materials(
         raise ServiceUnavailable(
             "Search is unavailable right now; try again shortly.", headers={"Retry-After": "5"}
         ) from exc
-    materials = _materials_by_id(session, [hit.id for hit in page.hits])
-    items = [_item(materials[hit.id], text) for hit in page.hits if hit.id in materials]
+    shown = _shown_documents(session, page.hits)
+    items = [_item(doc, text) for doc in shown]
     if collapse:
-        items = _with_family_languages(session, items, [materials[hit.id] for hit in page.hits if hit.id in materials])
+        items = _with_family_languages(session, items, shown)
     return SearchResults(
         total=page.total, items=items, facets=_named_facets(session, page.facets), next_cursor=page.next_cursor
     )
 
 
-def _materials_by_id(session: Session, ids: list[uuid.UUID]) -> dict[uuid.UUID, Material]:
+def _shown_documents(session: Session, hits: list[SearchHit]) -> list[SearchDocument]:
+    """What each hit shows, in hit order: the backend's copy when its version is the material's
+    current one, else the material as the database holds it now. Hits whose material is gone
+    from the database (deleted, not yet unindexed) are left out."""
+    copies = {hit.id: hit.document for hit in hits if hit.document is not None}
+    if copies:
+        current = dict(session.execute(select(Material.id, Material.version).where(Material.id.in_(copies))).all())
+        copies = {id_: doc for id_, doc in copies.items() if current.get(id_) == doc.version}
+    missing = [hit.id for hit in hits if hit.id not in copies]
+    documents: dict[uuid.UUID, SearchDocument] = {**copies, **_documents_by_id(session, missing)}
+    return [documents[hit.id] for hit in hits if hit.id in documents]
+
+
+def _documents_by_id(session: Session, ids: list[uuid.UUID]) -> dict[uuid.UUID, SearchDocument]:
     if not ids:
         return {}
     # A search item shows no attachments: do not let the relationship's selectin load run.
     query = select(Material).where(Material.id.in_(ids)).options(lazyload(Material.attachments))
-    return {material.id: material for material in session.scalars(query)}
+    return {material.id: document_for(material) for material in session.scalars(query)}
 
 
-def _item(material: Material, text: str | None) -> SearchItem:
+@dataclass(frozen=True)
+class _Shown:
+    """A document and its highlights, read by `SearchItem.model_validate` as attributes."""
+
+    document: SearchDocument
+    highlights: dict[str, list[str]]
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.document, name)
+
+
+def _item(document: SearchDocument, text: str | None) -> SearchItem:
     highlights = {}
     for field in HIGHLIGHTED_FIELDS:
-        fragments = highlight(getattr(material, field) or "", text)
+        fragments = highlight(getattr(document, field), text)
         if fragments:
             highlights[field] = fragments
-    return SearchItem(
-        id=material.id,
-        title=material.title,
-        summary=material.summary,
-        kind=material.kind,
-        language=material.language,
-        **tag_lists(material),
-        status=material.status,
-        published_at=material.published_at,
-        highlights=highlights,
-    )
+    return SearchItem.model_validate(_Shown(document, highlights))
 
 
-def _with_family_languages(session: Session, items: list[SearchItem], shown: list[Material]) -> list[SearchItem]:
+def _with_family_languages(session: Session, items: list[SearchItem], shown: list[SearchDocument]) -> list[SearchItem]:
     """Each collapsed hit lists the languages its family exists in (every member, any status)."""
-    families = {material.id: material.translation_of or material.id for material in shown}
+    families = {doc.id: doc.family or doc.id for doc in shown}
     rows = session.execute(
         select(func.coalesce(Material.translation_of, Material.id), Material.language)
         .where(or_(Material.id.in_(set(families.values())), Material.translation_of.in_(set(families.values()))))

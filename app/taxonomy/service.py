@@ -12,10 +12,10 @@ afresh: nothing can go stale after a reseed or between the databases tests run o
 
 import uuid
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -23,6 +23,8 @@ from sqlalchemy.orm import Session
 from app.errors import NotFound, ValidationFailed
 from app.taxonomy.models import BorderRoute, EthnicGroup, Province, ProvinceSuccession, Topic
 from app.text import nfc, squash
+
+Node = TypeVar("Node", bound=Hashable)
 
 Loc = Sequence[str | int]
 
@@ -256,8 +258,10 @@ def province_links(session: Session) -> ProvinceLinks:
     return ProvinceLinks(successors=dict(successors), predecessors=dict(predecessors))
 
 
-def _reachable(start: uuid.UUID, links: dict[uuid.UUID, list[uuid.UUID]]) -> list[uuid.UUID]:
-    seen: dict[uuid.UUID, None] = {}
+def reachable(start: Node, links: Mapping[Node, list[Node]]) -> list[Node]:
+    """Every node reachable from `start` along `links` (a province's line of successors, or of
+    predecessors), each once."""
+    seen: dict[Node, None] = {}
     stack = list(links.get(start, ()))
     while stack:
         current = stack.pop()
@@ -279,8 +283,8 @@ def province_line_ids(session: Session, province_ids: Sequence[uuid.UUID | str])
     for given in province_ids:
         province_id = given if isinstance(given, uuid.UUID) else uuid.UUID(str(given))
         line[province_id] = None
-        line.update(dict.fromkeys(_reachable(province_id, links.predecessors)))
-        line.update(dict.fromkeys(_reachable(province_id, links.successors)))
+        line.update(dict.fromkeys(reachable(province_id, links.predecessors)))
+        line.update(dict.fromkeys(reachable(province_id, links.successors)))
     return [str(province_id) for province_id in line]
 
 

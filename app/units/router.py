@@ -1,33 +1,27 @@
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Query, Response
+from fastapi import APIRouter, Query, Response
 
+from app import concurrency
 from app.accounts.deps import AdminUser, StaffUser
 from app.audit import service as audit_service
+from app.concurrency import IfMatch
 from app.db import DbSession
 from app.errors import NotFound
 from app.taxonomy import service as taxonomy_service
 from app.units import keys
 from app.units import service as units_service
-from app.units.models import Unit
 from app.units.schemas import KeyCreated, KeyPage, KeyRead, UnitCreate, UnitPage, UnitRead, UnitType, UnitUpdate
-from app.urls import api_path
 
 router = APIRouter(tags=["units"])
-
-
-def _read(response: Response, unit: Unit) -> UnitRead:
-    response.headers["ETag"] = units_service.etag(unit)
-    return UnitRead.model_validate(unit)
 
 
 @router.post("/units", status_code=201, response_model=UnitRead, operation_id="create_unit")
 def create_unit(data: UnitCreate, session: DbSession, actor: AdminUser, response: Response) -> UnitRead:
     """Register a receiving unit (admins). Province and routes may be given by name."""
     unit = units_service.create_unit(session, data, actor)
-    response.headers["Location"] = api_path(f"/units/{unit.id}")
-    return _read(response, unit)
+    return concurrency.created(response, f"/units/{unit.id}", unit, UnitRead)
 
 
 @router.get("/units", response_model=UnitPage, operation_id="list_units")
@@ -58,7 +52,7 @@ def list_units(
 @router.get("/units/{unit_id}", response_model=UnitRead, operation_id="get_unit")
 def get_unit(unit_id: uuid.UUID, session: DbSession, _: StaffUser, response: Response) -> UnitRead:
     """One unit, with its ETag."""
-    return _read(response, units_service.get_unit(session, unit_id))
+    return concurrency.tagged(response, units_service.get_unit(session, unit_id), UnitRead)
 
 
 @router.patch("/units/{unit_id}", response_model=UnitRead, operation_id="update_unit")
@@ -68,10 +62,10 @@ def update_unit(
     session: DbSession,
     actor: AdminUser,
     response: Response,
-    if_match: Annotated[str | None, Header()] = None,
+    if_match: IfMatch = None,
 ) -> UnitRead:
     """Change a unit (admins); needs If-Match. Setting `active` to false stops its keys at once."""
-    return _read(response, units_service.update_unit(session, unit_id, data, actor, if_match))
+    return concurrency.tagged(response, units_service.update_unit(session, unit_id, data, actor, if_match), UnitRead)
 
 
 @router.delete("/units/{unit_id}", response_model=UnitRead, operation_id="deactivate_unit")
@@ -80,10 +74,10 @@ def deactivate_unit(
     session: DbSession,
     actor: AdminUser,
     response: Response,
-    if_match: Annotated[str | None, Header()] = None,
+    if_match: IfMatch = None,
 ) -> UnitRead:
     """Deactivate (admins; units are never deleted: what they received stays on record). Needs If-Match."""
-    return _read(response, units_service.deactivate_unit(session, unit_id, actor, if_match))
+    return concurrency.tagged(response, units_service.deactivate_unit(session, unit_id, actor, if_match), UnitRead)
 
 
 @router.post("/units/{unit_id}/keys", status_code=201, response_model=KeyCreated, operation_id="issue_unit_key")
@@ -93,7 +87,7 @@ def issue_unit_key(unit_id: uuid.UUID, session: DbSession, actor: AdminUser, res
     unit = units_service.get_unit(session, unit_id)
     api_key, plain = keys.issue_key(session, unit.id, actor.id)
     audit_service.record(session, actor, "key.issued", "unit", unit.id, {"key_id": [None, str(api_key.id)]})
-    response.headers["Location"] = api_path(f"/units/{unit.id}/keys/{api_key.id}")
+    concurrency.located(response, f"/units/{unit.id}/keys/{api_key.id}")
     response.headers["Cache-Control"] = "no-store"
     return KeyCreated(id=api_key.id, prefix=api_key.prefix, key=plain, created_at=api_key.created_at)
 

@@ -43,10 +43,6 @@ def get_unit_by_code(session: Session, code: str) -> Unit:
     return unit
 
 
-def etag(unit: Unit) -> str:
-    return concurrency.etag_for(unit.id, unit.version)
-
-
 def snapshot(unit: Unit) -> dict[str, Any]:
     return UnitRead.model_validate(unit).model_dump(mode="json", exclude={"created_at", "updated_at", "version"})
 

@@ -1,20 +1,16 @@
 import uuid
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Header, Query, Response
+from fastapi import APIRouter, Query, Response
 
+from app import concurrency
 from app.accounts.deps import AdminUser, AppSettings
+from app.concurrency import IfMatch
 from app.db import DbSession
 from app.webhooks import service as webhooks_service
-from app.webhooks.models import WebhookSubscription
 from app.webhooks.schemas import DeliveryPage, WebhookCreate, WebhookCreated, WebhookPage, WebhookRead, WebhookUpdate
 
 router = APIRouter(tags=["webhooks"])
-
-
-def _read(response: Response, subscription: WebhookSubscription) -> WebhookRead:
-    response.headers["ETag"] = webhooks_service.etag(subscription)
-    return WebhookRead.model_validate(subscription)
 
 
 @router.post("/webhooks", status_code=201, response_model=WebhookCreated, operation_id="create_webhook")
@@ -24,8 +20,7 @@ def create_webhook(
     """Subscribe a URL to events (admins). The answer carries the signing secret, shown this once.
     With APP_ENV=production the URL must be https and resolve to a public address."""
     subscription, secret = webhooks_service.create_webhook(session, data, actor, settings)
-    response.headers["Location"] = f"/api/v1/webhooks/{subscription.id}"
-    read = _read(response, subscription)
+    read = concurrency.created(response, f"/webhooks/{subscription.id}", subscription, WebhookRead)
     return WebhookCreated(**read.model_dump(), secret=secret)
 
 
@@ -44,7 +39,7 @@ def list_webhooks(
 @router.get("/webhooks/{webhook_id}", response_model=WebhookRead, operation_id="get_webhook")
 def get_webhook(webhook_id: uuid.UUID, session: DbSession, _: AdminUser, response: Response) -> WebhookRead:
     """One subscription, with its ETag; `disabled_reason` says why the sender gave up on it."""
-    return _read(response, webhooks_service.get_webhook(session, webhook_id))
+    return concurrency.tagged(response, webhooks_service.get_webhook(session, webhook_id), WebhookRead)
 
 
 @router.patch("/webhooks/{webhook_id}", response_model=WebhookRead, operation_id="update_webhook")
@@ -55,12 +50,12 @@ def update_webhook(
     actor: AdminUser,
     settings: AppSettings,
     response: Response,
-    if_match: Annotated[str | None, Header()] = None,
+    if_match: IfMatch = None,
 ) -> WebhookRead:
     """Change the URL, the events, or `active` (needs If-Match). `active: false` stops deliveries
     (the log is kept); `active: true` re-enables a subscription disabled after failures."""
     subscription = webhooks_service.update_webhook(session, webhook_id, data, actor, settings, if_match)
-    return _read(response, subscription)
+    return concurrency.tagged(response, subscription, WebhookRead)
 
 
 @router.get("/webhooks/{webhook_id}/deliveries", response_model=DeliveryPage, operation_id="list_webhook_deliveries")

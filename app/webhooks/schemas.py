@@ -1,8 +1,8 @@
 import uuid
 from datetime import datetime
-from typing import Literal
+from typing import Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import AliasPath, BaseModel, ConfigDict, Field, model_validator
 
 EventType = Literal["claim.created", "claim.updated", "rebuttal.published", "bundle.published", "bundle.recalled"]
 
@@ -64,9 +64,12 @@ class WebhookPage(BaseModel):
 class DeliveryRead(BaseModel):
     """One event sent (or to be sent) to one subscription; `id` is its `webhook-id` header."""
 
+    # Validated from a WebhookDelivery with its event loaded; by name when read back.
+    model_config = ConfigDict(from_attributes=True, validate_by_name=True)
+
     id: uuid.UUID
     event_id: uuid.UUID
-    event_type: str
+    event_type: str = Field(validation_alias=AliasPath("event", "type"))
     status: Literal["pending", "delivered", "failed"]
     attempts: int
     last_attempt_at: datetime | None
@@ -75,6 +78,13 @@ class DeliveryRead(BaseModel):
     next_attempt_at: datetime | None
     delivered_at: datetime | None
     created_at: datetime
+
+    @model_validator(mode="after")
+    def _next_only_while_pending(self) -> Self:
+        # Outside `pending` the column holds a spent lease, not a planned attempt.
+        if self.status != "pending":
+            self.next_attempt_at = None
+        return self
 
 
 class DeliveryPage(BaseModel):

@@ -11,7 +11,7 @@ from typing import Any
 
 from pydantic_core import to_jsonable_python
 from sqlalchemy import func, insert, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, contains_eager
 
 from app import concurrency
 from app.accounts.principal import Principal
@@ -160,10 +160,6 @@ def get_webhook(session: Session, webhook_id: uuid.UUID) -> WebhookSubscription:
     return subscription
 
 
-def etag(subscription: WebhookSubscription) -> str:
-    return concurrency.etag_for(subscription.id, subscription.version)
-
-
 def update_webhook(
     session: Session,
     webhook_id: uuid.UUID,
@@ -217,8 +213,9 @@ def list_deliveries(
     """The delivery log of one subscription, newest first."""
     get_webhook(session, webhook_id)
     query = (
-        select(WebhookDelivery, WebhookEvent.type)
-        .join(WebhookEvent, WebhookEvent.id == WebhookDelivery.event_id)
+        select(WebhookDelivery)
+        .join(WebhookDelivery.event)
+        .options(contains_eager(WebhookDelivery.event))
         .where(WebhookDelivery.webhook_id == webhook_id)
         .order_by(WebhookDelivery.id.desc())
         .limit(limit + 1)
@@ -227,23 +224,7 @@ def list_deliveries(
         query = query.where(WebhookDelivery.status == status)
     if cursor:
         query = query.where(WebhookDelivery.id < decode_id_cursor(cursor))
-    rows = session.execute(query).all()
+    rows = list(session.scalars(query))
     more = len(rows) > limit
-    items = [_delivery_read(delivery, event_type) for delivery, event_type in rows[:limit]]
+    items = [DeliveryRead.model_validate(delivery) for delivery in rows[:limit]]
     return items, (encode_id_cursor(items[-1].id) if more and items else None)
-
-
-def _delivery_read(delivery: WebhookDelivery, event_type: str) -> DeliveryRead:
-    return DeliveryRead(
-        id=delivery.id,
-        event_id=delivery.event_id,
-        event_type=event_type,
-        status=delivery.status,
-        attempts=delivery.attempts,
-        last_attempt_at=delivery.last_attempt_at,
-        last_status_code=delivery.last_status_code,
-        last_error=delivery.last_error,
-        next_attempt_at=delivery.next_attempt_at if delivery.status == "pending" else None,
-        delivered_at=delivery.delivered_at,
-        created_at=delivery.created_at,
-    )

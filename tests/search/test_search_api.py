@@ -1,5 +1,7 @@
 """GET /api/v1/search: materials written through the service, indexed from the outbox."""
 
+from datetime import datetime
+
 import pytest
 
 from tests.factories import make_material
@@ -129,6 +131,33 @@ def test_a_material_gone_from_the_database_is_left_out(client, auth, session, co
     session.commit()
     body = search(client, auth, q="tieng tay")
     assert body["items"] == []
+
+
+def test_a_copy_older_than_the_material_shows_the_material_as_it_is_now(client, auth, session, corpus):
+    # Changed (and its version raised) after it was indexed, its outbox row not yet drained:
+    # the index still finds it by the old text, and the item shows the database's text.
+    material = corpus["tay"]
+    material.title, material.status, material.version = "Tiếng Tày, sửa lần hai", "archived", material.version + 1
+    session.commit()
+    (item,) = search(client, auth, q="tieng tay")["items"]
+    assert (item["title"], item["status"]) == ("Tiếng Tày, sửa lần hai", "archived")
+    assert item["highlights"]["title"] == ["<mark>Tiếng</mark> <mark>Tày</mark>, sửa lần hai"]
+
+
+def test_an_item_shows_the_material_as_the_database_holds_it(client, auth, session, corpus):
+    material = corpus["mong"]
+    (item,) = search(client, auth, q="gau tao")["items"]
+    assert item["id"] == str(material.id)
+    assert (item["title"], item["summary"], item["kind"], item["language"], item["status"]) == (
+        material.title,
+        material.summary,
+        material.kind,
+        material.language,
+        material.status,
+    )
+    assert (item["ethnic_groups"], item["border_routes"], item["topics"]) == (["08"], ["VN-CN"], ["ethnic-policy"])
+    assert item["provinces"] == material.tag_values("province")
+    assert datetime.fromisoformat(item["published_at"]) == material.published_at
 
 
 def test_needs_credentials(client, corpus):

@@ -1,0 +1,291 @@
+"""The database backend's query path: full-text matches, filters and facets as bitmaps, pages.
+
+Every folded query word must occur in the folded text; the original words, diacritics kept,
+add to the score, so exact spellings rank first. Claims are matched by any shared word.
+"""
+
+import heapq
+import uuid
+from functools import reduce
+from operator import and_
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from app.db import UTCDateTime, UUIDStr
+from app.search import bitmaps as bm
+from app.search.backend import (
+    FACETS,
+    PLAIN_FILTERS,
+    FacetCount,
+    SearchHit,
+    SearchPage,
+    SearchQuery,
+)
+from app.search.database_tables import (
+    CLAIMS,
+    POSTINGS,
+    D,
+)
+from app.search.documents import (
+    aware_datetime,
+    chunks,
+    decode_cursor,
+    effective_sort,
+    encode_cursor,
+    integer,
+    number,
+    uuid_text,
+)
+from app.text import folded_words, words
+
+# bm25 column weights in TEXT_COLUMNS order: title over summary over body.
+BM25_WEIGHTS = (3.0, 2.0, 1.0, 3.0, 2.0, 1.0)
+# Up to this many candidates, fetch them by id and sort; beyond, walk the `newest` index and
+# keep candidates as they come (about (limit + 1) * documents / candidates rows are read).
+DIRECT_LOOKUP_MAX = 2000
+# Ids per lookup statement (below every database's bound on parameters).
+LOOKUP_CHUNK = 500
+# More words than this add little to finding claim candidates and slow the query down.
+MAX_QUERY_WORDS = 40
+
+
+def search(session: Session, dialect: str, query: SearchQuery) -> SearchPage:
+    """One page of hits, the total and the facet counts for `query`."""
+    sort = effective_sort(query)
+    parsers = (number, uuid_text) if sort == "relevance" else (aware_datetime, aware_datetime, uuid_text)
+    after = decode_cursor(query.cursor, sort, parsers) if query.cursor and not query.collapse else None
+    bitmaps = _load_postings(session)
+    chosen = {
+        f: bm.union(bitmaps.get(f, {}).get(v, 0) for v in query.filters[f]) for f in FACETS if query.filters.get(f)
+    }
+    # The filters are known before the text is searched: only documents passing them
+    # can be shown, so only they need a score.
+    filtered = _base_set(session, query, bitmaps)
+    universe = bm.union(bitmaps.get("kind", {}).values())
+    shown = reduce(and_, chosen.values(), filtered)
+    matches = _text_matches(
+        session, dialect, query.text or "", scored=sort == "relevance", only=None if shown == universe else shown
+    )
+    base = filtered if matches is None else filtered & bm.bitmap(doc_id for doc_id, _ in matches)
+    final = reduce(and_, chosen.values(), base)
+    facets = _facet_counts(bitmaps, base, chosen) if query.with_facets else {}
+    if query.collapse:
+        return _collapsed_page(session, query, sort, matches, final, facets)
+    if sort == "relevance":
+        rows = _top_scored(session, matches or [], bm.members(final), after, query.limit)
+    else:
+        rows = _top_newest(session, final, after, query.limit)
+    hits = [SearchHit(row[1], row[0] if sort == "relevance" else None) for row in rows[: query.limit]]
+    next_cursor = None
+    if len(rows) > query.limit:
+        last = rows[query.limit - 1]
+        values = [last[0], str(last[1])] if sort == "relevance" else [*(v.isoformat() for v in last[2:]), str(last[1])]
+        next_cursor = encode_cursor(sort, values)
+    return SearchPage(hits=hits, total=final.bit_count(), facets=facets, next_cursor=next_cursor)
+
+
+def _text_matches(
+    session: Session, dialect: str, text: str, *, scored: bool, only: int | None = None
+) -> list[tuple[int, float | None]] | None:
+    """(doc_id, score) of every document holding all the folded words; None without words.
+
+    With `only` (a bitmap), documents outside it get no score (None): scoring is most of the
+    cost of a search over a common word, and such documents are never shown.
+
+    Plain SQL text, no ORM types: with tens of thousands of matches, per-row processing
+    would cost more than the full-text search itself.
+    """
+    folded = folded_words(text)
+    if not folded:
+        return None
+    if dialect == "sqlite":
+        return _sqlite_matches(session, folded, words(text), scored=scored, only=only)
+    score = "ts_rank(t.folded_vector, q.folded) + ts_rank(t.exact_vector, q.exact)" if scored else "0.0"
+    sql = (
+        f"SELECT t.doc_id, {score} FROM search_document_texts t, (SELECT plainto_tsquery('simple', :folded)"
+        " AS folded, to_tsquery('simple', :exact) AS exact) q WHERE t.folded_vector @@ q.folded"
+    )
+    params = {"folded": " ".join(folded), "exact": " | ".join(words(text))}
+    return [(row[0], row[1]) for row in session.execute(sa.text(sql), params)]
+
+
+def _sqlite_matches(
+    session: Session, folded: list[str], original: list[str], *, scored: bool, only: int | None
+) -> list[tuple[int, float | None]]:
+    """FTS5 matches, read through the driver's own cursor (SQLAlchemy rows cost more per row).
+
+    Unscored, the bare folded expression finds the same rows as the scoring one, for less.
+    """
+    driver = session.connection().connection.driver_connection
+    if not scored:
+        sql, expression = "SELECT rowid, 0.0 FROM search_fts WHERE search_fts MATCH ?", _fts_required(folded)
+    else:
+        score = f"-bm25(search_fts, {', '.join(map(str, BM25_WEIGHTS))})"
+        expression = _fts_expression(folded, original)
+        if only is not None:
+            members = bm.members(only)
+            driver.create_function("ttdn_shown", 1, lambda doc_id: bm.has(members, doc_id), deterministic=True)
+            score = f"CASE WHEN ttdn_shown(rowid) THEN {score} END"
+        sql = f"SELECT rowid, {score} FROM search_fts WHERE search_fts MATCH ?"
+    return driver.execute(sql, (expression,)).fetchall()
+
+
+def _fts_required(folded: list[str]) -> str:
+    return "{title_folded summary_folded body_folded} : (" + " AND ".join(f'"{w}"' for w in folded) + ")"
+
+
+def _fts_expression(folded: list[str], original: list[str]) -> str:
+    required = _fts_required(folded)
+    exact = "{title summary body} : (" + " OR ".join(f'"{w}"' for w in original) + ")"
+    # bm25 adds up every phrase of the expression found in the row, OR branches included;
+    # `required AND (exact OR required)` matches exactly the rows `required` matches.
+    return f"{required} AND ({exact} OR {required})"
+
+
+def _base_set(session: Session, query: SearchQuery, bitmaps: dict[str, dict[str, int]]) -> int:
+    """Documents passing the non-facet filters (which apply to facet counts too)."""
+    base = bm.union(bitmaps.get("kind", {}).values())  # every document has exactly one kind
+    for name in PLAIN_FILTERS:
+        if query.filters.get(name):
+            base &= bm.union(bitmaps.get(name, {}).get(value, 0) for value in query.filters[name])
+    if query.published_from or query.published_to:
+        stmt = sa.select(D.c.doc_id).where(D.c.published_at.is_not(None))
+        if query.published_from:
+            stmt = stmt.where(D.c.published_sort >= query.published_from)
+        if query.published_to:
+            stmt = stmt.where(D.c.published_sort <= query.published_to)
+        base &= bm.bitmap(session.scalars(stmt))
+    return base
+
+
+def _facet_counts(bitmaps: dict[str, dict[str, int]], base: int, chosen: dict[str, int]) -> dict[str, list[FacetCount]]:
+    """Each facet counted over the documents that pass every filter but its own (disjunctive)."""
+    facets = {}
+    for facet in FACETS:
+        scope = reduce(and_, (bits for other, bits in chosen.items() if other != facet), base)
+        counts = [FacetCount(value, (bits & scope).bit_count()) for value, bits in bitmaps.get(facet, {}).items()]
+        facets[facet] = sorted((c for c in counts if c.count), key=lambda c: (-c.count, c.value))
+    return facets
+
+
+def _top_scored(session: Session, matches: list, members: bytes, after: list[Any] | None, limit: int) -> list:
+    """(score, material_id) of the next (limit + 1) matches: score desc, material id asc.
+
+    Material ids are looked up only where they decide the order: among the matches tied
+    with the cursor's score, and for the few best.
+    """
+    candidates = [(score, doc_id) for doc_id, score in matches if score is not None and bm.has(members, doc_id)]
+    if after:
+        last_score, last_id = after
+        tied = [doc_id for score, doc_id in candidates if score == last_score]
+        shown = {doc_id for doc_id, material_id in _material_ids(session, tied).items() if str(material_id) <= last_id}
+        candidates = [c for c in candidates if c[0] < last_score or (c[0] == last_score and c[1] not in shown)]
+    best = heapq.nlargest(limit + 1, candidates)
+    if not best:
+        return []
+    cutoff = best[-1][0]
+    best = [c for c in candidates if c[0] >= cutoff]  # every match tied at the cut-off, too
+    ids = _material_ids(session, [doc_id for _, doc_id in best])
+    ranked = sorted(((score, ids[doc_id]) for score, doc_id in best), key=lambda c: (-c[0], str(c[1])))
+    return ranked[: limit + 1]
+
+
+def _material_ids(session: Session, doc_ids: list[int]) -> dict[int, uuid.UUID]:
+    ids: dict[int, uuid.UUID] = {}
+    for chunk in chunks(doc_ids, LOOKUP_CHUNK):
+        rows = session.execute(sa.select(D.c.doc_id, D.c.material_id).where(D.c.doc_id.in_(chunk)))
+        ids.update((row.doc_id, row.material_id) for row in rows)
+    return ids
+
+
+def _top_newest(session: Session, final: int, after: list[Any] | None, limit: int) -> list[tuple[Any, ...]]:
+    """(None, material_id, published_sort, updated_at) of the next (limit + 1) documents, newest first."""
+    key = (D.c.published_sort, D.c.updated_at, D.c.material_id)
+    stmt = sa.select(D.c.doc_id, D.c.material_id, D.c.published_sort, D.c.updated_at)
+    if after:
+        published, updated, last_id = after
+        bound = (
+            sa.literal(published, UTCDateTime),
+            sa.literal(updated, UTCDateTime),
+            sa.literal(uuid.UUID(last_id), UUIDStr),
+        )
+        stmt = stmt.where(sa.tuple_(*key) < sa.tuple_(*bound))
+    stmt = stmt.order_by(*(column.desc() for column in key))
+    count = final.bit_count()
+    if count <= DIRECT_LOOKUP_MAX:
+        ids = bm.members_list(final)
+        rows = session.execute(stmt.where(D.c.doc_id.in_(ids)).limit(limit + 1)) if ids else []
+        return [(None, *row[1:]) for row in rows]
+    members, found = bm.members(final), []
+    for row in session.execute(stmt.execution_options(yield_per=256)):
+        if bm.has(members, row.doc_id):
+            found.append((None, *row[1:]))
+            if len(found) > limit:
+                break
+    return found
+
+
+def _collapsed_page(
+    session: Session, query: SearchQuery, sort: str, matches: list | None, final: int, facets: dict
+) -> SearchPage:
+    """One hit per translation family, its best-ranked member, paged by offset."""
+    offset = decode_cursor(query.cursor, f"collapse-{sort}", (integer,))[0] if query.cursor else 0
+    members = bm.members(final)
+    if sort == "relevance":
+        scored = {doc_id: score for doc_id, score in matches or [] if score is not None and bm.has(members, doc_id)}
+        rows = session.execute(sa.select(D.c.doc_id, D.c.material_id, D.c.family).where(D.c.doc_id.in_(list(scored))))
+        ranked = sorted(
+            ((scored[row.doc_id], row.material_id, row.family or row.material_id) for row in rows),
+            key=lambda r: (-r[0], str(r[1])),
+        )
+    else:
+        key = (D.c.published_sort.desc(), D.c.updated_at.desc(), D.c.material_id.desc())
+        stmt = sa.select(D.c.doc_id, D.c.material_id, D.c.family).order_by(*key).execution_options(yield_per=1024)
+        ranked = [
+            (None, row.material_id, row.family or row.material_id)
+            for row in session.execute(stmt)
+            if bm.has(members, row.doc_id)
+        ]
+    seen: set[uuid.UUID] = set()
+    best = [row for row in ranked if row[2] not in seen and not seen.add(row[2])]
+    page = best[offset : offset + query.limit]
+    more = len(best) > offset + query.limit
+    return SearchPage(
+        hits=[SearchHit(material_id, score) for score, material_id, _ in page],
+        total=len(best),
+        facets=facets,
+        next_cursor=encode_cursor(f"collapse-{sort}", [offset + query.limit]) if more else None,
+    )
+
+
+def _load_postings(session: Session) -> dict[str, dict[str, int]]:
+    bitmaps: dict[str, dict[str, int]] = {}
+    for facet, value, bits in session.execute(sa.select(POSTINGS.c.facet, POSTINGS.c.value, POSTINGS.c.bits)):
+        bitmaps.setdefault(facet, {})[value] = int.from_bytes(bits, "little")
+    return bitmaps
+
+
+def match_claims(session: Session, dialect: str, text: str, limit: int) -> list[SearchHit]:
+    words = list(dict.fromkeys(folded_words(text)))[:MAX_QUERY_WORDS]
+    if not words:
+        return []
+    if dialect == "sqlite":
+        sql = (
+            "SELECT c.claim_id, -bm25(search_claims_fts) AS score FROM search_claims_fts"
+            " JOIN search_claims c ON c.doc_id = search_claims_fts.rowid"
+            " WHERE search_claims_fts MATCH :q AND c.status <> 'merged' ORDER BY score DESC LIMIT :n"
+        )
+        query = " OR ".join(f'"{word}"' for word in words)
+    else:
+        sql = (
+            "SELECT c.claim_id, ts_rank(c.folded_vector, q) AS score FROM search_claims c,"
+            " to_tsquery('simple', :q) q WHERE c.folded_vector @@ q AND c.status <> 'merged'"
+            " ORDER BY score DESC LIMIT :n"
+        )
+        query = " | ".join(words)
+    rows = session.execute(
+        sa.text(sql).columns(CLAIMS.c.claim_id, sa.column("score", sa.Float)), {"q": query, "n": limit}
+    )
+    return [SearchHit(row.claim_id, float(row.score)) for row in rows]
