@@ -42,6 +42,8 @@ def register_hooks() -> None:
     _register(units_service.unit_activated_hooks, bundles_delivery.deliver_live_bundles)
     # An organisation staff belong to cannot be deleted.
     _register(organisations_service.deletion_checks, accounts_service.refuse_deleting_staffed_organisation)
+    # Nor one that webhook subscriptions belong to (webhooks.organisation_id is a foreign key).
+    _register(organisations_service.deletion_checks, webhooks_service.refuse_deleting_subscribed_organisation)
     # A rebuttal names claims that exist; publishing one rebuts them and drafts their bundle.
     _register(materials_service.rebuts_checks, claims_rebuttals.check_claims_exist)
     _register(materials_service.transition_hooks, claims_rebuttals.on_transition)

@@ -1,6 +1,7 @@
 """Claim matching quality on a labelled set (bench/claims_data.py), on each search backend.
 
     .venv/bin/python -m bench.claims_bench [--backend database|elasticsearch|both] [--es-url URL]
+        [--show-false-joins]
 
 Reports arrive one by one through the real service (app.claims.intake.create_report). The first
 report of a story that does not join anything is made a claim by "triage" (create_claim), as
@@ -10,10 +11,12 @@ report) and over every report (for false joins):
 - auto-join recall: right joins / reports that should join;
 - top-3 recall: reports that should join whose claim was joined or among the first 3 suggestions.
 A SQLite database in a temporary folder holds the claims; the claim index is the backend's.
+--show-false-joins prints every wrong join (to stderr): what arrived, and the claim it joined.
 """
 
 import argparse
 import json
+import sys
 import tempfile
 import time
 import uuid
@@ -39,7 +42,7 @@ from app.wiring import register_hooks
 from bench.claims_data import build
 
 
-def _backend(name: str, factory: sessionmaker[Session], es_url: str | None) -> SearchBackend:
+def bench_backend(name: str, factory: sessionmaker[Session], es_url: str | None) -> SearchBackend:
     if name == "database":
         return DatabaseBackend(factory)
     return ElasticsearchBackend(
@@ -47,14 +50,14 @@ def _backend(name: str, factory: sessionmaker[Session], es_url: str | None) -> S
     )
 
 
-def run_backend(name: str, es_url: str | None) -> dict[str, Any]:
+def run_backend(name: str, es_url: str | None, show_false_joins: bool = False) -> dict[str, Any]:
     register_hooks()
     stories, arrivals = build()
     with tempfile.TemporaryDirectory() as folder:
         engine = build_engine(f"sqlite:///{Path(folder) / 'bench.sqlite3'}")
         migrate.upgrade(engine)
         factory = build_session_factory(engine)
-        backend = _backend(name, factory, es_url)
+        backend = bench_backend(name, factory, es_url)
         settings = Settings(data_dir=Path(folder), indexer_interval_seconds=0)
         with factory() as session:
             user = User(email="bench@example.test", password_hash="!", roles=["editor"])
@@ -62,14 +65,14 @@ def run_backend(name: str, es_url: str | None) -> dict[str, Any]:
             session.commit()
             actor = Principal(type="user", id=user.id, label=user.email, roles=frozenset({"editor"}))
         try:
-            counts = _replay(factory, backend, settings, actor, stories, arrivals)
+            counts = _replay(factory, backend, settings, actor, stories, arrivals, show_false_joins)
         finally:
             backend.drop()
             engine.dispose()
     return counts
 
 
-def _replay(factory, backend, settings, actor, stories, arrivals) -> dict[str, Any]:  # noqa: ANN001
+def _replay(factory, backend, settings, actor, stories, arrivals, show) -> dict[str, Any]:  # noqa: ANN001
     claim_of: dict[int, uuid.UUID] = {}
     story_of: dict[uuid.UUID, int] = {}
     joins = right_joins = should_join = top3 = url_joins = 0
@@ -85,6 +88,8 @@ def _replay(factory, backend, settings, actor, stories, arrivals) -> dict[str, A
                 joins += 1
                 url_joins += created.matched_by == "url"
                 right_joins += expected is not None and joined == expected
+                if show and joined != expected:
+                    _print_false_join(report, stories[story_of[joined]] if joined in story_of else None, expected)
             if expected is not None:
                 should_join += 1
                 top3 += joined == expected or expected in suggested
@@ -113,14 +118,24 @@ def _replay(factory, backend, settings, actor, stories, arrivals) -> dict[str, A
     }
 
 
+def _print_false_join(report, joined_story, expected) -> None:  # noqa: ANN001
+    """One wrong join: the report (noise, a new story's first report or a story's later one) and
+    the story of the claim it joined."""
+    kind = "noise" if report.story is None else ("later report" if expected is not None else "first report")
+    joined = joined_story.text if joined_story is not None else "?"
+    urls = report.urls or "no url"
+    print(f"false join ({kind}, {urls}): {report.summary!r}\n    joined: {joined!r}", file=sys.stderr)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--backend", choices=["database", "elasticsearch", "both"], default="both")
     parser.add_argument("--es-url", default=None)
+    parser.add_argument("--show-false-joins", action="store_true")
     args = parser.parse_args()
     names = ["database", "elasticsearch"] if args.backend == "both" else [args.backend]
     for name in names:
-        print(json.dumps(run_backend(name, args.es_url), ensure_ascii=False))
+        print(json.dumps(run_backend(name, args.es_url, args.show_false_joins), ensure_ascii=False))
 
 
 if __name__ == "__main__":

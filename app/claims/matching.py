@@ -10,12 +10,22 @@
    stories are told in the same few phrasings ("thu hồi đất rừng của đồng bào ... ở ..."), and
    what tells two of them apart is the group, the place, the numbers and the details. (RapidFuzz's
    token ratios, which weigh every word the same, joined such look-alikes: see bench/RESULTS.md.)
-   At or above `claim_autojoin_score` the report joins the best one; otherwise candidates at or
-   above `claim_suggest_score` are suggested, best first.
+3. A text joins at once only through a second gate, because stories told in one phrasing about
+   another group, place or figure score high on shared words: the report must share at least
+   MIN_SHARED_WORDS words with the claim's text it matched, at least one of them a name or a
+   number, and neither text may name something the other lacks. What a text names
+   (`specifics`) are its numbers and its capitalised words not opening a sentence (the names
+   of groups, places, people and platforms; Vietnamese writes them capitalised), compared
+   folded with every word of the other text, so a report typed without diacritics or capitals
+   is held to the names of the claim's text. The best score among the claim's texts passing
+   the gate must reach `claim_autojoin_score`; a report that fails the gate gets the claim as
+   a suggestion with its full score. URL joins (1.) stay exact.
+   Otherwise candidates at or above `claim_suggest_score` are suggested, best first.
 """
 
 import logging
 import math
+import re
 import uuid
 from collections import Counter
 from collections.abc import Callable
@@ -27,12 +37,17 @@ from sqlalchemy.orm import Session
 from app.claims.models import Claim, ClaimReport, ClaimReportUrl
 from app.config import Settings
 from app.search.backend import BackendUnavailable, SearchBackend
-from app.text import folded_words
+from app.text import fold, folded_words
 
 log = logging.getLogger("ttdn.claims.matching")
 
 CANDIDATES = 20
 SUGGESTIONS = 5
+# A text join needs this many distinct words in common, a name or number among them: a note such
+# as "Bài này đang lan truyền" names no story.
+MIN_SHARED_WORDS = 5
+# A word is a name when it starts with a capital and does not open a sentence; numbers are figures.
+_TOKEN = re.compile(r"(?P<stop>[.!?:;\n]\s*)|\w+")
 
 
 @dataclass(frozen=True)
@@ -40,6 +55,16 @@ class Suggestion:
     claim_id: uuid.UUID
     title: str
     score: float
+
+
+@dataclass(frozen=True)
+class Scored:
+    """A candidate claim: its best score over its texts, and its best over those the gate lets join."""
+
+    claim_id: uuid.UUID
+    title: str
+    score: float
+    joinable: float
 
 
 @dataclass
@@ -89,29 +114,66 @@ def claim_by_url(session: Session, hashes: list[str]) -> uuid.UUID | None:
     )
 
 
-def _candidate_texts(session: Session, claim_ids: list[uuid.UUID]) -> dict[uuid.UUID, tuple[str, list[str]]]:
-    """{claim_id: (title, [folded texts to compare with])} for claims not merged away."""
+def specifics(text: str) -> set[str]:
+    """The folded numbers and names of a text: capitalised words not opening a sentence, and
+    words with a digit. 'Bà con Thái ở Lào Cai, 60 người' -> {'thai', 'lao', 'cai', '60'}."""
+    found: set[str] = set()
+    opening = True
+    for token in _TOKEN.finditer(text):
+        if token.group("stop") is not None:
+            opening = True
+            continue
+        word = token.group()
+        if any(ch.isdigit() for ch in word) or (word[0].isupper() and not opening):
+            found.add(fold(word))
+        opening = False
+    return found
+
+
+@dataclass(frozen=True)
+class Text:
+    """One text a claim is compared by: folded words, and the names and numbers it carries."""
+
+    folded: str
+    specifics: frozenset[str]
+
+    @classmethod
+    def of(cls, text: str) -> "Text":
+        return cls(folded(text), frozenset(specifics(text)))
+
+
+def may_join(report: Text, other: Text) -> bool:
+    """The gate before a text join: enough words in common, a name or number in common, and no
+    name or number on either side that the other text lacks."""
+    mine, theirs = set(report.folded.split()), set(other.folded.split())
+    names = report.specifics | other.specifics
+    return len(mine & theirs) >= MIN_SHARED_WORDS and bool(names) and names <= mine & theirs
+
+
+def _candidate_texts(session: Session, claim_ids: list[uuid.UUID]) -> dict[uuid.UUID, tuple[str, list[Text]]]:
+    """{claim_id: (title, [texts to compare with])} for claims not merged away."""
     rows = session.execute(
         select(Claim.id, Claim.title, Claim.summary).where(Claim.id.in_(claim_ids), Claim.merged_into_id.is_(None))
     )
-    texts = {row.id: (row.title, [folded(f"{row.title} {row.summary}")]) for row in rows}
+    texts = {row.id: (row.title, [Text.of(f"{row.title}\n{row.summary}")]) for row in rows}
     reports = select(ClaimReport.claim_id, ClaimReport.summary, ClaimReport.excerpt).where(
         ClaimReport.claim_id.in_(list(texts))
     )
     for claim_id, summary, excerpt in session.execute(reports):
-        texts[claim_id][1].append(folded(f"{summary} {excerpt}"))
+        texts[claim_id][1].append(Text.of(f"{summary}\n{excerpt}"))
     return texts
 
 
-def score_candidates(session: Session, text: str, claim_ids: list[uuid.UUID]) -> list[Suggestion]:
+def score_candidates(session: Session, text: str, claim_ids: list[uuid.UUID]) -> list[Scored]:
     """Candidates scored against the report's text (the best of their texts), best first."""
-    mine = folded(text)
+    mine = Text.of(text)
     candidates = _candidate_texts(session, claim_ids)
-    weight = rarity_weights([t for _, others in candidates.values() for t in others])
-    scored = [
-        Suggestion(claim_id, title, max(weighted_cosine(mine, other, weight) for other in others))
-        for claim_id, (title, others) in candidates.items()
-    ]
+    weight = rarity_weights([t.folded for _, others in candidates.values() for t in others])
+    scored = []
+    for claim_id, (title, others) in candidates.items():
+        scores = [(weighted_cosine(mine.folded, other.folded, weight), may_join(mine, other)) for other in others]
+        joinable = max((score for score, ok in scores if ok), default=0.0)
+        scored.append(Scored(claim_id, title, max(score for score, _ in scores), joinable))
     return sorted(scored, key=lambda s: (-s.score, str(s.claim_id)))
 
 
@@ -128,7 +190,8 @@ def match_report(
         log.warning("claim matching skipped, search backend unavailable: %s", exc)
         return Match()
     scored = score_candidates(session, text, [hit.id for hit in hits])
-    if scored and scored[0].score >= settings.claim_autojoin_score:
-        return Match(claim_id=scored[0].claim_id, matched_by="text", suggestions=[])
-    suggestions = [s for s in scored if s.score >= settings.claim_suggest_score][:SUGGESTIONS]
-    return Match(suggestions=suggestions)
+    best = max(scored, key=lambda s: s.joinable, default=None)
+    if best is not None and best.joinable >= settings.claim_autojoin_score:
+        return Match(claim_id=best.claim_id, matched_by="text", suggestions=[])
+    suggestions = [Suggestion(s.claim_id, s.title, s.score) for s in scored if s.score >= settings.claim_suggest_score]
+    return Match(suggestions=suggestions[:SUGGESTIONS])

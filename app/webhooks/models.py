@@ -19,8 +19,7 @@ class WebhookSubscription(Base):
     url: Mapped[str] = mapped_column(String(2000))
     events: Mapped[list[str]] = mapped_column(JSONType, default=list)
     # Whose events it receives; neither: every event of its types (an admin's global subscription).
-    # organisation_id has no foreign key here: the organisations table belongs to another domain.
-    organisation_id: Mapped[uuid.UUID | None] = mapped_column(UUIDStr, index=True)
+    organisation_id: Mapped[uuid.UUID | None] = mapped_column(UUIDStr, ForeignKey("organisations.id"), index=True)
     unit_id: Mapped[uuid.UUID | None] = mapped_column(UUIDStr, ForeignKey("units.id"), index=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     # Fernet token of the signing secret, under a key derived from SECRET_KEY (see secrets.py).

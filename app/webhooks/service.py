@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from pydantic_core import to_jsonable_python
-from sqlalchemy import insert, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session, contains_eager
 
 from app import concurrency
@@ -18,7 +18,9 @@ from app.accounts.principal import Principal
 from app.audit import service as audit_service
 from app.config import Settings
 from app.db import new_id, utcnow
-from app.errors import NotFound, ValidationFailed
+from app.errors import Conflict, NotFound, ValidationFailed
+from app.organisations import service as organisations_service
+from app.organisations.models import Organisation
 from app.pagination import decode_id_cursor, encode_id_cursor
 from app.units.models import Unit
 from app.webhooks import secrets, targets
@@ -117,6 +119,8 @@ def create_webhook(
     _check_url(data.url, settings)
     if data.unit_id and session.get(Unit, data.unit_id) is None:
         raise ValidationFailed(["body", "unit_id"], f"No unit with id {data.unit_id}.")
+    if data.organisation_id:
+        organisations_service.check_exists(session, [data.organisation_id], ["body", "organisation_id"])
     secret = secrets.new_secret()
     subscription = WebhookSubscription(
         id=new_id(),
@@ -136,6 +140,17 @@ def create_webhook(
         session, actor, "webhook.created", "webhook", subscription.id, audit_service.diff({}, snapshot(subscription))
     )
     return subscription, secret
+
+
+def refuse_deleting_subscribed_organisation(session: Session, organisation: Organisation) -> None:
+    """Registered by app/wiring.py: an organisation with webhook subscriptions is not deleted."""
+    count = session.scalar(
+        select(func.count())
+        .select_from(WebhookSubscription)
+        .where(WebhookSubscription.organisation_id == organisation.id)
+    )
+    if count:
+        raise Conflict(f"Organisation {organisation.code} has {count} webhook subscription(s); it is kept for them.")
 
 
 def get_webhook(session: Session, webhook_id: uuid.UUID) -> WebhookSubscription:

@@ -5,33 +5,15 @@ Elasticsearch, and the database backend on PostgreSQL too. Documents are given d
 the indexer would send them.
 """
 
-import os
 import uuid
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy.orm import Session, sessionmaker
 
 from app.search.backend import ClaimDocument, InvalidCursor, SearchBackend, SearchDocument, SearchQuery
-from app.search.database import DatabaseBackend
 
-CONFIG = os.environ.get("TTDN_TEST_CONFIG", "sqlite")
-BACKENDS = ["elasticsearch", "database"] if CONFIG == "postgres-es" else ["database"]
 T0 = datetime(2025, 7, 1, 8, 0, tzinfo=UTC)
-
-
-@pytest.fixture(params=BACKENDS)
-def backend(
-    request: pytest.FixtureRequest, search_backend: SearchBackend, session_factory: sessionmaker[Session]
-) -> Iterator[SearchBackend]:
-    if request.param == search_backend.name:
-        yield search_backend
-        return
-    database = DatabaseBackend(session_factory)
-    yield database
-    database.drop()
 
 
 def doc(title: str = "Tài liệu", **fields: Any) -> SearchDocument:

@@ -255,9 +255,14 @@ def test_a_scheduled_bundle_is_announced_when_it_is_released(
 
 
 def test_an_event_reaches_its_organisations_units_and_global_subscriptions_only(
-    session, receiver, subscribe, make_unit, run_sender
+    client, auth, session, receiver, subscribe, make_unit, run_sender
 ):
-    lead, partner, other = (str(uuid.uuid4()) for _ in range(3))
+    lead, partner, other = (
+        client.post(
+            "/api/v1/organisations", json={"code": code, "name": code, "kind": "ministry_unit"}, headers=auth("admin")
+        ).json()["id"]
+        for code in ("HOOK-LEAD", "HOOK-PARTNER", "HOOK-OTHER")
+    )
     unit = make_unit("HOOK-REPORTER")
     subscribe(receiver.url + "/lead", events=["claim.updated"], organisation_id=lead)
     subscribe(receiver.url + "/partner", events=["claim.updated"], organisation_id=partner)

@@ -52,6 +52,7 @@ def test_secret_is_shown_once_and_stored_encrypted(client, auth, session, settin
         ({"url": "ftp://127.0.0.1/hook"}, ["body", "url"]),
         ({"url": "http://user:pw@127.0.0.1/hook"}, ["body", "url"]),
         ({"unit_id": "0190d0a8-0000-7000-8000-000000000000"}, ["body", "unit_id"]),
+        ({"organisation_id": "0190d0a8-0000-7000-8000-000000000002"}, ["body", "organisation_id"]),
     ],
 )
 def test_bad_input_is_a_clear_422(client, auth, body, loc):
@@ -66,6 +67,18 @@ def test_both_an_organisation_and_a_unit_is_refused(client, auth, make_unit):
     response = create(client, auth, unit_id=unit.id, organisation_id="0190d0a8-0000-7000-8000-000000000001")
     assert response.status_code == 422
     assert "not both" in response.text
+
+
+def test_an_organisation_with_subscriptions_is_not_deleted(client, auth, session):
+    body = {"code": "HOOK-ORG", "name": "Sở Dân tộc", "kind": "provincial_department"}
+    organisation = client.post("/api/v1/organisations", json=body, headers=auth("admin")).json()
+    hook = create(client, auth, organisation_id=organisation["id"]).json()
+    assert hook["organisation_id"] == organisation["id"]
+    url = f"/api/v1/organisations/{organisation['id']}"
+    refused = client.delete(url, headers={**auth("admin"), "If-Match": "*"})
+    assert refused.status_code == 409 and "webhook" in refused.json()["detail"]
+    assert client.get(url, headers=auth("admin")).status_code == 200
+    assert session.get(WebhookSubscription, hook["id"]).organisation_id is not None
 
 
 @pytest.fixture
