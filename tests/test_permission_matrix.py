@@ -107,6 +107,7 @@ MATRIX: dict[tuple[str, str], set[str]] = {
     ("GET", "/api/v1/webhooks"): ADMINS,
     ("GET", "/api/v1/webhooks/{webhook_id}"): ADMINS,
     ("PATCH", "/api/v1/webhooks/{webhook_id}"): ADMINS,
+    ("DELETE", "/api/v1/webhooks/{webhook_id}"): ADMINS,
     ("GET", "/api/v1/webhooks/{webhook_id}/deliveries"): ADMINS,
 }
 PUBLIC = {("POST", "/api/v1/auth/token")}

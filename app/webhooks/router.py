@@ -58,6 +58,14 @@ def update_webhook(
     return concurrency.tagged(response, subscription, WebhookRead)
 
 
+@router.delete("/webhooks/{webhook_id}", status_code=204, operation_id="delete_webhook")
+def delete_webhook(webhook_id: uuid.UUID, session: DbSession, actor: AdminUser, if_match: IfMatch = None) -> Response:
+    """Unsubscribe (needs If-Match). Its delivery log goes with it; the audit trail keeps the
+    subscription as it was. An organisation whose last subscription is gone can be deleted."""
+    webhooks_service.delete_webhook(session, webhook_id, actor, if_match)
+    return Response(status_code=204)
+
+
 @router.get("/webhooks/{webhook_id}/deliveries", response_model=DeliveryPage, operation_id="list_webhook_deliveries")
 def list_deliveries(
     webhook_id: uuid.UUID,

@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from pydantic_core import to_jsonable_python
-from sqlalchemy import func, insert, select
+from sqlalchemy import delete, func, insert, select
 from sqlalchemy.orm import Session, contains_eager
 
 from app import concurrency
@@ -195,6 +195,24 @@ def update_webhook(
         audit_service.diff(before, snapshot(subscription)),
     )
     return subscription
+
+
+def delete_webhook(session: Session, webhook_id: uuid.UUID, actor: Principal, if_match: str | None) -> None:
+    """Unsubscribe (If-Match): the subscription and its delivery log go; the audit trail keeps
+    what it was. A delivery being sent meanwhile finds its row gone and records nothing."""
+    subscription = get_webhook(session, webhook_id)
+    concurrency.check_if_match(subscription.id, subscription.version, if_match, "webhook")
+    before = snapshot(subscription)
+    session.execute(
+        delete(WebhookDelivery)
+        .where(WebhookDelivery.webhook_id == subscription.id)
+        .execution_options(synchronize_session=False)
+    )
+    session.delete(subscription)
+    session.flush()
+    audit_service.record(
+        session, actor, "webhook.deleted", "webhook", webhook_id, audit_service.diff(before, dict.fromkeys(before))
+    )
 
 
 def list_webhooks(session: Session, *, limit: int, cursor: str | None) -> tuple[list[WebhookSubscription], str | None]:

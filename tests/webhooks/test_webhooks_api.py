@@ -79,6 +79,27 @@ def test_an_organisation_with_subscriptions_is_not_deleted(client, auth, session
     assert refused.status_code == 409 and "webhook" in refused.json()["detail"]
     assert client.get(url, headers=auth("admin")).status_code == 200
     assert session.get(WebhookSubscription, hook["id"]).organisation_id is not None
+    hook_url = f"/api/v1/webhooks/{hook['id']}"
+    etag = client.get(hook_url, headers=auth("admin")).headers["ETag"]
+    assert client.delete(hook_url, headers={**auth("admin"), "If-Match": etag}).status_code == 204
+    assert client.delete(url, headers={**auth("admin"), "If-Match": "*"}).status_code == 204
+
+
+def test_deleting_a_webhook_needs_if_match_and_takes_its_log(client, auth, session):
+    hook = create(client, auth).json()
+    url = f"/api/v1/webhooks/{hook['id']}"
+    assert client.delete(url, headers=auth("admin")).status_code == 428
+    assert client.delete(url, headers={**auth("admin"), "If-Match": '"x-v0"'}).status_code == 412
+    assert client.delete(url, headers={**auth("editor"), "If-Match": "*"}).status_code == 403
+    etag = client.get(url, headers=auth("admin")).headers["ETag"]
+    assert client.delete(url, headers={**auth("admin"), "If-Match": etag}).status_code == 204
+    assert client.get(url, headers=auth("admin")).status_code == 404
+    assert client.get(f"{url}/deliveries", headers=auth("admin")).status_code == 404
+    assert client.delete(url, headers={**auth("admin"), "If-Match": "*"}).status_code == 404
+    session.expire_all()
+    records = session.scalars(select(AuditRecord).where(AuditRecord.action == "webhook.deleted")).all()
+    assert [r.entity_id for r in records] == [hook["id"]]
+    assert records[0].changes["url"] == [LOCAL, None]
 
 
 @pytest.fixture
