@@ -8,8 +8,25 @@ about half as much again, paid by every worker at once on start-up.
 """
 
 import argparse
+import ctypes
+import os
+import signal
+import sys
 
 import uvicorn
+
+PR_SET_PDEATHSIG = 1
+
+
+def follow_the_supervisor() -> None:
+    """In a worker: ask Linux for SIGTERM when the supervisor dies. Otherwise a supervisor killed
+    with SIGKILL (the OOM killer, `kill -9`) leaves its workers serving on the port, unsupervised."""
+    if not sys.platform.startswith("linux"):
+        return
+    parent = os.getppid()
+    ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+    if os.getppid() != parent:  # the supervisor died before the request took effect
+        os.kill(os.getpid(), signal.SIGTERM)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -35,3 +52,5 @@ def main(argv: list[str] | None = None) -> None:
 
 if __name__ == "__main__":
     main()
+elif __name__ == "__mp_main__":  # a worker that uvicorn spawned from this module
+    follow_the_supervisor()

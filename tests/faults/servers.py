@@ -7,6 +7,7 @@ finds its port free: +0 the disposable node, +10 the secured node, +20/+21 the c
 TEST_SERVE_PORT_BASE (24080) for `ttdn serve` (+0 in the sqlite run, +1 in postgres-es).
 """
 
+import contextlib
 import os
 import shutil
 import signal
@@ -203,7 +204,12 @@ class ServeProcess:
     def start(self, timeout: float = 60) -> None:
         with self.log_path.open("ab") as log:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "app.cli", "serve"], env=self.env, cwd=REPO, stdout=log, stderr=log
+                [sys.executable, "-m", "app.cli", "serve"],
+                env=self.env,
+                cwd=REPO,
+                stdout=log,
+                stderr=log,
+                start_new_session=True,  # its own process group: the workers go with it
             )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -219,14 +225,17 @@ class ServeProcess:
         raise RuntimeError("ttdn serve did not answer /healthz in time")
 
     def kill(self) -> None:
-        """SIGKILL: no shutdown hook runs, as in a power cut or the OOM killer."""
-        if self.process and self.process.poll() is None:
-            self.process.kill()
+        """SIGKILL to the whole process group (the supervisor and every worker): no shutdown hook
+        runs, as in a power cut or the OOM killer, and no worker is left holding the port."""
+        if self.process:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.process.pid, signal.SIGKILL)
             self.process.wait(timeout=30)
 
     def stop(self) -> None:
         if self.process and self.process.poll() is None:
-            self.process.terminate()
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.process.pid, signal.SIGTERM)
             try:
                 self.process.wait(timeout=30)
             except subprocess.TimeoutExpired:
