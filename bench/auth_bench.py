@@ -12,14 +12,13 @@ import re
 import shutil
 import statistics
 import subprocess
-import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import httpx
 
-from bench.common import TTDN, Measure, log, run, serve, staff_token
+from bench.common import TTDN, Measure, log, run, run_clients, serve, staff_token
 
 CONNECTIONS = 8
 WARMUP_SECONDS = 3
@@ -86,15 +85,10 @@ def _python_load(base_url: str, target: Target, seconds: int) -> float:
                     return
                 counts[slot] += 1
 
-    started = time.monotonic()
-    threads = [threading.Thread(target=worker, args=(slot,)) for slot in range(CONNECTIONS)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(seconds + 30)
+    elapsed = run_clients(CONNECTIONS, worker, seconds + 30)
     if failures:
         raise RuntimeError(f"{target.name}: a request failed")
-    return sum(counts) / (time.monotonic() - started)
+    return sum(counts) / elapsed
 
 
 def measure_targets(base_url: str, targets: Sequence[Target], repeats: int = REPEATS) -> dict[str, list[float]]:

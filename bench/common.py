@@ -16,7 +16,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -253,3 +253,14 @@ def _pg_version() -> str:
 def write_json(path: Path, data: Any) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(data, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+
+
+def run_clients(clients: int, loop: Callable[[int], None], join_within: float) -> float:
+    """Run `loop(slot)` on `clients` threads at once; returns the wall time until all ended."""
+    started = time.monotonic()
+    threads = [threading.Thread(target=loop, args=(slot,)) for slot in range(clients)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(join_within)
+    return time.monotonic() - started

@@ -8,14 +8,13 @@ offset; a round runs for ROUND_SECONDS on each side. Loopback only; bounded in t
 from __future__ import annotations
 
 import statistics
-import threading
 import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
 import httpx
 
-from bench.common import ES_URL, Measure, log
+from bench.common import ES_URL, Measure, log, run_clients
 from bench.search_bench import API_SEARCH, RecordedRequest
 
 CLIENTS = 8
@@ -40,15 +39,10 @@ def _rate(send: Callable[[httpx.Client, int], int], items: int) -> float:
                 counts[slot] += 1
                 i += 1
 
-    started = time.monotonic()
-    threads = [threading.Thread(target=client_loop, args=(slot,)) for slot in range(CLIENTS)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(ROUND_SECONDS + 60)
+    elapsed = run_clients(CLIENTS, client_loop, ROUND_SECONDS + 60)
     if failures:
         raise RuntimeError(f"search throughput: a request failed ({failures[0]})")
-    return sum(counts) / (time.monotonic() - started)
+    return sum(counts) / elapsed
 
 
 def rounds(
