@@ -43,8 +43,8 @@ from app.search.elasticsearch_documents import (
     FIELDS,
     KEYWORD,
     MAPPINGS,
+    bulk_body,
     document_from_hit,
-    index_operations,
     source_excludes,
 )
 from app.search.es_errors import describe_failure, reachable
@@ -166,7 +166,7 @@ class ElasticsearchBackend:
     def index_many(self, docs: list[SearchDocument]) -> None:
         self.ensure_ready()
         for chunk in chunks(docs, BULK_CHUNK):
-            self._bulk(index_operations(self.alias, chunk))
+            self._bulk(bulk_body(self.alias, chunk))
 
     def delete_many(self, items: list[tuple[uuid.UUID, int]]) -> None:
         self.ensure_ready()
@@ -184,7 +184,8 @@ class ElasticsearchBackend:
             ]
             self._bulk(operations)
 
-    def _bulk(self, operations: list[dict[str, Any]]) -> None:
+    def _bulk(self, operations: list[dict[str, Any]] | bytes) -> None:
+        """One `_bulk` request: operations, or their NDJSON body already serialised."""
         with reachable():
             response = self.client.bulk(operations=operations)
         if not response.get("errors"):
@@ -283,7 +284,7 @@ class ElasticsearchBackend:
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="es-rebuild") as sender:
             in_flight: tuple[Future[None], int] | None = None
             for chunk in chunks(docs, BULK_CHUNK):
-                operations = index_operations(index, chunk)
+                operations = bulk_body(index, chunk)
                 if in_flight is not None:
                     count += _finished(in_flight, on_progress, count)
                 in_flight = (sender.submit(self._bulk, operations), len(chunk))
