@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 from typer.testing import CliRunner
 
 from app.accounts.models import User
@@ -98,6 +99,30 @@ def test_import_reports_bad_lines_and_keeps_good_ones(scratch):
     engine = build_engine(f"sqlite:///{scratch / 'ttdn.sqlite3'}")
     backend = DatabaseBackend(build_session_factory(engine))
     assert backend.search(SearchQuery(text="mot")).total == 1  # indexed before the command returned
+    engine.dispose()
+
+
+def test_import_writes_each_batch_while_reading_the_next(scratch):
+    """Batches of two: a line that cannot be saved (a missing source) in the second batch costs
+    only itself, a bad line in the third is reported, and the errors come in line order."""
+    run("migrate")
+    run("seed")
+    titles = [f"Bài {n}" for n in range(1, 8)]
+    items = [material_data(title=title) for title in titles]
+    items[2]["translation_of"] = "0190a5c2-7d3e-7b1a-9c4f-2d6e8f0a1b2c"
+    items[4]["kind"] = "poem"
+    path = scratch / "in.ndjson"
+    path.write_text("\n".join(json.dumps(item) for item in items) + "\n", encoding="utf-8")
+    result = run("import", "--batch-size", "2", str(path))
+    assert result.exit_code == 2, result.output
+    assert "imported 5 materials, 2 lines skipped, 5 indexed" in result.output
+    assert result.output.index("line 3: could not be saved") < result.output.index("line 5:")
+    engine = build_engine(f"sqlite:///{scratch / 'ttdn.sqlite3'}")
+    factory = build_session_factory(engine)
+    with factory() as session:
+        saved = sorted(session.scalars(select(Material.title)))
+    assert saved == sorted(titles[:2] + titles[3:4] + titles[5:])
+    assert DatabaseBackend(factory).search(SearchQuery(text="bai", limit=10)).total == 5
     engine.dispose()
 
 

@@ -17,6 +17,9 @@ gets each committed batch's materials and outbox row ids from `on_committed`.
 import json
 import uuid
 from collections.abc import Callable, Iterable
+from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import wait as wait_for
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -24,7 +27,7 @@ from typing import Any
 import psycopg
 from psycopg import sql
 from pydantic import ValidationError
-from sqlalchemy import Table, insert
+from sqlalchemy import Table, insert, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -157,14 +160,14 @@ def _write(
     _insert(session, MaterialTag.__table__, tags)
     _insert(session, MaterialRevision.__table__, revisions)
     outbox = [{"material_id": m.id, "version": m.version, "claimed_until": claimed_until} for m in materials]
-    ids = session.scalars(insert(SearchOutbox).returning(SearchOutbox.id, sort_by_parameter_order=True), outbox).all()
+    ids = _insert_outbox(session, outbox)
     # One audit record per batch: the ids it brought in (a record per line would double the load).
     material_ids = [str(m.id) for m in materials]
     audit_service.record(
         session, actor, "material.imported", "material", None, {"ids": material_ids, "count": len(material_ids)}
     )
     session.flush()
-    return list(ids)
+    return ids
 
 
 def _insert(session: Session, table: Table, rows: list[dict[str, Any]]) -> None:
@@ -194,6 +197,26 @@ def _insert(session: Session, table: Table, rows: list[dict[str, Any]]) -> None:
         raise DBAPIError.instance(f"COPY {table.name}", None, exc, psycopg.Error, dialect=connection.dialect) from exc
 
 
+def _insert_outbox(session: Session, rows: list[dict[str, Any]]) -> list[int]:
+    """INSERT the outbox rows; returns their ids, in the rows' order. On PostgreSQL the ids are
+    taken from the table's sequence first and the rows go in with COPY like the others (an
+    INSERT of a whole batch with RETURNING costs more to build and parse than to run)."""
+    connection = session.connection()
+    if connection.dialect.name != "postgresql":
+        returning = insert(SearchOutbox).returning(SearchOutbox.id, sort_by_parameter_order=True)
+        return list(session.scalars(returning, rows).all())
+    ids = sorted(
+        session.scalars(
+            text("SELECT nextval(pg_get_serial_sequence('search_outbox', 'id')) FROM generate_series(1, :n)"),
+            {"n": len(rows)},
+        )
+    )
+    for row, row_id in zip(rows, ids, strict=True):
+        row["id"] = row_id
+    _insert(session, SearchOutbox.__table__, rows)
+    return ids
+
+
 def _with_defaults(table: Table, row: dict[str, Any]) -> dict[str, Any]:
     for column in table.c:
         default = column.default
@@ -216,29 +239,79 @@ def import_lines(
     on_progress: ProgressCallback | None = None,
     on_committed: CommittedCallback | None = None,
     claim_for: timedelta | None = None,
+    write_ahead: bool = False,
 ) -> ImportReport:
     """Import `lines`; `on_committed` gets each committed batch, whose outbox rows are claimed for
-    `claim_for` (so that no other indexer takes them meanwhile; a claim runs out if the caller dies)."""
+    `claim_for` (so that no other indexer takes them meanwhile; a claim runs out if the caller dies).
+
+    With `write_ahead`, each batch is written and committed in a thread of its own while the next
+    one is read and validated (the database works while Python does), and names are resolved in a
+    second, reading session: the factory's sessions must each have a connection of their own (not
+    one shared connection, as tests bind theirs). Batches are still committed one at a time, in
+    order, each whole or not at all. Errors are reported in line order either way."""
     report = ImportReport()
     tags = _TagCache()
     batch: list[tuple[int, NewMaterial]] = []
     commit = _BatchWriter(actor, report, on_committed, claim_for)
     # A writing session: its reads (taxonomy, duplicates) and writes are one turn per batch, so a
     # server writing the same SQLite file meanwhile makes the import wait, never fail.
-    with writing_session(session_factory) as session:
+    with ExitStack() as stack:
+        session = stack.enter_context(writing_session(session_factory))
+        reader = stack.enter_context(session_factory()) if write_ahead else session
+        writer = stack.enter_context(_WriteAhead(commit, session)) if write_ahead else None
         for number, line in enumerate(lines, start=1):
             if line.strip():
                 try:
-                    batch.append((number, _parse(session, line, tags, actor, is_demo)))
+                    batch.append((number, _parse(reader, line, tags, actor, is_demo)))
                 except (ValueError, ValidationError, AppError) as exc:
                     report.errors.append((number, _describe(exc)))
             if len(batch) >= batch_size:
-                commit(session, batch)
+                if writer is None:
+                    commit(session, batch)
+                else:
+                    reader.commit()  # ends its reading transaction (an SQLite snapshot held open)
+                    writer.submit(batch)
                 batch = []
             if on_progress:
                 on_progress(1)
+        if writer is not None:
+            writer.wait()
         commit(session, batch)
+    report.errors.sort(key=lambda error: error[0])
     return report
+
+
+class _WriteAhead:
+    """Writes batches in one thread, one at a time: `submit` waits for the batch before."""
+
+    def __init__(self, commit: "_BatchWriter", session: Session) -> None:
+        self._commit = commit
+        self._session = session
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="import-writer")
+        self._pending: Future[None] | None = None
+
+    def submit(self, batch: list[tuple[int, NewMaterial]]) -> None:
+        self.wait()
+        self._pending = self._executor.submit(self._commit, self._session, batch)
+
+    def wait(self) -> None:
+        """Wait for the batch being written; raises what writing it raised."""
+        pending, self._pending = self._pending, None
+        if pending is not None:
+            pending.result()
+
+    def __enter__(self) -> "_WriteAhead":
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        # On the way out of a failure too: the batch being written ends before the session closes.
+        try:
+            if exc_info[0] is None:
+                self.wait()
+            elif self._pending is not None:
+                wait_for([self._pending])
+        finally:
+            self._executor.shutdown()
 
 
 @dataclass
