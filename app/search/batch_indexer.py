@@ -35,10 +35,10 @@ class BatchIndexer:
     def submit(self, materials: Sequence[Any], outbox_ids: list[int]) -> None:
         while len(self._pending) >= self._in_flight:
             self._wait(self._pending.popleft())
-        if self.error is not None:
-            indexer.release(self._session_factory, outbox_ids)
-            return
-        self._pending.append(self._executor.submit(self._index, list(materials), outbox_ids))
+        # Released, once a batch failed, on the indexing thread too: the outbox is written from
+        # one thread at a time, whatever connections the factory gives.
+        task = self._release if self.error is not None else self._index
+        self._pending.append(self._executor.submit(task, list(materials), outbox_ids))
 
     def close(self) -> int:
         """Wait for every batch; returns how many documents were indexed, or raises the first failure."""
@@ -54,6 +54,10 @@ class BatchIndexer:
             self.indexed += future.result()
         except Exception as exc:
             self.error = self.error or exc
+
+    def _release(self, materials: list[Any], outbox_ids: list[int]) -> int:
+        indexer.release(self._session_factory, outbox_ids)
+        return 0
 
     def _index(self, materials: list[Any], outbox_ids: list[int]) -> int:
         try:
