@@ -105,8 +105,8 @@ def import_and_bulk(env: dict[str, str], corpus: Path, count: int) -> tuple[Meas
         shell_line(cmd),
         [
             f"{count} materials, wall time of the whole command ({seconds:.1f} s): process start, "
-            "validation and writes to PostgreSQL (COPY), each committed batch indexed into Elasticsearch "
-            "while the next is written, a final drain and a refresh",
+            "validation, writes to PostgreSQL (COPY) while the next batch is validated, each committed "
+            "batch indexed into Elasticsearch while the next is written, a final drain and a refresh",
             "baseline: the same documents (document_for + the backend's own bulk operations, 1,000 per request), "
             "serialised beforehand, into a fresh index with the backend's mappings and settings, refreshed",
         ],
