@@ -321,7 +321,13 @@ def get_reading_session(request: Request) -> Session:
     return session
 
 
-DbSession = Annotated[Session, Depends(get_session)]
+async def request_session(request: Request) -> Session:
+    """`get_session` as a dependency. Async because making a session does no I/O (it connects on
+    first use), and FastAPI runs a plain `def` dependency in a worker thread: a hop per request."""
+    return get_session(request)
+
+
+DbSession = Annotated[Session, Depends(request_session)]
 ReadingSession = Annotated[Session, Depends(get_reading_session)]
 
 

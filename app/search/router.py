@@ -2,6 +2,7 @@
 
 from typing import Annotated, Literal
 
+import anyio
 from fastapi import APIRouter, Depends, Query, Request
 
 from app.accounts.deps import StaffUser
@@ -10,6 +11,7 @@ from app.materials.filters import MaterialFiltersDep
 from app.search import service as search_service
 from app.search.backend import SearchBackend
 from app.search.schemas import SearchResults
+from app.taxonomy.cache import reference_cache
 
 router = APIRouter(tags=["search"])
 
@@ -22,7 +24,8 @@ SearchBackendDep = Annotated[SearchBackend, Depends(get_search_backend)]
 
 
 @router.get("/search", response_model=SearchResults, response_model_exclude_unset=True, operation_id="search_materials")
-def search_materials(
+async def search_materials(
+    request: Request,
     session: DbSession,
     _: StaffUser,
     backend: SearchBackendDep,
@@ -47,6 +50,22 @@ def search_materials(
     With `collapse=translations`, a source and its translations are one hit (the best-ranked
     member) with `languages`; `total` counts such families; facets still count materials.
     """
-    return search_service.search_materials(
-        session, backend, filters, text=q, sort=sort, limit=limit, cursor=cursor, collapse=collapse is not None
-    )
+    memory = reference_cache(request)
+
+    def run() -> SearchResults:
+        names = memory.data(session).names
+        return search_service.search_materials(
+            session,
+            backend,
+            filters,
+            text=q,
+            sort=sort,
+            limit=limit,
+            cursor=cursor,
+            collapse=collapse is not None,
+            names=names,
+        )
+
+    # One worker-thread hop for the database and Elasticsearch; the response model is then
+    # checked and serialised on the event loop instead of in a second hop.
+    return await anyio.to_thread.run_sync(run)
