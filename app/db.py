@@ -349,7 +349,11 @@ class TransactionMiddleware(HttpMiddleware):
         async def send_after_commit(message: Message) -> None:
             if message["type"] == "http.response.start":
                 session: Session | None = state.get("db_session")
-                if session is not None:
+                if session is not None and _idle(session):
+                    # Nothing to commit or roll back (see `end_reading`): no thread hop for it.
+                    state["db_session"] = None
+                    session.close()
+                elif session is not None:
                     state["db_session"] = None
                     keep = message["status"] < 400 or bool(state.get("commit_on_error"))
                     try:
@@ -374,6 +378,21 @@ class TransactionMiddleware(HttpMiddleware):
 
 class CommitFailed(Exception):
     """Raised inside the middleware once the failure response has been sent."""
+
+
+def _idle(session: Session) -> bool:
+    """No transaction open and no change pending: closing it does no I/O."""
+    return not session.in_transaction() and not (session.new or session.dirty or session.deleted)
+
+
+def end_reading(session: Session) -> None:
+    """For a request that only reads, once it has read all it needs: end its transaction here, in
+    the worker thread that read, so that TransactionMiddleware has nothing left to do in another
+    (each hop to a worker thread costs). Refuses a session that has changes to save."""
+    if session.new or session.dirty or session.deleted:
+        raise RuntimeError("end_reading() on a session with changes: TransactionMiddleware commits those")
+    if session.in_transaction():
+        session.commit()
 
 
 def _finish(session: Session, keep: bool) -> None:

@@ -6,7 +6,7 @@ import anyio
 from fastapi import APIRouter, Depends, Query, Request
 
 from app.accounts.deps import StaffUser
-from app.db import DbSession
+from app.db import DbSession, end_reading
 from app.materials.filters import MaterialFiltersDep
 from app.search import service as search_service
 from app.search.backend import SearchBackend
@@ -54,7 +54,7 @@ async def search_materials(
 
     def run() -> SearchResults:
         names = memory.data(session).names
-        return search_service.search_materials(
+        results = search_service.search_materials(
             session,
             backend,
             filters,
@@ -65,7 +65,9 @@ async def search_materials(
             collapse=collapse is not None,
             names=names,
         )
+        end_reading(session)  # a search only reads
+        return results
 
-    # One worker-thread hop for the database and Elasticsearch; the response model is then
-    # checked and serialised on the event loop instead of in a second hop.
+    # One worker-thread hop for the database, Elasticsearch and the end of the transaction; the
+    # response model is then checked and serialised on the event loop, not in another hop.
     return await anyio.to_thread.run_sync(run)
