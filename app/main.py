@@ -98,15 +98,20 @@ def create_app(
     install_openapi(app)
 
     api = APIRouter(prefix=API_PREFIX)
+    # Dispatch order: a request is matched against the routes one by one, in this order, which
+    # costs more than anything else in a cheap request. The feeds come first because border
+    # units poll them all day (an unchanged feed is a 304 from memory), then search; the HTML
+    # pages stay before the JSON feed routes, whose `/feed/bundles/{bundle_id}` would also match
+    # `/feed/bundles/{id}.html`. The documentation keeps its own order (OPENAPI_TAGS).
     for router in (
+        feeds_browser_router,
+        feeds_router,
+        search_router,
         accounts_router,
         taxonomy_router,
         materials_router,
-        search_router,
         units_router,
         bundles_router,
-        feeds_browser_router,
-        feeds_router,
         organisations_router,
         claims_router,
         reports_router,

@@ -175,6 +175,7 @@ def serve(env: Mapping[str, str], startup_timeout: float = 60.0, workers: int = 
     port = free_port()
     cmd = [TTDN, "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers)]
     log("$ " + shell_line(cmd) + " &")
+    OUT.mkdir(parents=True, exist_ok=True)  # a fresh clone has no bench/out yet
     logfile = (OUT / f"server-{port}.log").open("w")
     process = subprocess.Popen(cmd, env=dict(env), cwd=REPO, stdout=logfile, stderr=subprocess.STDOUT)
     memory = MemorySampler(process.pid)

@@ -36,7 +36,7 @@ from bench.common import (
     staff_token,
 )
 from bench.es_baseline import bulk_payloads, delete_index, raw_bulk
-from bench.search_bench import record_es_requests, run_search_mix
+from bench.search_bench import per_pass, record_es_requests, run_search_mix
 
 DATA_DIR = OUT / "pg-es-data"
 
@@ -178,10 +178,18 @@ def _latency_measures(prefix: str, timings: dict[str, list[float]], command: str
                     f"baseline: {label} of the same Elasticsearch requests (recorded from the application) "
                     "sent straight to POST <alias>/_search with the same httpx client",
                     f"{len(timings['api'])} timed requests each (warm-up pass first)",
+                    _pass_note(label, timings, share),
                 ],
             )
         )
     return measures
+
+
+def _pass_note(label: str, timings: dict[str, list[float]], share: float) -> str:
+    api, direct = per_pass(timings["api"], share), per_pass(timings["direct"], share)
+    ratios = [a / d for a, d in zip(api, direct, strict=True)]
+    shown = ", ".join(f"{a:.1f}/{d:.1f} ms = {r:.2f}" for a, d, r in zip(api, direct, ratios, strict=True))
+    return f"{label} per pass, API/direct: {shown} (ratio spread {max(ratios) - min(ratios):.2f})"
 
 
 def run_all(corpus: Path, count: int, queries: Sequence[dict[str, Any]]) -> tuple[list[Measure], dict[str, float]]:

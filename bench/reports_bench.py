@@ -12,7 +12,8 @@ acknowledgement times spread over two years; claims of false information (with t
 province tags, some rebutted, some delivered through a rebuttal bundle) the same way. Each report,
 and the yearly review built as JSON and rendered as HTML, runs 3 times: the median is printed with
 the fastest and slowest run, next to the count(*)s and the load average, and the size of the
-yearly HTML page.
+yearly HTML page; and the median CPU time of the database backend (read from /proc when the
+server runs on this machine) and of this process, which a busy shared machine does not inflate.
 """
 
 from __future__ import annotations
@@ -23,7 +24,9 @@ import random
 import statistics
 import time
 import uuid
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
@@ -239,35 +242,66 @@ def load_claims(
             session.execute(table.insert(), rows[start : start + CHUNK])
 
 
-def timed(action, runs: int = 3) -> tuple[float, float, float]:
-    """(median, fastest, slowest) seconds over `runs` runs."""
-    seconds = []
+Timing = tuple[float, float, float, float | None, float]
+
+
+def backend_cpu(session: Session) -> Callable[[], float | None]:
+    """Seconds of CPU the session's PostgreSQL backend has used so far, read from /proc (the
+    server runs on this machine in the benchmarks); a reader that gives None where it cannot.
+    Parallel workers' CPU is not counted. On a shared machine, wall-clock time grows with the
+    load; this and the client's CPU time do not."""
+    if session.get_bind().dialect.name != "postgresql":
+        return lambda: None
+    stat = Path(f"/proc/{session.execute(text('SELECT pg_backend_pid()')).scalar()}/stat")
+    if not stat.exists():
+        return lambda: None
+    tick = os.sysconf("SC_CLK_TCK")
+
+    def read() -> float:
+        fields = stat.read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / tick  # utime + stime, in clock ticks
+
+    return read
+
+
+def timed(action: Callable[[], object], db_cpu: Callable[[], float | None], runs: int = 3) -> Timing:
+    """(median, fastest, slowest) wall seconds over `runs` runs, then the median database
+    backend CPU seconds (None if unknown) and the median CPU seconds of this process."""
+    seconds, db_seconds, own_seconds = [], [], []
     for _ in range(runs):
+        db_before, own_before = db_cpu(), time.process_time()
         started = time.perf_counter()
         action()
         seconds.append(time.perf_counter() - started)
-    return statistics.median(seconds), min(seconds), max(seconds)
+        own_seconds.append(time.process_time() - own_before)
+        db_after = db_cpu()
+        if db_before is not None and db_after is not None:
+            db_seconds.append(db_after - db_before)
+    db = statistics.median(db_seconds) if db_seconds else None
+    return statistics.median(seconds), min(seconds), max(seconds), db, statistics.median(own_seconds)
 
 
-def measure(session: Session, yearly: bool = True) -> tuple[list[tuple[str, tuple[float, float, float]]], int]:
+def measure(session: Session, yearly: bool = True) -> tuple[list[tuple[str, Timing]], int]:
     """The timings, and the size in bytes of the yearly HTML page (0 without `yearly`)."""
     params = year_params(YEAR)
+    db_cpu = backend_cpu(session)
     figures = []
     for table in ("materials", "material_tags", "units", "deliveries", "claims"):
         count = f"SELECT count(*) FROM {table}"
-        figures.append((f"count(*) {table}", timed(lambda q=count: session.execute(text(q)).scalar())))
+        figures.append((f"count(*) {table}", timed(lambda q=count: session.execute(text(q)).scalar(), db_cpu)))
     for name, build in (
         ("coverage", coverage_report),
         ("distribution", distribution_report),
         ("production", production_report),
         ("response", response_report),
     ):
-        figures.append((f"report {name}", timed(lambda b=build: b(session, params))))
+        figures.append((f"report {name}", timed(lambda b=build: b(session, params), db_cpu)))
     if not yearly:
         return figures, 0
-    figures.append(("yearly review (JSON, both years)", timed(lambda: yearly_review(session, YEAR))))
+    figures.append(("yearly review (JSON, both years)", timed(lambda: yearly_review(session, YEAR), db_cpu)))
     page: list[str] = []
-    figures.append(("yearly review as HTML", timed(lambda: page.append(render_html(yearly_review(session, YEAR))))))
+    html = timed(lambda: page.append(render_html(yearly_review(session, YEAR))), db_cpu)
+    figures.append(("yearly review as HTML", html))
     return figures, len(page[-1].encode())
 
 
@@ -296,9 +330,14 @@ def main() -> None:
         figures, html_bytes = measure(session, yearly=not args.no_yearly)
         print(f"load average before the timings: {load_average}")
         print(f"load average after the timings: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
-        print("| measure | median | fastest | slowest |\n|---|---|---|---|")
-        for name, (median, fastest, slowest) in figures:
-            print(f"| {name} | {median * 1000:,.0f} ms | {fastest * 1000:,.0f} ms | {slowest * 1000:,.0f} ms |")
+        print("| measure | median | fastest | slowest | database CPU, median | client CPU, median |")
+        print("|---|---|---|---|---|---|")
+        for name, (median, fastest, slowest, db, own) in figures:
+            db_text = "n/a" if db is None else f"{db * 1000:,.0f} ms"
+            print(
+                f"| {name} | {median * 1000:,.0f} ms | {fastest * 1000:,.0f} ms | {slowest * 1000:,.0f} ms "
+                f"| {db_text} | {own * 1000:,.0f} ms |"
+            )
         print(f"yearly HTML page: {html_bytes:,} bytes ({html_bytes / 1024 / 1024:.2f} MiB)")
 
 

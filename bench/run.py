@@ -50,6 +50,9 @@ def sqlite_measures(sqlite: dict[str, Any], pg_measures: list[Measure]) -> list[
                 command,
                 [
                     f"baseline: the API {label} on PostgreSQL + Elasticsearch in the same run (benchmark 2)",
+                    f"{label} per pass: "
+                    + ", ".join(f"{ms:.1f} ms" for ms in sqlite.get(f"{label}_per_pass_ms", []))
+                    + " (the value above is over all passes together)",
                     f"{sqlite['samples']} timed requests (warm-up pass first); SQLite file "
                     f"{sqlite['database_mb']:.0f} MB; the import took {sqlite['import_seconds']:.0f} s",
                 ],

@@ -123,6 +123,12 @@ def check_same_totals(
             raise RuntimeError(f"totals differ for {params}: API {api_total}, direct {direct.json()['hits']['total']}")
 
 
+def per_pass(timings: Sequence[float], share: float) -> list[float]:
+    """The percentile of each timed pass on its own (run_search_mix appends pass after pass)."""
+    size = len(timings) // TIMED_PASSES
+    return [percentile(timings[i * size : (i + 1) * size], share) for i in range(TIMED_PASSES)]
+
+
 def run_search_mix(
     base_url: str, token: str, queries: Sequence[dict[str, Any]], requests: Sequence[RecordedRequest] | None
 ) -> dict[str, list[float]]:

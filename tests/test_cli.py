@@ -147,6 +147,8 @@ def test_report_yearly_refuses_a_year_out_of_range(scratch):
     assert run("migrate").exit_code == 0
     result = run("report", "yearly", "--year", "1800", "--format", "json", "--out", str(scratch / "x.json"))
     assert result.exit_code == 1 and "year" in result.output
+
+
 def test_first_start_publishes_demo_bundles_and_prints_a_unit_key(scratch):
     """The README's first session: the demo unit's key, its feed (urgent first, one recalled),
     its feed page and a package."""

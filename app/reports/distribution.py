@@ -5,13 +5,13 @@ and unit type; and the units that have gone silent."""
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import String, and_, cast, func, literal, or_, select
+from sqlalchemy import Integer, String, and_, cast, func, literal, or_, select
 from sqlalchemy.orm import Session
 
 from app.bundles.models import BundlePublication, Delivery
 from app.reports import reference
 from app.reports.params import ReportParams
-from app.reports.sql import hours_between, on_postgresql, percentile_disc, percentiles, prepare, share
+from app.reports.sql import duration_between, hours_of, on_postgresql, percentile_disc, percentiles, prepare, share
 from app.reports.tables import Spec, query_tables
 from app.taxonomy.models import BorderRoute
 from app.units.models import ApiKey, Unit
@@ -41,18 +41,16 @@ def scoped_units(params: ReportParams) -> Any:
 
 
 def deliveries_in_period(params: ReportParams, su: Any) -> Any:
-    """CTE: one row per delivery made in the period to a unit in scope, with its durations in hours."""
+    """CTE: one row per delivery made in the period to a unit in scope, with the unit's type and
+    the waits to fetch and to acknowledge (duration_between: what the medians sort)."""
     return (
         select(
             su.c.id.label("unit_id"),
-            su.c.province,
             su.c.type,
-            su.c.routes_text,
-            Delivery.bundle_id,
             Delivery.fetched_at,
             Delivery.acknowledged_at,
-            hours_between(Delivery.created_at, Delivery.fetched_at).label("fetch_hours"),
-            hours_between(Delivery.created_at, Delivery.acknowledged_at).label("ack_hours"),
+            duration_between(Delivery.created_at, Delivery.fetched_at).label("fetch_wait"),
+            duration_between(Delivery.created_at, Delivery.acknowledged_at).label("ack_wait"),
         )
         .join(su, su.c.id == Delivery.unit_id)
         .where(Delivery.created_at >= params.start, Delivery.created_at < params.end)
@@ -60,27 +58,62 @@ def deliveries_in_period(params: ReportParams, su: Any) -> Any:
     )
 
 
-def _stats(keyed: Any, keys: list[str], postgresql: bool) -> Any:
-    """Per key: units, deliveries, fetched, acknowledged, shares and median hours (all SQL)."""
-    key_cols = [keyed.c[k] for k in keys]
-    counts = [
-        func.count(func.distinct(keyed.c.unit_id)).label("units"),
-        func.count(keyed.c.bundle_id).label("deliveries"),
-        func.count(keyed.c.fetched_at).label("fetched"),
-        func.count(keyed.c.acknowledged_at).label("acknowledged"),
-    ]
-    if postgresql:  # one pass: the medians are aggregates like the counts
-        medians = [
-            percentile_disc(keyed.c.fetch_hours, 50).label("p_fetch"),
-            percentile_disc(keyed.c.ack_hours, 50).label("p_ack"),
-        ]
-        counted = select(*key_cols, *counts, *medians).group_by(*key_cols).subquery("counts")
-        fetch, ack = counted.c.p_fetch, counted.c.p_ack
+def deliveries_per_unit(su: Any, dv: Any) -> Any:
+    """CTE: per unit in scope that got deliveries in the period, how many, fetched and
+    acknowledged. Every grouping (province, route, type) is a property of the unit, so a group's
+    counts are sums over its few units, and its number of units a count(*) of them, rather than
+    a count(DISTINCT unit) that sorts every delivery of every group."""
+    got = (
+        select(
+            dv.c.unit_id,
+            func.count().label("deliveries"),
+            func.count(dv.c.fetched_at).label("fetched"),
+            func.count(dv.c.acknowledged_at).label("acknowledged"),
+        )
+        .group_by(dv.c.unit_id)
+        .subquery("got")
+    )
+    return (
+        select(su.c.id.label("unit_id"), su.c.province, su.c.type, su.c.routes_text, *list(got.c)[1:])
+        .join(got, got.c.unit_id == su.c.id)
+        .cte("du")
+    )
+
+
+def _stats(units: Any, deliveries: Any, keys: list[str], postgresql: bool) -> Any:
+    """Per key: units, deliveries, fetched, acknowledged, shares and median hours (all SQL).
+    `units` has a row per unit with its counts (deliveries_per_unit), `deliveries` a row per
+    delivery with its waits, both with the key columns."""
+
+    def total(column: Any) -> Any:
+        return cast(func.coalesce(func.sum(column), 0), Integer)
+
+    counted = (
+        select(
+            *[units.c[k] for k in keys],
+            func.count().label("units"),
+            total(units.c.deliveries).label("deliveries"),
+            total(units.c.fetched).label("fetched"),
+            total(units.c.acknowledged).label("acknowledged"),
+        )
+        .group_by(*[units.c[k] for k in keys])
+        .subquery("counts")
+    )
+    key_cols = [deliveries.c[k] for k in keys]
+    if postgresql:  # both medians from one sort of the deliveries by key
+        both = select(
+            *key_cols,
+            hours_of(percentile_disc(deliveries.c.fetch_wait, 50)).label("p50"),
+            hours_of(percentile_disc(deliveries.c.ack_wait, 50)).label("p_ack"),
+        ).group_by(*key_cols)
+        medians = [both.subquery("medians")]
+        fetch, ack = medians[0].c.p50, medians[0].c.p_ack
     else:
-        counted = select(*key_cols, *counts).group_by(*key_cols).subquery("counts")
-        fetch_rows = percentiles(select(*key_cols, keyed.c.fetch_hours), keys, "fetch_hours", (50,)).subquery("pf")
-        ack_rows = percentiles(select(*key_cols, keyed.c.ack_hours), keys, "ack_hours", (50,)).subquery("pa")
-        fetch, ack = fetch_rows.c.p50, ack_rows.c.p50
+        medians = [
+            percentiles(select(*key_cols, deliveries.c[wait]), keys, wait, (50,), duration=True).subquery(name)
+            for name, wait in (("pf", "fetch_wait"), ("pa", "ack_wait"))
+        ]
+        fetch, ack = medians[0].c.p50, medians[1].c.p50
     query = select(
         *[counted.c[k] for k in keys],
         counted.c.units,
@@ -92,9 +125,8 @@ def _stats(keyed: Any, keys: list[str], postgresql: bool) -> Any:
         fetch.label("median_hours_to_fetch"),
         ack.label("median_hours_to_acknowledge"),
     ).select_from(counted)
-    if not postgresql:
-        for rows in (fetch_rows, ack_rows):
-            query = query.outerjoin(rows, and_(*[rows.c[k] == counted.c[k] for k in keys]) if keys else literal(True))
+    for rows in medians:
+        query = query.outerjoin(rows, and_(*[rows.c[k] == counted.c[k] for k in keys]) if keys else literal(True))
     return query.order_by(*[counted.c[k] for k in keys])
 
 
@@ -103,38 +135,59 @@ def distribution_report(session: Session, params: ReportParams, silent_days: int
     postgresql = on_postgresql(session)
     su = scoped_units(params)
     dv = deliveries_in_period(params, su)
+    du = deliveries_per_unit(su, dv)
     lines = reference.province_line_table(session).cte("lines")
-    by_province = (
-        select(cast(lines.c.line_id, String).label("province_id"), lines.c.line_name.label("province"), *dv.c)
-        .join(lines, lines.c.province_id == dv.c.province)
-        .subquery("kp")
+    # Each unit's key(s) per grouping: a few thousand rows, which the deliveries join by unit.
+    line_of = (
+        select(su.c.id.label("unit_id"), cast(lines.c.line_id, String).label("province_id"), lines.c.line_name)
+        .join(lines, lines.c.province_id == su.c.province)
+        .cte("unit_line")
     )
-    routes_like = dv.c.routes_text.like(literal('%"') + BorderRoute.code + literal('"%'))
-    by_route = select(BorderRoute.code.label("border_route"), *dv.c).join(BorderRoute, routes_like).subquery("kr")
-    by_type = select(dv.c.type.label("unit_type"), *dv.c).subquery("kt")
+    routes_like = su.c.routes_text.like(literal('%"') + BorderRoute.code + literal('"%'))
+    route_of = select(su.c.id.label("unit_id"), BorderRoute.code).join(BorderRoute, routes_like).cte("unit_route")
+
+    def by_unit_key(name: str, source: Any, columns: dict[str, Any]) -> tuple[Any, Any]:
+        labelled = [c.label(k) for k, c in columns.items()]
+        units = select(*labelled, *du.c).join(source, source.c.unit_id == du.c.unit_id).subquery(f"{name}_u")
+        deliveries = select(*labelled, *dv.c).join(source, source.c.unit_id == dv.c.unit_id).subquery(f"{name}_d")
+        return units, deliveries
+
+    by_province = by_unit_key("kp", line_of, {"province_id": line_of.c.province_id, "province": line_of.c.line_name})
+    by_route = by_unit_key("kr", route_of, {"border_route": route_of.c.code})
+    by_type = (
+        select(du.c.type.label("unit_type"), *du.c).subquery("kt_u"),
+        select(dv.c.type.label("unit_type"), *dv.c).subquery("kt_d"),
+    )
     published = (
         select(func.count(func.distinct(BundlePublication.bundle_id)))
         .where(BundlePublication.published_at >= params.start, BundlePublication.published_at < params.end)
-        .where(select(dv.c.bundle_id).where(dv.c.bundle_id == BundlePublication.bundle_id).exists())
+        .where(
+            select(Delivery.bundle_id)
+            .where(Delivery.bundle_id == BundlePublication.bundle_id)
+            .where(Delivery.created_at >= params.start, Delivery.created_at < params.end)
+            .where(Delivery.unit_id.in_(select(su.c.id)))
+            .exists()
+        )
         .scalar_subquery()
     )
-    summary = _stats(select(*dv.c).subquery("all"), [], postgresql).add_columns(published.label("bundles_published"))
+    summary = _stats(select(*du.c).subquery("all_u"), select(*dv.c).subquery("all_d"), [], postgresql)
+    summary = summary.add_columns(published.label("bundles_published"))
     specs: dict[str, Spec] = {
         "summary": ("Tổng quan", [("bundles_published", "Gói đã phát hành"), *STAT_COLUMNS], summary),
         "by_province": (
             "Theo tỉnh (theo dòng kế thừa)",
             [("province_id", "Mã tỉnh (id)"), ("province", "Tỉnh"), *STAT_COLUMNS],
-            _stats(by_province, ["province_id", "province"], postgresql),
+            _stats(*by_province, ["province_id", "province"], postgresql),
         ),
         "by_border_route": (
             "Theo tuyến biên giới",
             [("border_route", "Tuyến"), *STAT_COLUMNS],
-            _stats(by_route, ["border_route"], postgresql),
+            _stats(*by_route, ["border_route"], postgresql),
         ),
         "by_unit_type": (
             "Theo loại đơn vị",
             [("unit_type", "Loại đơn vị"), *STAT_COLUMNS],
-            _stats(by_type, ["unit_type"], postgresql),
+            _stats(*by_type, ["unit_type"], postgresql),
         ),
         "silent_units": _silent_units(su, lines, silent_days),
     }

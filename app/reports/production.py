@@ -11,7 +11,7 @@ from app.materials.models import Material, MaterialTag
 from app.organisations.models import Organisation
 from app.reports.coverage import PUBLISHED, in_scope
 from app.reports.params import ReportParams
-from app.reports.sql import hours_between, month_of, on_postgresql, percentiles, prepare
+from app.reports.sql import duration_between, month_of, on_postgresql, percentiles, prepare
 from app.reports.tables import Spec, query_tables
 
 COUNT_COLUMNS = [("created", "Tạo mới"), ("published", "Xuất bản")]
@@ -87,13 +87,14 @@ def _workflow(params: ReportParams, postgresql: bool) -> Spec:
     """Hours from creation (the first draft) to publication, for materials published in the
     period: overall (kind `*`) first, then by kind."""
     durations = in_scope(
-        select(Material.kind, hours_between(Material.created_at, Material.published_at).label("hours")).where(
+        select(Material.kind, duration_between(Material.created_at, Material.published_at).label("duration")).where(
             Material.status.in_(PUBLISHED), Material.published_at >= params.start, Material.published_at < params.end
         ),
         params,
     ).cte("durations")
-    overall = percentiles(select(durations), [], "hours", postgresql=postgresql).subquery("overall")
-    by_kind = percentiles(select(durations), ["kind"], "hours", postgresql=postgresql).subquery("by_kind")
+    pct = {"postgresql": postgresql, "duration": True}
+    overall = percentiles(select(durations), [], "duration", **pct).subquery("overall")
+    by_kind = percentiles(select(durations), ["kind"], "duration", **pct).subquery("by_kind")
     counts = select(durations.c.kind, func.count().label("materials")).group_by(durations.c.kind).subquery("n")
     rows = union_all(
         select(

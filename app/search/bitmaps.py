@@ -34,5 +34,14 @@ def members_list(bits: int) -> list[int]:
     return [i * 8 + j for i, byte in enumerate(packed) if byte for j in range(8) if byte >> j & 1]
 
 
+# Byte b of the bitmap as eight bytes, 0 or 1, lowest bit first.
+_BYTE_FLAGS = tuple(bytes(b >> i & 1 for i in range(8)) for b in range(256))
+
+
+def flags(bits: int) -> bytes:
+    """One byte per document number, 1 for a member: SQLite tests it with `substr()`."""
+    return b"".join(map(_BYTE_FLAGS.__getitem__, members(bits)))
+
+
 def union(bitmaps: Iterable[int]) -> int:
     return reduce(or_, bitmaps, 0)

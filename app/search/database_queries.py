@@ -68,13 +68,19 @@ def search(session: Session, dialect: str, query: SearchQuery) -> SearchPage:
     matches = _text_matches(
         session, dialect, query.text or "", scored=sort == "relevance", only=None if shown == universe else shown
     )
-    base = filtered if matches is None else filtered & bm.bitmap(doc_id for doc_id, _ in matches)
+    matched = None if matches is None else bm.bitmap(doc_id for doc_id, _ in matches)
+    base = filtered if matched is None else filtered & matched
     final = reduce(and_, chosen.values(), base)
     facets = _facet_counts(bitmaps, base, chosen) if query.with_facets else {}
     if query.collapse:
         return _collapsed_page(session, query, sort, matches, final, facets)
     if sort == "relevance":
-        rows = _top_scored(session, matches or [], bm.members(final), after, query.limit)
+        # A scored match is in `final` when every match passes the filters (`final` is all of
+        # them) or when SQLite scored only the filters' documents (`final` is those matched):
+        # then no match needs testing one by one.
+        scored_are_final = (dialect == "sqlite" and shown != universe) or final == matched
+        members = None if scored_are_final else bm.members(final)
+        rows = _top_scored(session, matches or [], members, after, query.limit)
     else:
         rows = _top_newest(session, final, after, query.limit)
     hits = [SearchHit(row[1], row[0] if sort == "relevance" else None) for row in rows[: query.limit]]
@@ -125,9 +131,11 @@ def _sqlite_matches(
         score = f"-bm25(search_fts, {', '.join(map(str, BM25_WEIGHTS))})"
         expression = _fts_expression(folded, original)
         if only is not None:
-            members = bm.members(only)
-            driver.create_function("ttdn_shown", 1, lambda doc_id: bm.has(members, doc_id), deterministic=True)
-            score = f"CASE WHEN ttdn_shown(rowid) THEN {score} END"
+            # One byte per document, 1 where it is shown: tested by SQLite itself, where a Python
+            # function called for every match cost as much as scoring the shown ones.
+            score = f"CASE WHEN substr(?2, rowid + 1, 1) = x'01' THEN {score} END"
+            sql = f"SELECT rowid, {score} FROM search_fts WHERE search_fts MATCH ?1"
+            return driver.execute(sql, (expression, bm.flags(only))).fetchall()
         sql = f"SELECT rowid, {score} FROM search_fts WHERE search_fts MATCH ?"
     return driver.execute(sql, (expression,)).fetchall()
 
@@ -170,13 +178,17 @@ def _facet_counts(bitmaps: dict[str, dict[str, int]], base: int, chosen: dict[st
     return facets
 
 
-def _top_scored(session: Session, matches: list, members: bytes, after: list[Any] | None, limit: int) -> list:
+def _top_scored(session: Session, matches: list, members: bytes | None, after: list[Any] | None, limit: int) -> list:
     """(score, material_id) of the next (limit + 1) matches: score desc, material id asc.
 
+    Only scored matches in `members` count (all the scored ones when `members` is None).
     Material ids are looked up only where they decide the order: among the matches tied
     with the cursor's score, and for the few best.
     """
-    candidates = [(score, doc_id) for doc_id, score in matches if score is not None and bm.has(members, doc_id)]
+    if members is None:
+        candidates = [(score, doc_id) for doc_id, score in matches if score is not None]
+    else:
+        candidates = [(score, doc_id) for doc_id, score in matches if score is not None and bm.has(members, doc_id)]
     if after:
         last_score, last_id = after
         tied = [doc_id for score, doc_id in candidates if score == last_score]

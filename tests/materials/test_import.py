@@ -86,9 +86,7 @@ def test_a_line_that_cannot_be_saved_costs_only_itself(session_factory, session)
     ]
 
 
-def test_committed_batches_are_claimed_then_indexed_from_the_built_documents(
-    session_factory, session, search_backend
-):
+def test_committed_batches_are_claimed_then_indexed_from_the_built_documents(session_factory, session, search_backend):
     committed = []
     source = lines(*(material_data(title=f"Tài liệu nhập số {n}", status="published") for n in range(5)))
     importer.import_lines(
