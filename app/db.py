@@ -321,7 +321,13 @@ def get_reading_session(request: Request) -> Session:
     return session
 
 
-DbSession = Annotated[Session, Depends(get_session)]
+async def request_session(request: Request) -> Session:
+    """`get_session` as a dependency. Async because making a session does no I/O (it connects on
+    first use), and FastAPI runs a plain `def` dependency in a worker thread: a hop per request."""
+    return get_session(request)
+
+
+DbSession = Annotated[Session, Depends(request_session)]
 ReadingSession = Annotated[Session, Depends(get_reading_session)]
 
 
@@ -343,7 +349,11 @@ class TransactionMiddleware(HttpMiddleware):
         async def send_after_commit(message: Message) -> None:
             if message["type"] == "http.response.start":
                 session: Session | None = state.get("db_session")
-                if session is not None:
+                if session is not None and _idle(session):
+                    # Nothing to commit or roll back (see `end_reading`): no thread hop for it.
+                    state["db_session"] = None
+                    session.close()
+                elif session is not None:
                     state["db_session"] = None
                     keep = message["status"] < 400 or bool(state.get("commit_on_error"))
                     try:
@@ -368,6 +378,21 @@ class TransactionMiddleware(HttpMiddleware):
 
 class CommitFailed(Exception):
     """Raised inside the middleware once the failure response has been sent."""
+
+
+def _idle(session: Session) -> bool:
+    """No transaction open and no change pending: closing it does no I/O."""
+    return not session.in_transaction() and not (session.new or session.dirty or session.deleted)
+
+
+def end_reading(session: Session) -> None:
+    """For a request that only reads, once it has read all it needs: end its transaction here, in
+    the worker thread that read, so that TransactionMiddleware has nothing left to do in another
+    (each hop to a worker thread costs). Refuses a session that has changes to save."""
+    if session.new or session.dirty or session.deleted:
+        raise RuntimeError("end_reading() on a session with changes: TransactionMiddleware commits those")
+    if session.in_transaction():
+        session.commit()
 
 
 def _finish(session: Session, keep: bool) -> None:

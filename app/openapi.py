@@ -9,7 +9,7 @@ route added later is documented without doing anything:
 - an id in the path: 404;
 - a write (POST, PUT, PATCH, DELETE): 409; a body: 413;
 - `If-Match`: 412, and on PATCH and DELETE, where API.md requires it, 428 and `required: true`;
-- the database (`get_session`): 503 (overloaded, or a backing service down; see Retry-After).
+- the database (`request_session`): 503 (overloaded, or a backing service down; see Retry-After).
 
 What cannot be derived (429 on sign-in, 415 on upload, 416 on ranges, 410 on recalled bundles,
 the media type of a route that is not JSON) is named per operation below, or by the route itself
@@ -25,7 +25,7 @@ from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute, iter_route_contexts
 
 from app.accounts.deps import get_principal
-from app.db import get_session
+from app.db import request_session
 from app.errors import PROBLEM_JSON
 
 # The order the document presents the API in (the routers are included in dispatch order,
@@ -188,7 +188,7 @@ def derived_statuses(route: Any, method: str) -> set[int]:
         statuses.add(413)
     if "if_match" in _header_names(dependant):
         statuses |= {412, 428} if method in IF_MATCH_REQUIRED else {412}
-    if get_session in calls or get_principal in calls:
+    if request_session in calls or get_principal in calls:
         statuses.add(503)
     return statuses
 

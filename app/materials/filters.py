@@ -8,13 +8,17 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Annotated, Literal
 
-from fastapi import Depends, Query
+import anyio
+from fastapi import Depends, Query, Request
+from sqlalchemy.orm import Session
 
 from app.db import DbSession
 from app.errors import ValidationFailed
 from app.materials import languages
 from app.schemas import Timestamp
 from app.taxonomy import service as taxonomy_service
+from app.taxonomy.cache import reference_cache
+from app.taxonomy.service import ReferenceData
 
 Kind = Literal[
     "article",
@@ -67,7 +71,8 @@ class MaterialFilters:
         return {name: getattr(self, name) for name in names if getattr(self, name)}
 
 
-def material_filters(
+async def material_filters(
+    request: Request,
     session: DbSession,
     ethnic_group: Annotated[list[str], Query(description="Code, name or other name; repeatable")] = [],
     border_route: Annotated[list[str], Query(description="VN-CN, VN-LA, VN-KH or a name; repeatable")] = [],
@@ -81,21 +86,73 @@ def material_filters(
     published_to: Annotated[Timestamp | None, Query()] = None,
     on: Annotated[date | None, Query(description="The day a bare province code refers to")] = None,
 ) -> MaterialFilters:
+    """Resolved on the event loop when no taxonomy value is given, or when the taxonomy's reference
+    data is in memory and no province is given; otherwise in a worker thread, with the request's
+    session (a plain `def` dependency would take a thread hop on every request)."""
     if published_from and published_to and published_from > published_to:
         raise ValidationFailed(["query", "published_from"], "published_from is after published_to.")
-    province_ids = taxonomy_service.resolve_provinces(session, province, ["query", "province"], on=on)
-    return MaterialFilters(
-        ethnic_group=taxonomy_service.resolve_ethnic_groups(session, ethnic_group, ["query", "ethnic_group"]),
-        border_route=taxonomy_service.resolve_border_routes(session, border_route, ["query", "border_route"]),
-        province=taxonomy_service.province_line_ids(session, province_ids) if province_ids else [],
-        kind=list(dict.fromkeys(kind)),
-        language=[languages.normalise(tag, ["query", "language"]) for tag in dict.fromkeys(language)],
-        topic=taxonomy_service.resolve_topics(session, topic, ["query", "topic"]),
-        status=list(dict.fromkeys(status)),
-        classification=list(dict.fromkeys(classification)),
-        published_from=published_from,
-        published_to=published_to,
+    given = _Given(
+        ethnic_group,
+        border_route,
+        province,
+        kind,
+        language,
+        topic,
+        status,
+        classification,
+        published_from,
+        published_to,
+        on,
     )
+    if not (ethnic_group or border_route or province or topic):
+        return given.resolve(None, session)
+    memory = reference_cache(request)
+    data = memory.fresh_data()
+    if data is not None and not province:
+        return given.resolve(data, session)
+    return await anyio.to_thread.run_sync(lambda: given.resolve(memory.data(session), session))
+
+
+@dataclass(frozen=True)
+class _Given:
+    """The filters as the query string gave them."""
+
+    ethnic_group: list[str]
+    border_route: list[str]
+    province: list[str]
+    kind: list[str]
+    language: list[str]
+    topic: list[str]
+    status: list[str]
+    classification: list[str]
+    published_from: datetime | None
+    published_to: datetime | None
+    on: date | None
+
+    def resolve(self, data: ReferenceData | None, session: Session) -> MaterialFilters:
+        """Codes, names and other names resolved through `data` (needed when any is given);
+        provinces through `session`. Errors come in the order of the parameters' checks."""
+        province_ids = taxonomy_service.resolve_provinces(session, self.province, ["query", "province"], on=self.on)
+        return MaterialFilters(
+            ethnic_group=_keys(data, "ethnic_group", self.ethnic_group),
+            border_route=_keys(data, "border_route", self.border_route),
+            province=taxonomy_service.province_line_ids(session, province_ids) if province_ids else [],
+            kind=list(dict.fromkeys(self.kind)),
+            language=[languages.normalise(tag, ["query", "language"]) for tag in dict.fromkeys(self.language)],
+            topic=_keys(data, "topic", self.topic),
+            status=list(dict.fromkeys(self.status)),
+            classification=list(dict.fromkeys(self.classification)),
+            published_from=self.published_from,
+            published_to=self.published_to,
+        )
+
+
+def _keys(data: ReferenceData | None, name: str, values: list[str]) -> list[str]:
+    if not values:
+        return []
+    if data is None:
+        raise RuntimeError(f"{name} values given without the reference data to resolve them")
+    return data.resolve(name, values, ["query", name])
 
 
 MaterialFiltersDep = Annotated[MaterialFilters, Depends(material_filters)]

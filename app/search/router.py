@@ -2,14 +2,16 @@
 
 from typing import Annotated, Literal
 
+import anyio
 from fastapi import APIRouter, Depends, Query, Request
 
 from app.accounts.deps import StaffUser
-from app.db import DbSession
+from app.db import DbSession, end_reading
 from app.materials.filters import MaterialFiltersDep
 from app.search import service as search_service
 from app.search.backend import SearchBackend
 from app.search.schemas import SearchResults
+from app.taxonomy.cache import reference_cache
 
 router = APIRouter(tags=["search"])
 
@@ -22,7 +24,8 @@ SearchBackendDep = Annotated[SearchBackend, Depends(get_search_backend)]
 
 
 @router.get("/search", response_model=SearchResults, response_model_exclude_unset=True, operation_id="search_materials")
-def search_materials(
+async def search_materials(
+    request: Request,
     session: DbSession,
     _: StaffUser,
     backend: SearchBackendDep,
@@ -47,6 +50,24 @@ def search_materials(
     With `collapse=translations`, a source and its translations are one hit (the best-ranked
     member) with `languages`; `total` counts such families; facets still count materials.
     """
-    return search_service.search_materials(
-        session, backend, filters, text=q, sort=sort, limit=limit, cursor=cursor, collapse=collapse is not None
-    )
+    memory = reference_cache(request)
+
+    def run() -> SearchResults:
+        names = memory.data(session).names
+        results = search_service.search_materials(
+            session,
+            backend,
+            filters,
+            text=q,
+            sort=sort,
+            limit=limit,
+            cursor=cursor,
+            collapse=collapse is not None,
+            names=names,
+        )
+        end_reading(session)  # a search only reads
+        return results
+
+    # One worker-thread hop for the database, Elasticsearch and the end of the transaction; the
+    # response model is then checked and serialised on the event loop, not in another hop.
+    return await anyio.to_thread.run_sync(run)

@@ -2,6 +2,7 @@
 stale or the backend keeps none, the database's), highlighted here."""
 
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -27,6 +28,8 @@ from app.search.schemas import FacetValue, SearchItem, SearchResults
 from app.taxonomy import service as taxonomy_service
 
 HIGHLIGHTED_FIELDS = ("title", "summary", "body")
+# Display names of the taxonomy facets' values, by facet (ethnic_group, border_route, province, topic).
+FacetNames = Mapping[str, Mapping[str, str]]
 
 
 def search_materials(
@@ -39,10 +42,13 @@ def search_materials(
     limit: int,
     cursor: str | None,
     collapse: bool = False,
+    names: FacetNames | None = None,
 ) -> SearchResults:
     """One page of materials matching `text` and `filters`, with totals and facet counts.
 
     Hits whose material is gone from the database (deleted, not yet unindexed) are left out.
+    Facet values are named from `names` (the taxonomy's reference data, usually from memory),
+    read with `session` when not given.
     """
     query = SearchQuery(
         text=text or None,
@@ -66,8 +72,10 @@ def search_materials(
     items = [_item(doc, text) for doc in shown]
     if collapse:
         items = _with_family_languages(session, items, shown)
+    if names is None:
+        names = taxonomy_service.reference_data(session).names
     return SearchResults(
-        total=page.total, items=items, facets=_named_facets(session, page.facets), next_cursor=page.next_cursor
+        total=page.total, items=items, facets=_named_facets(names, page.facets), next_cursor=page.next_cursor
     )
 
 
@@ -126,12 +134,9 @@ def _with_family_languages(session: Session, items: list[SearchItem], shown: lis
     return [item.model_copy(update={"languages": sorted(languages.get(families[item.id], ()))}) for item in items]
 
 
-def _named_facets(session: Session, facets: dict[str, list[FacetCount]]) -> dict[str, list[FacetValue]]:
+def _named_facets(taxonomy: FacetNames, facets: dict[str, list[FacetCount]]) -> dict[str, list[FacetValue]]:
     names = {
-        "ethnic_group": taxonomy_service.ethnic_group_names(session),
-        "border_route": taxonomy_service.border_route_names(session),
-        "province": taxonomy_service.province_names(session),
-        "topic": taxonomy_service.topic_names(session),
+        **taxonomy,
         "kind": KIND_NAMES,
         "language": {},  # BCP 47 tags name themselves; no language-name data is installed
     }

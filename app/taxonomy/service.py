@@ -6,8 +6,10 @@ Resolution follows API.md; the first level that matches wins:
 variant without diacritics, hyphens, apostrophes or spaces (`app.text.squash`); (4) other name,
 exactly; (5) other name without diacritics. Two candidates at one level are a 422 listing them.
 
-The tables are tiny (54 + 3 + ~60 + 10 rows) and change only when seeded, so every call reads them
-afresh: nothing can go stale after a reseed or between the databases tests run on.
+The tables are tiny (54 + 3 + ~60 + 10 rows) and change only when seeded. The functions here that
+take a session read them afresh; `ReferenceData` is what the busiest callers (search filters and
+facet names, on every search) need of them, read in one go, for a per-application memory
+(app/taxonomy/cache.py) that keeps it as long as the reference lists' JSON.
 """
 
 import uuid
@@ -138,7 +140,11 @@ def _ethnic_group_candidates(groups: Iterable[EthnicGroup]) -> list[_Candidate]:
 def resolve_ethnic_groups(session: Session, values: Sequence[str], loc: Loc) -> list[str]:
     """Codes of the given ethnic groups, de-duplicated, in input order."""
     candidates = _ethnic_group_candidates(_ethnic_groups(session)) if values else []
-    return _unique(_resolve_key(value, candidates, loc, "ethnic group") for value in values)
+    return _resolve_keys(candidates, values, loc, "ethnic group")
+
+
+def _resolve_keys(candidates: Sequence[_Candidate], values: Sequence[str], loc: Loc, what: str) -> list[str]:
+    return _unique(_resolve_key(value, candidates, loc, what) for value in values)
 
 
 def get_ethnic_group(session: Session, code: str) -> EthnicGroup:
@@ -194,7 +200,7 @@ def _border_route_candidates(routes: Iterable[BorderRoute]) -> list[_Candidate]:
 def resolve_border_routes(session: Session, values: Sequence[str], loc: Loc) -> list[str]:
     """Codes of the given border routes, de-duplicated, in input order."""
     candidates = _border_route_candidates(_border_routes(session)) if values else []
-    return _unique(_resolve_key(value, candidates, loc, "border route") for value in values)
+    return _resolve_keys(candidates, values, loc, "border route")
 
 
 def list_border_routes(session: Session) -> list[BorderRoute]:
@@ -222,7 +228,7 @@ def _topic_candidates(topics: Iterable[Topic]) -> list[_Candidate]:
 def resolve_topics(session: Session, values: Sequence[str], loc: Loc) -> list[str]:
     """Slugs of the given topics, de-duplicated, in input order."""
     candidates = _topic_candidates(_topics(session)) if values else []
-    return _unique(_resolve_key(value, candidates, loc, "topic") for value in values)
+    return _resolve_keys(candidates, values, loc, "topic")
 
 
 def list_topics(session: Session) -> list[Topic]:
@@ -381,3 +387,43 @@ def resolve_provinces(session: Session, values: Sequence[str], loc: Loc, on: dat
     """Ids of the given provinces (what a material stores), de-duplicated, in input order."""
     ids = [resolve_province(session, value, loc, on).id for value in values]
     return list(dict.fromkeys(ids))
+
+
+# What search reads on every request
+
+
+@dataclass(frozen=True)
+class ReferenceData:
+    """The resolution candidates of ethnic groups, border routes and topics, and the display name
+    of every value of each (provinces by id): all that a search needs of the taxonomy, read in
+    four queries. Provinces resolve through the session (dates, lines of succession)."""
+
+    ethnic_group_candidates: tuple[_Candidate, ...]
+    border_route_candidates: tuple[_Candidate, ...]
+    topic_candidates: tuple[_Candidate, ...]
+    names: Mapping[str, Mapping[str, str]]  # "ethnic_group", "border_route", "province", "topic"
+
+    def resolve(self, name: str, values: Sequence[str], loc: Loc) -> list[str]:
+        """As `resolve_ethnic_groups`, `resolve_border_routes` or `resolve_topics` (`name`:
+        "ethnic_group", "border_route" or "topic"), from these candidates."""
+        candidates, what = {
+            "ethnic_group": (self.ethnic_group_candidates, "ethnic group"),
+            "border_route": (self.border_route_candidates, "border route"),
+            "topic": (self.topic_candidates, "topic"),
+        }[name]
+        return _resolve_keys(candidates, values, loc, what)
+
+
+def reference_data(session: Session) -> ReferenceData:
+    groups, routes, topics = _ethnic_groups(session), _border_routes(session), _topics(session)
+    return ReferenceData(
+        ethnic_group_candidates=tuple(_ethnic_group_candidates(groups)),
+        border_route_candidates=tuple(_border_route_candidates(routes)),
+        topic_candidates=tuple(_topic_candidates(topics)),
+        names={
+            "ethnic_group": {g.code: g.name for g in groups},
+            "border_route": {r.code: r.name for r in routes},
+            "province": province_names(session),
+            "topic": {t.slug: t.name for t in topics},
+        },
+    )
