@@ -40,3 +40,32 @@ def test_offsets_map_folded_characters_back_to_the_original():
 
 def test_squash_ignores_apostrophes_hyphens_and_spaces():
     assert squash("H'Mông") == squash("HMông") == squash("h-mong") == "hmong"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "  Đồng  bào\u00a0Mông\tĐắk\nLắk  ",
+        " ",
+        "",
+        "x" * 500 + " Điện Biên " + "Đ" * 200,
+        "ΣΟΦΟΣ Straße ﬁ İ",
+        "中文 ລາວ ខ្មែរ dân tộc",
+    ],
+)
+def test_fold_by_runs_is_fold_of_every_character(text):
+    # fold() folds space-separated runs (remembered) and joins them: the same as per character.
+    from app.text import _FOLD_TABLE
+
+    expected = nfc(text).translate(_FOLD_TABLE)
+    assert fold(text) == expected
+    assert fold_with_offsets(nfc(text))[0] == expected
+
+
+def test_fold_stays_right_once_the_remembered_runs_are_full(monkeypatch):
+    from app import text as text_module
+
+    monkeypatch.setattr(text_module._FoldedRuns, "LIMIT", 0)
+    monkeypatch.setattr(text_module, "_FOLDED_RUNS", text_module._FoldedRuns())
+    assert fold("Dân tộc Mông Dân") == "dan toc mong dan"
+    assert len(text_module._FOLDED_RUNS) == 0

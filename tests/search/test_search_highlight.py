@@ -39,3 +39,20 @@ def test_nothing_to_highlight():
     assert highlight("Bản tin", None) == []
     assert highlight("", "ban") == []
     assert highlight("Bản tin", "!!!") == []
+
+
+def test_a_word_inside_a_longer_word_is_not_marked_and_the_next_one_is():
+    # "mong" ends "hmong" and "xmong" (no word break before it); the next whole word still counts.
+    assert highlight("xmong hmong-mong Mông_mong mong", "mong") == [
+        "xmong hmong-<mark>mong</mark> Mông_mong <mark>mong</mark>"
+    ]
+    assert highlight("tintin tin", "tin") == ["tintin <mark>tin</mark>"]
+    assert highlight("Đồng", "dong") == ["<mark>Đồng</mark>"]
+
+
+def test_matches_after_the_third_fragment_do_not_change_the_first_three():
+    words = ["Mông"] + ["khác"] * 60 + ["Dao"] + ["khác"] * 60 + ["Thái"] + ["khác"] * 60 + ["Tày"]
+    fragments = highlight(" ".join(words), "mong dao thai tay")
+    assert len(fragments) == MAX_FRAGMENTS
+    assert [f.count("<mark>") for f in fragments] == [1, 1, 1]
+    assert "Tày" not in " ".join(fragments)
