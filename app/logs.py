@@ -72,6 +72,11 @@ def configure_logging(log_format: str = "auto", level: str = "INFO") -> None:
         root.removeHandler(old)
     root.addHandler(handler)
     root.setLevel(level.upper())
+    # The Elasticsearch client and httpx log every request they send at INFO: a second line per
+    # search next to the access log's (which has the duration and the request id). Their warnings
+    # and errors still show; LOG_LEVEL=DEBUG shows everything.
+    for name in ("elastic_transport", "httpx"):
+        logging.getLogger(name).setLevel(logging.NOTSET if level.upper() == "DEBUG" else logging.WARNING)
     # Uvicorn's loggers reach the same handler, in the same format.
     for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
         logging.getLogger(name).handlers.clear()
