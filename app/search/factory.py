@@ -4,6 +4,7 @@ import logging
 from typing import Any
 
 from elasticsearch import Elasticsearch
+from elasticsearch.serializer import OrjsonSerializer
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.config import Settings
@@ -23,6 +24,9 @@ def build_elasticsearch_client(url: str, settings: Settings | None = None) -> El
         "request_timeout": settings.elasticsearch_request_timeout,
         "retry_on_timeout": True,
         "max_retries": settings.elasticsearch_max_retries,
+        # orjson parses a search response (20 hits with their text, the facets) several times
+        # faster than the standard library; the client uses it for every JSON request and answer.
+        "serializer": OrjsonSerializer(),
     }
     if settings.elasticsearch_api_key:
         options["api_key"] = settings.elasticsearch_api_key.get_secret_value()
