@@ -4,7 +4,8 @@ import unicodedata
 
 import pytest
 
-from app.text import fold, fold_with_offsets, nfc, squash
+from app import text as text_module
+from app.text import _FOLD_TABLE, fold, fold_with_offsets, nfc, squash
 
 
 @pytest.mark.parametrize(
@@ -55,16 +56,12 @@ def test_squash_ignores_apostrophes_hyphens_and_spaces():
 )
 def test_fold_by_runs_is_fold_of_every_character(text):
     # fold() folds space-separated runs (remembered) and joins them: the same as per character.
-    from app.text import _FOLD_TABLE
-
     expected = nfc(text).translate(_FOLD_TABLE)
     assert fold(text) == expected
     assert fold_with_offsets(nfc(text))[0] == expected
 
 
 def test_fold_stays_right_once_the_remembered_runs_are_full(monkeypatch):
-    from app import text as text_module
-
     monkeypatch.setattr(text_module._FoldedRuns, "LIMIT", 0)
     monkeypatch.setattr(text_module, "_FOLDED_RUNS", text_module._FoldedRuns())
     assert fold("Dân tộc Mông Dân") == "dan toc mong dan"
