@@ -8,7 +8,7 @@ came from, so matches found in folded text can be highlighted on the original.
 
 import re
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 # Letters that Unicode decomposition leaves whole; the offline packages' search box folds with the same map.
 SPECIAL_FOLDS = {"đ": "d", "Đ": "d", "ð": "d", "Ð": "d", "ł": "l", "Ł": "l", "ø": "o", "Ø": "o"}
@@ -38,23 +38,30 @@ class _FoldTable(dict[int, str]):
 _FOLD_TABLE = _FoldTable()
 
 
-class _FoldedRuns(dict[str, str]):
-    """Space-separated runs of text ("đồng", "bào,") -> folded, remembered. `str.translate`
-    looks every character up in a Python mapping (about 60 ns each); text repeats a few thousand
-    runs, and a dictionary hit per run is several times cheaper. Folding is per character, so
-    folding the runs and joining them with the (unchanged) spaces is folding the whole.
-    Bounded: past the limit, new runs are folded but not kept."""
+class Remembered(dict[str, str]):
+    """A bounded memo of a pure function of a string: computed on the first lookup and kept while
+    fewer than `limit` are kept (and the key has at most `longest` characters); past that,
+    computed and not kept. Text repeats a few thousand words and runs, so a dictionary hit
+    replaces most of the work. Threads may race to compute a value: both get the same."""
 
-    LIMIT = 100_000
+    def __init__(self, function: Callable[[str], str], *, limit: int, longest: int | None = None) -> None:
+        super().__init__()
+        self.function = function
+        self.limit = limit
+        self.longest = longest
 
-    def __missing__(self, run: str) -> str:
-        folded = run.translate(_FOLD_TABLE)
-        if len(self) < self.LIMIT and len(run) <= 64:
-            self[run] = folded
-        return folded
+    def __missing__(self, key: str) -> str:
+        value = self.function(key)
+        if len(self) < self.limit and (self.longest is None or len(key) <= self.longest):
+            self[key] = value
+        return value
 
 
-_FOLDED_RUNS = _FoldedRuns()
+# Space-separated runs of text ("đồng", "bào,") -> folded. `str.translate` looks every character
+# up in a Python mapping (about 60 ns each); a dictionary hit per run is several times cheaper.
+# Folding is per character, so folding the runs and joining them with the (unchanged) spaces is
+# folding the whole.
+_FOLDED_RUNS = Remembered(lambda run: run.translate(_FOLD_TABLE), limit=100_000, longest=64)
 
 
 def _fold_nfc(value: str) -> str:

@@ -62,7 +62,7 @@ def test_fold_by_runs_is_fold_of_every_character(text):
 
 
 def test_fold_stays_right_once_the_remembered_runs_are_full(monkeypatch):
-    monkeypatch.setattr(text_module._FoldedRuns, "LIMIT", 0)
-    monkeypatch.setattr(text_module, "_FOLDED_RUNS", text_module._FoldedRuns())
+    full = text_module.Remembered(text_module._FOLDED_RUNS.function, limit=0)
+    monkeypatch.setattr(text_module, "_FOLDED_RUNS", full)
     assert fold("Dân tộc Mông Dân") == "dan toc mong dan"
     assert len(text_module._FOLDED_RUNS) == 0
