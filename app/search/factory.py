@@ -24,8 +24,9 @@ def build_elasticsearch_client(url: str, settings: Settings | None = None) -> El
         "request_timeout": settings.elasticsearch_request_timeout,
         "retry_on_timeout": True,
         "max_retries": settings.elasticsearch_max_retries,
-        # orjson parses a search response (20 hits with their text, the facets) several times
-        # faster than the standard library; the client uses it for every JSON request and answer.
+        # orjson parses a search response (20 hits with their text, the facets; about 55 KB) in
+        # about half the time of the standard library; the client uses it for every JSON request
+        # and answer.
         "serializer": OrjsonSerializer(),
     }
     if settings.elasticsearch_api_key:
