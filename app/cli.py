@@ -36,7 +36,7 @@ from app.reports import yearly as report_yearly
 from app.search import indexer
 from app.search.backend import BackendUnavailable, SearchBackend
 from app.search.batch_indexer import BatchIndexer
-from app.search.elasticsearch import IndexingFailed
+from app.search.elasticsearch import ElasticsearchBackend, IndexingFailed
 from app.search.factory import build_search_backend
 from app.taxonomy import seed as taxonomy_seed
 from app.units import demo as units_demo
@@ -253,7 +253,9 @@ def import_materials(
     engine = build_engine(settings.sqlalchemy_url)
     factory = build_session_factory(engine)
     backend = build_search_backend(settings, factory)
-    batches = BatchIndexer(factory, backend)
+    # Elasticsearch takes a request while the next batch's is built; the built-in backend writes
+    # the same database as the import, so one batch at a time.
+    batches = BatchIndexer(factory, backend, senders=2 if isinstance(backend, ElasticsearchBackend) else 1)
     started = time.perf_counter()
     total = sum(1 for _ in file.open(encoding="utf-8"))
     try:

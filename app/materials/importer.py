@@ -14,8 +14,8 @@ batch wholly written or not at all. A caller that indexes the batches itself (`t
 gets each committed batch's materials and outbox row ids from `on_committed`.
 """
 
-import json
 import uuid
+from collections import deque
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import wait as wait_for
@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+import orjson
 import psycopg
 from psycopg import sql
 from pydantic import ValidationError
@@ -41,6 +42,9 @@ from app.materials.models import Material, MaterialRevision, MaterialTag, Search
 from app.materials.schemas import MaterialCreate, RebutItem
 
 ProgressCallback = Callable[[int], None]
+# Lines read between two calls of the progress callback (a call per line, redrawing a progress
+# bar's state each time, showed in the import's profile).
+_PROGRESS_EVERY = 250
 
 
 @dataclass(slots=True)
@@ -70,9 +74,17 @@ class NewMaterial(Tagged):
     tags: list[tuple[str, str, int]]  # (facet, value, position)
     rebuts: list[RebutItem]
     attachments: tuple[()] = ()
+    # facet -> values in position order: the document and the snapshot ask for each facet.
+    by_facet: dict[str, list[str]] = field(default_factory=dict)
+    # Its first revision's copy, taken while the line is read (see `_parse`).
+    snapshot: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        for facet, value, _ in self.tags:
+            self.by_facet.setdefault(facet, []).append(value)
 
     def tag_values(self, facet: str) -> list[str]:
-        return [value for tag_facet, value, _ in self.tags if tag_facet == facet]
+        return list(self.by_facet.get(facet, ()))
 
     @property
     def topics(self) -> list[str]:
@@ -93,28 +105,38 @@ class ImportReport:
     errors: list[tuple[int, str]] = field(default_factory=list)  # (line number, reason)
 
 
+_LISTS_KEPT = 50_000
+
+
 class _TagCache:
     """Resolving names is the slow part of an import and the same values recur on every line.
 
-    Cached per single value, not per list: lines combine a few hundred values in tens of
+    Resolved per single value, not per list: lines combine a few hundred values in tens of
     thousands of ways. A list resolves to its values' results in input order, de-duplicated,
-    and fails on its first bad value, as `resolve_tags` does for the whole list.
+    and fails on its first bad value, as `resolve_tags` does for the whole list; the lists seen
+    are remembered too (per field, far fewer than the combinations of all four).
     """
 
     def __init__(self) -> None:
-        self._cache: dict[tuple[str, str], list[str]] = {}
+        self._values: dict[tuple[str, str], list[str]] = {}
+        self._lists: dict[tuple[str, tuple[str, ...]], list[str]] = {}
 
     def resolve(self, session: Session, data: MaterialCreate) -> dict[str, list[str]]:
         out = {}
         for name in materials_service.TAG_FIELDS:
-            resolved: list[str] = []
-            for value in getattr(data, name):
-                key = (name, value)
-                if key not in self._cache:
-                    self._cache[key] = materials_service.resolve_tags(session, {name: [value]})[name]
-                resolved.extend(self._cache[key])
-            out[name] = list(dict.fromkeys(resolved))
+            key = (name, tuple(getattr(data, name)))
+            if key not in self._lists:
+                if len(self._lists) >= _LISTS_KEPT:
+                    self._lists.clear()
+                self._lists[key] = list(dict.fromkeys(v for value in key[1] for v in self._value(session, name, value)))
+            out[name] = list(self._lists[key])
         return out
+
+    def _value(self, session: Session, name: str, value: str) -> list[str]:
+        key = (name, value)
+        if key not in self._values:
+            self._values[key] = materials_service.resolve_tags(session, {name: [value]})[name]
+        return self._values[key]
 
 
 def _describe(exc: Exception) -> str:
@@ -128,7 +150,7 @@ def _describe(exc: Exception) -> str:
 
 
 def _parse(session: Session, line: str, tags: _TagCache, actor: Principal | None, is_demo: bool) -> NewMaterial:
-    raw: Any = json.loads(line)
+    raw: Any = orjson.loads(line)
     if not isinstance(raw, dict):
         raise ValueError("each line must be a JSON object")
     status = raw.pop("status", "draft")
@@ -136,11 +158,15 @@ def _parse(session: Session, line: str, tags: _TagCache, actor: Principal | None
         raise ValueError(f"status: must be one of {', '.join(STATUSES)}")
     data = MaterialCreate.model_validate(raw)
     resolved = tags.resolve(session, data)
-    return NewMaterial(
+    material = NewMaterial(
         **materials_service.new_material_values(data, actor, status=status, is_demo=is_demo),
         tags=materials_service.tag_rows(resolved),
         rebuts=data.rebuts,
     )
+    # Taken here, not by the thread that writes: the reading thread waits for the writing one
+    # most of the time, so work moved here comes off the import's critical path.
+    material.snapshot = materials_service.snapshot(material)  # type: ignore[arg-type]
+    return material
 
 
 def _write(
@@ -154,8 +180,7 @@ def _write(
             {"material_id": material.id, "facet": facet, "value": value, "position": position}
             for facet, value, position in material.tags
         )
-        snapshot = materials_service.snapshot(material)  # type: ignore[arg-type]
-        revisions.append(materials_service.revision_values(material, actor, "imported", snapshot))
+        revisions.append(materials_service.revision_values(material, actor, "imported", material.snapshot))
     _insert(session, Material.__table__, [m.columns() for m in materials])
     _insert(session, MaterialTag.__table__, tags)
     _insert(session, MaterialRevision.__table__, revisions)
@@ -171,27 +196,36 @@ def _write(
 
 
 def _insert(session: Session, table: Table, rows: list[dict[str, Any]]) -> None:
-    """INSERT `rows` (column -> value, Python-side column defaults filled in): COPY on PostgreSQL,
-    executemany elsewhere. Values go through the columns' own types either way."""
+    """INSERT `rows` (column -> value, the same columns in each; Python-side column defaults
+    filled in): COPY on PostgreSQL, executemany elsewhere. Values go through the columns' own
+    types either way."""
     if not rows:
         return
-    rows = [_with_defaults(table, row) for row in rows]
     connection = session.connection()
     if connection.dialect.name != "postgresql":
-        session.execute(insert(table), rows)
+        session.execute(insert(table), [_with_defaults(table, row) for row in rows])
         return
+    # Converted a column at a time: a batch holds thousands of tag rows, and a call per value
+    # through a per-row loop cost more than COPY itself.
     names = list(rows[0])
-    processors = [table.c[name].type._cached_bind_processor(connection.dialect) for name in names]
+    columns = [[row[name] for row in rows] for name in names]
+    for name, default in _defaults(table, names):
+        names.append(name)
+        columns.append([default.arg] * len(rows) if default.is_scalar else [default.arg(None) for _ in rows])
+    for i, name in enumerate(names):
+        column_type = table.c[name].type
+        if getattr(column_type, "copy_as_is", False):
+            continue
+        if process := column_type._cached_bind_processor(connection.dialect):
+            columns[i] = list(map(process, columns[i]))
     statement = sql.SQL("COPY {} ({}) FROM STDIN").format(
         sql.Identifier(table.name), sql.SQL(", ").join(map(sql.Identifier, names))
     )
     driver = connection.connection.driver_connection
     try:
         with driver.cursor() as cursor, cursor.copy(statement) as copy:
-            for row in rows:
-                copy.write_row(
-                    [process(row[n]) if process else row[n] for n, process in zip(names, processors, strict=True)]
-                )
+            for row in zip(*columns, strict=True):
+                copy.write_row(row)
     except psycopg.Error as exc:
         # Reported as SQLAlchemy reports a failed INSERT (IntegrityError for a broken reference...).
         raise DBAPIError.instance(f"COPY {table.name}", None, exc, psycopg.Error, dialect=connection.dialect) from exc
@@ -217,15 +251,22 @@ def _insert_outbox(session: Session, rows: list[dict[str, Any]]) -> list[int]:
     return ids
 
 
+def _defaults(table: Table, given: Iterable[str]) -> list[tuple[str, Any]]:
+    """(column, its Python-side default: a value or a function) of the columns not `given` that have one."""
+    given = set(given)
+    return [
+        (column.key, column.default)
+        for column in table.c
+        if column.key not in given
+        and column.default is not None
+        and (column.default.is_scalar or column.default.is_callable)
+        and column.autoincrement is not True
+    ]
+
+
 def _with_defaults(table: Table, row: dict[str, Any]) -> dict[str, Any]:
-    for column in table.c:
-        default = column.default
-        if column.key in row or default is None or column.autoincrement is True:
-            continue
-        if default.is_scalar:
-            row[column.key] = default.arg
-        elif default.is_callable:
-            row[column.key] = default.arg(None)
+    for name, default in _defaults(table, row):
+        row[name] = default.arg if default.is_scalar else default.arg(None)
     return row
 
 
@@ -245,20 +286,28 @@ def import_lines(
     `claim_for` (so that no other indexer takes them meanwhile; a claim runs out if the caller dies).
 
     With `write_ahead`, each batch is written and committed in a thread of its own while the next
-    one is read and validated (the database works while Python does), and names are resolved in a
-    second, reading session: the factory's sessions must each have a connection of their own (not
-    one shared connection, as tests bind theirs). Batches are still committed one at a time, in
-    order, each whole or not at all. Errors are reported in line order either way."""
+    one is read and validated (the database works while Python does); on PostgreSQL two batches
+    are written at once, in two sessions. Names are resolved in another, reading session: the
+    factory's sessions must each have a connection of their own (not one shared connection, as
+    tests bind theirs). Batches are still committed one at a time, in order, each whole or not at
+    all. Errors are reported in line order either way."""
     report = ImportReport()
     tags = _TagCache()
     batch: list[tuple[int, NewMaterial]] = []
     commit = _BatchWriter(actor, report, on_committed, claim_for)
+    number = shown = 0  # lines read, lines reported to on_progress
     # A writing session: its reads (taxonomy, duplicates) and writes are one turn per batch, so a
     # server writing the same SQLite file meanwhile makes the import wait, never fail.
     with ExitStack() as stack:
         session = stack.enter_context(writing_session(session_factory))
         reader = stack.enter_context(session_factory()) if write_ahead else session
-        writer = stack.enter_context(_WriteAhead(commit, session)) if write_ahead else None
+        writer = None
+        if write_ahead:
+            sessions = [session]
+            if session.get_bind().dialect.name == "postgresql":
+                # A second writer (on SQLite it would only wait for the first one's lock).
+                sessions.append(stack.enter_context(writing_session(session_factory)))
+            writer = stack.enter_context(_WriteAhead(commit, sessions))
         for number, line in enumerate(lines, start=1):
             if line.strip():
                 try:
@@ -272,8 +321,11 @@ def import_lines(
                     reader.commit()  # ends its reading transaction (an SQLite snapshot held open)
                     writer.submit(batch)
                 batch = []
-            if on_progress:
-                on_progress(1)
+            if on_progress and number - shown >= _PROGRESS_EVERY:
+                on_progress(number - shown)
+                shown = number
+        if on_progress and number > shown:
+            on_progress(number - shown)
         if writer is not None:
             writer.wait()
         commit(session, batch)
@@ -282,34 +334,41 @@ def import_lines(
 
 
 class _WriteAhead:
-    """Writes batches in one thread, one at a time: `submit` waits for the batch before."""
+    """Writes batches in threads of their own, a session each, and commits them one at a time,
+    in order. With two sessions (PostgreSQL) a batch is written while the one before it is still
+    being written or committed, and commits after it: the database works on one while Python
+    prepares the other. `submit` waits while every session is busy."""
 
-    def __init__(self, commit: "_BatchWriter", session: Session) -> None:
+    def __init__(self, commit: "_BatchWriter", sessions: list[Session]) -> None:
         self._commit = commit
-        self._session = session
-        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="import-writer")
-        self._pending: Future[None] | None = None
+        self._sessions = sessions
+        self._executor = ThreadPoolExecutor(max_workers=len(sessions), thread_name_prefix="import-writer")
+        self._pending: deque[Future[None]] = deque()
+        self._submitted = 0
 
     def submit(self, batch: list[tuple[int, NewMaterial]]) -> None:
-        self.wait()
-        self._pending = self._executor.submit(self._commit, self._session, batch)
+        if len(self._pending) == len(self._sessions):
+            self._pending.popleft().result()  # frees the session the next batch takes
+        session = self._sessions[self._submitted % len(self._sessions)]
+        before = self._pending[-1] if self._pending else None
+        self._pending.append(self._executor.submit(self._commit, session, batch, before))
+        self._submitted += 1
 
     def wait(self) -> None:
-        """Wait for the batch being written; raises what writing it raised."""
-        pending, self._pending = self._pending, None
-        if pending is not None:
-            pending.result()
+        """Wait for the batches being written; raises what writing the first failed one raised."""
+        while self._pending:
+            self._pending.popleft().result()
 
     def __enter__(self) -> "_WriteAhead":
         return self
 
     def __exit__(self, *exc_info: object) -> None:
-        # On the way out of a failure too: the batch being written ends before the session closes.
+        # On the way out of a failure too: the batches being written end before the sessions close.
         try:
             if exc_info[0] is None:
                 self.wait()
-            elif self._pending is not None:
-                wait_for([self._pending])
+            else:
+                wait_for(self._pending)
         finally:
             self._executor.shutdown()
 
@@ -321,20 +380,31 @@ class _BatchWriter:
     on_committed: CommittedCallback | None
     claim_for: timedelta | None
 
-    def __call__(self, session: Session, batch: list[tuple[int, NewMaterial]]) -> None:
+    def __call__(
+        self, session: Session, batch: list[tuple[int, NewMaterial]], before: "Future[None] | None" = None
+    ) -> None:
+        """Write and commit `batch`, after the batch `before` (being written in another session) has ended."""
         if not batch:
             return
-        if self._commit(session, [m for _, m in batch]):
+        if self._commit(session, [m for _, m in batch], before=before):
             return
         # Something in the batch broke the write: find the line, keep the others.
         for number, material in batch:
             self._commit(session, [material], number)
 
-    def _commit(self, session: Session, materials: list[NewMaterial], number: int | None = None) -> bool:
+    def _commit(
+        self,
+        session: Session,
+        materials: list[NewMaterial],
+        number: int | None = None,
+        before: "Future[None] | None" = None,
+    ) -> bool:
         """Write and commit `materials`; False if that failed (a line's error is recorded, given its `number`)."""
         claimed_until = utcnow() + self.claim_for if self.claim_for and self.on_committed else None
         try:
             ids = _write(session, materials, self.actor, claimed_until)
+            if before is not None:
+                wait_for([before])  # commits stay in order, and so do `on_committed` calls
             session.commit()
         except Exception as exc:
             session.rollback()

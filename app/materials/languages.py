@@ -1,6 +1,7 @@
 """BCP 47 language tags, validated and normalised with langcodes (not a regex of our own)."""
 
 from collections.abc import Sequence
+from functools import lru_cache
 
 import langcodes
 
@@ -9,7 +10,16 @@ from app.errors import ValidationFailed
 
 def normalise(tag: str, loc: Sequence[str | int]) -> str:
     """'VI-vn' -> 'vi-VN'; an invalid tag is a 422 naming the field."""
-    value = tag.strip()
-    if not value or not langcodes.tag_is_valid(value):
+    standard = _standard(tag.strip())
+    if standard is None:
         raise ValidationFailed(list(loc), f"{tag!r} is not a valid BCP 47 language tag (e.g. vi, hnj, km).")
+    return standard
+
+
+# A few dozen tags recur in every import and query; langcodes parses each afresh.
+@lru_cache(maxsize=1024)
+def _standard(value: str) -> str | None:
+    """The standard form of a valid tag, None for an invalid one."""
+    if not value or not langcodes.tag_is_valid(value):
+        return None
     return langcodes.standardize_tag(value)

@@ -1,5 +1,6 @@
 """Indexing an import's batches as they commit, from the documents the importer already built."""
 
+import threading
 from collections import deque
 from collections.abc import Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -14,21 +15,25 @@ from app.search.documents import document_for
 
 class BatchIndexer:
     """Indexes batches just committed with their outbox rows claimed (what `ttdn import` writes),
-    in a thread of its own, while the caller writes the next batch: the database and the search
+    in threads of their own, while the caller writes the next batch: the database and the search
     backend work at the same time instead of taking turns.
 
     Each batch's documents are built from the materials the caller already holds, not read back.
-    Once the backend has taken a batch its outbox rows are marked done; if it fails, the rows are
-    released at once (later batches too) and stay pending for the indexer or `ttdn reindex`, and
-    `close()` raises the failure. At most `in_flight` batches wait, which bounds memory.
+    With `senders=2` (a search server that takes requests in parallel), one batch's documents
+    are built while the request of the one before is at the server. Once the backend has taken a
+    batch its outbox rows are marked done; if it fails, the rows are released at once (later
+    batches too) and stay pending for the indexer or `ttdn reindex`, and `close()` raises the
+    failure. At most `senders + 1` batches wait, which bounds memory.
     """
 
-    def __init__(self, session_factory: sessionmaker[Session], backend: SearchBackend, in_flight: int = 2) -> None:
+    def __init__(self, session_factory: sessionmaker[Session], backend: SearchBackend, senders: int = 1) -> None:
         self._session_factory = session_factory
         self._backend = backend
-        self._in_flight = in_flight
+        self._in_flight = senders + 1
         self._pending: deque[Future[int]] = deque()
-        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="batch-indexer")
+        self._executor = ThreadPoolExecutor(max_workers=senders, thread_name_prefix="batch-indexer")
+        # The outbox is written by one thread at a time, whatever connections the factory gives.
+        self._outbox = threading.Lock()
         self.indexed = 0
         self.error: BaseException | None = None
 
@@ -56,7 +61,8 @@ class BatchIndexer:
             self.error = self.error or exc
 
     def _release(self, materials: list[Any], outbox_ids: list[int]) -> int:
-        indexer.release(self._session_factory, outbox_ids)
+        with self._outbox:
+            indexer.release(self._session_factory, outbox_ids)
         return 0
 
     def _index(self, materials: list[Any], outbox_ids: list[int]) -> int:
@@ -65,7 +71,8 @@ class BatchIndexer:
                 raise self.error
             self._backend.index_many([document_for(material) for material in materials])
         except BaseException:
-            indexer.release(self._session_factory, outbox_ids)
+            self._release(materials, outbox_ids)
             raise
-        indexer.mark_done(self._session_factory, outbox_ids)
+        with self._outbox:
+            indexer.mark_done(self._session_factory, outbox_ids)
         return len(materials)

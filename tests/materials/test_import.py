@@ -6,10 +6,11 @@ compare them with what the materials service saves for any write.
 """
 
 import json
+import time
 import uuid
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from app.audit.models import AuditRecord
 from app.materials import importer
@@ -22,6 +23,7 @@ from app.search.documents import document_for
 from app.search.elasticsearch import ElasticsearchBackend
 from app.search.factory import build_elasticsearch_client
 from tests.factories import material_data, principal_for
+from tests.live import live_database
 
 
 def lines(*items):
@@ -68,6 +70,26 @@ def test_imported_rows_are_what_a_write_saves(session_factory, session, users):
     audit = session.scalars(select(AuditRecord).where(AuditRecord.action == "material.imported")).one()
     assert audit.changes == {"ids": [str(m.id) for m in (published, draft)], "count": 2}
     assert audit.actor_id == str(actor.id)
+    # As stored, not as read back: every id column holds the id's usual 36-character text (a
+    # UUID reads back from 32 bare hex digits too, but SQL comparing ids as text would not
+    # find it). Timestamps are checked through the snapshot above: it holds the values written.
+    ids = {str(draft.id), str(published.id)}
+    stored = {
+        "materials": ("SELECT id, created_by FROM materials WHERE id IN (:a, :b)", ids),
+        "material_tags": (
+            "SELECT material_id, :actor FROM material_tags WHERE material_id IN (:a, :b)",
+            {str(published.id)},
+        ),
+        "material_revisions": (
+            "SELECT material_id, saved_by FROM material_revisions WHERE material_id IN (:a, :b)",
+            ids,
+        ),
+        "search_outbox": ("SELECT material_id, :actor FROM search_outbox WHERE material_id IN (:a, :b)", ids),
+    }
+    for table, (query, expected) in stored.items():
+        rows = session.execute(text(query), {"a": str(draft.id), "b": str(published.id), "actor": str(actor.id)}).all()
+        assert {row[0] for row in rows} == expected, table
+        assert {row[1] for row in rows} == {str(actor.id)}, table
 
 
 def test_a_line_that_cannot_be_saved_costs_only_itself(session_factory, session):
@@ -115,7 +137,8 @@ def test_committed_batches_are_claimed_then_indexed_from_the_built_documents(ses
     assert {hit.id for hit in search_backend.search(SearchQuery(text="tai lieu nhap", limit=10)).hits} == set(ids)
 
 
-def test_a_backend_that_fails_leaves_the_batches_pending(session_factory, session, settings):
+@pytest.mark.parametrize("senders", [1, 2])
+def test_a_backend_that_fails_leaves_the_batches_pending(session_factory, session, settings, senders):
     dead = ElasticsearchBackend(build_elasticsearch_client("http://127.0.0.1:9"), settings.elasticsearch_index)
     committed = []
     importer.import_lines(
@@ -125,7 +148,7 @@ def test_a_backend_that_fails_leaves_the_batches_pending(session_factory, sessio
         on_committed=lambda materials, ids: committed.append((materials, ids)),
         claim_for=indexer.CLAIM_FOR,
     )
-    batches = BatchIndexer(session_factory, dead)
+    batches = BatchIndexer(session_factory, dead, senders=senders)
     for materials, outbox_ids in committed:
         batches.submit(materials, outbox_ids)
     with pytest.raises(BackendUnavailable):
@@ -135,3 +158,61 @@ def test_a_backend_that_fails_leaves_the_batches_pending(session_factory, sessio
     assert len(rows) == 3 and all(r.processed_at is None and r.claimed_until is None for r in rows)
     with session_factory() as check:
         assert indexer.backlog(check) == 3
+
+
+def test_written_ahead_batches_commit_in_line_order(tmp_path, monkeypatch):
+    """With write-ahead (two writing sessions on PostgreSQL), a batch whose write is slow still
+    commits before the next one, every committed batch reaches `on_committed` in line order,
+    and a line that cannot be saved costs only itself."""
+    write = importer._write
+
+    def slow_first_batch(session, materials, actor, claimed_until):
+        ids = write(session, materials, actor, claimed_until)
+        if materials[0].title == "Bài 1":
+            time.sleep(0.5)  # the next batch is written meanwhile, and must wait to commit
+        return ids
+
+    monkeypatch.setattr(importer, "_write", slow_first_batch)
+    items = [material_data(title=f"Bài {n}") for n in range(1, 10)]
+    items[4]["translation_of"] = str(uuid.uuid4())  # line 5: no such source, refused by the database
+    committed = []
+    with live_database(tmp_path) as db:
+        report = importer.import_lines(
+            db.session_factory,
+            lines(*items),
+            batch_size=2,
+            write_ahead=True,
+            on_committed=lambda materials, ids: committed.append(([m.title for m in materials], ids)),
+            claim_for=indexer.CLAIM_FOR,
+        )
+        with db.session_factory() as check:
+            saved = set(check.scalars(select(Material.title)))
+    assert report.imported == 8
+    assert report.errors == [(5, "could not be saved: IntegrityError")]
+    titles = [title for batch, _ in committed for title in batch]
+    assert titles == [f"Bài {n}" for n in (1, 2, 3, 4, 6, 7, 8, 9)]
+    assert [len(ids) for _, ids in committed] == [len(batch) for batch, _ in committed]
+    assert saved == set(titles)
+
+
+@pytest.mark.parametrize("senders", [1, 2])
+def test_batches_sent_side_by_side_are_all_marked_done(session_factory, session, search_backend, senders):
+    if senders > 1 and not isinstance(search_backend, ElasticsearchBackend):
+        pytest.skip("two senders only for a search server (`ttdn import` sends one at a time to the built-in one)")
+    committed = []
+    importer.import_lines(
+        session_factory,
+        lines(*(material_data(title=f"Gửi song song {n}", status="published") for n in range(7))),
+        batch_size=2,
+        on_committed=lambda materials, ids: committed.append((materials, ids)),
+        claim_for=indexer.CLAIM_FOR,
+    )
+    batches = BatchIndexer(session_factory, search_backend, senders=senders)
+    for materials, outbox_ids in committed:
+        batches.submit(materials, outbox_ids)
+    assert batches.close() == 7
+    ids = [m.id for materials, _ in committed for m in materials]
+    rows = outbox_rows(session, ids)
+    assert len(rows) == 7 and all(r.processed_at is not None and r.claimed_until is None for r in rows)
+    search_backend.refresh()
+    assert {hit.id for hit in search_backend.search(SearchQuery(text="gui song song", limit=10)).hits} == set(ids)
