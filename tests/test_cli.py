@@ -7,6 +7,7 @@ under test here; the services behind them are tested elsewhere on both configura
 
 import json
 import re
+import sqlite3
 import time
 from datetime import UTC, datetime
 
@@ -103,13 +104,16 @@ def test_import_reports_bad_lines_and_keeps_good_ones(scratch):
 
 
 def test_import_writes_each_batch_while_reading_the_next(scratch):
-    """Batches of two: a line that cannot be saved (a missing source) in the second batch costs
-    only itself, a bad line in the third is reported, and the errors come in line order."""
+    """Batches of two: a line that cannot be saved (the database refuses it: a unique index on
+    titles, added here) in the second batch costs only itself, a bad line in the third is
+    reported, and the errors come in line order."""
     run("migrate")
     run("seed")
+    with sqlite3.connect(scratch / "ttdn.sqlite3") as connection:
+        connection.execute("CREATE UNIQUE INDEX test_one_title ON materials (title)")
     titles = [f"Bài {n}" for n in range(1, 8)]
     items = [material_data(title=title) for title in titles]
-    items[2]["translation_of"] = "0190a5c2-7d3e-7b1a-9c4f-2d6e8f0a1b2c"
+    items[2]["title"] = titles[0]
     items[4]["kind"] = "poem"
     path = scratch / "in.ndjson"
     path.write_text("\n".join(json.dumps(item) for item in items) + "\n", encoding="utf-8")

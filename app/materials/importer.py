@@ -2,12 +2,14 @@
 
 Each line is a MaterialCreate object, optionally with `status` (the status to load it in: an
 import brings in work already reviewed elsewhere, so it is recorded as such, change "imported").
-Lines are validated one by one; valid ones are written in batches, each batch one transaction.
-If a batch fails as a whole, its lines are retried one by one so only the bad line is lost.
+Lines are validated one by one, with the checks any new material gets (names resolved, the
+source of a translation and the claims a rebuttal answers checked); valid ones are written in
+batches, each batch one transaction. If a batch fails as a whole, its lines are retried one by
+one so only the bad line is lost.
 
 A line becomes plain values, not ORM objects (building and flushing those cost more than the
-rest of an import): the material's columns and tags as the materials service builds them for
-any new material, its first revision (the same snapshot any write saves), its outbox row and,
+rest of an import): the material's columns, tags and rebutted claims as the materials service
+builds them for any new material, its first revision (the same snapshot any write saves), its outbox row and,
 per batch, one audit record. On PostgreSQL the rows go in with COPY, elsewhere with executemany
 INSERTs; either way inside the batch's one transaction, so an interrupted import leaves every
 batch wholly written or not at all. A caller that indexes the batches itself (`ttdn import`)
@@ -38,7 +40,7 @@ from app.db import utcnow, writing_session
 from app.errors import AppError
 from app.materials import service as materials_service
 from app.materials.filters import STATUSES
-from app.materials.models import Material, MaterialRevision, MaterialTag, SearchOutbox, Tagged
+from app.materials.models import Material, MaterialRebut, MaterialRevision, MaterialTag, SearchOutbox, Tagged
 from app.materials.schemas import MaterialCreate, RebutItem
 
 ProgressCallback = Callable[[int], None]
@@ -158,6 +160,8 @@ def _parse(session: Session, line: str, tags: _TagCache, actor: Principal | None
         raise ValueError(f"status: must be one of {', '.join(STATUSES)}")
     data = MaterialCreate.model_validate(raw)
     resolved = tags.resolve(session, data)
+    if data.translation_of or data.rebuts:
+        materials_service.check_references(session, data)
     material = NewMaterial(
         **materials_service.new_material_values(data, actor, status=status, is_demo=is_demo),
         tags=materials_service.tag_rows(resolved),
@@ -172,7 +176,7 @@ def _parse(session: Session, line: str, tags: _TagCache, actor: Principal | None
 def _write(
     session: Session, materials: list[NewMaterial], actor: Principal | None, claimed_until: datetime | None
 ) -> list[int]:
-    """Insert the batch's rows: materials, tags, revisions, outbox rows and one audit record;
+    """Insert the batch's rows: materials, tags, rebutted claims, revisions, outbox rows and one audit record;
     returns the outbox rows' ids. Parents first: the others refer to their material."""
     tags, revisions = [], []
     for material in materials:
@@ -181,8 +185,14 @@ def _write(
             for facet, value, position in material.tags
         )
         revisions.append(materials_service.revision_values(material, actor, "imported", material.snapshot))
+    rebuts = [
+        {"material_id": m.id, "claim_id": item.claim_id, "verdict": item.verdict, "position": position}
+        for m in materials
+        for position, item in enumerate(m.rebuts)
+    ]
     _insert(session, Material.__table__, [m.columns() for m in materials])
     _insert(session, MaterialTag.__table__, tags)
+    _insert(session, MaterialRebut.__table__, rebuts)
     _insert(session, MaterialRevision.__table__, revisions)
     outbox = [{"material_id": m.id, "version": m.version, "claimed_until": claimed_until} for m in materials]
     ids = _insert_outbox(session, outbox)

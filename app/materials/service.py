@@ -235,11 +235,18 @@ def _check_rebuts(session: Session, items: list[RebutItem]) -> None:
         check(session, [item.claim_id for item in items], ["body", "rebuts"])
 
 
+def check_references(session: Session, data: MaterialCreate) -> None:
+    """422 for what a new material names that cannot be: a source it cannot translate, a claim
+    that does not exist (or was merged away)."""
+    translations.check_translation(session, None, data.translation_of, data.language)
+    if data.rebuts:
+        _check_rebuts(session, data.rebuts)
+
+
 def create_material(session: Session, data: MaterialCreate, actor: Principal | None) -> Material:
     """A new draft, its first revision and its outbox row."""
-    translations.check_translation(session, None, data.translation_of, data.language)
+    check_references(session, data)
     tags = resolve_tags(session, {f: getattr(data, f) for f in TAG_FIELDS})
-    _check_rebuts(session, data.rebuts)
     material = build_material(data, tags, actor)
     session.add(material)
     record_version(session, material, actor, "created", before={})

@@ -8,20 +8,25 @@ compare them with what the materials service saves for any write.
 import json
 import time
 import uuid
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import select, text
 
 from app.audit.models import AuditRecord
+from app.claims.models import Claim
+from app.db import utcnow
 from app.materials import importer
 from app.materials import service as materials_service
 from app.materials.models import Material, MaterialRevision, SearchOutbox
+from app.materials.schemas import MaterialCreate
 from app.search import indexer
 from app.search.backend import BackendUnavailable, SearchQuery
 from app.search.batch_indexer import BatchIndexer
 from app.search.documents import document_for
 from app.search.elasticsearch import ElasticsearchBackend
 from app.search.factory import build_elasticsearch_client
+from app.wiring import register_hooks
 from tests.factories import material_data, principal_for
 from tests.live import live_database
 
@@ -93,10 +98,10 @@ def test_imported_rows_are_what_a_write_saves(session_factory, session, users):
 
 
 def test_a_line_that_cannot_be_saved_costs_only_itself(session_factory, session):
-    """A batch whose write fails is rolled back whole, then written line by line."""
-    missing_source = str(uuid.uuid4())
-    source = lines(material_data(title="Một"), material_data(title="Hai", translation_of=missing_source))
-    source.append(json.dumps(material_data(title="Ba")))
+    """A batch whose write fails is rolled back whole, then written line by line. The database
+    refuses line 2 (the test adds a unique index on titles, and line 1 has the same title)."""
+    session.execute(text("CREATE UNIQUE INDEX test_one_title ON materials (title)"))
+    source = lines(material_data(title="Một"), material_data(title="Một"), material_data(title="Ba"))
     report = importer.import_lines(session_factory, source)
     assert report.imported == 2
     assert report.errors == [(2, "could not be saved: IntegrityError")]
@@ -106,6 +111,41 @@ def test_a_line_that_cannot_be_saved_costs_only_itself(session_factory, session)
         {"ids": [str(session.scalar(select(Material.id).where(Material.title == t)))], "count": 1}
         for t in ("Một", "Ba")
     ]
+
+
+def test_sources_and_claims_are_checked_and_rebutted_claims_saved(session_factory, session):
+    """A translation's source and a rebuttal's claims get the checks of any new material (a
+    422-style reason on the line), and the claims a rebuttal answers are saved with it."""
+    register_hooks()  # as `ttdn` does: the claims domain checks the claims a rebuttal names
+    source = materials_service.create_material(session, MaterialCreate(**material_data(title="Nguồn")), None)
+    claim = Claim(title="Tin đồn thu hồi đất", deadline_at=utcnow() + timedelta(days=1))
+    session.add(claim)
+    session.flush()
+    merged = Claim(title="Tin đồn trùng", deadline_at=utcnow() + timedelta(days=1), merged_into_id=claim.id)
+    session.add(merged)
+    session.flush()
+    rebut = {"kind": "rebuttal", "body": "Thông tin sai sự thật."}
+    source_lines = lines(
+        material_data(title="Bản dịch", language="hnj", translation_of=str(source.id)),
+        material_data(title="Cùng tiếng", language="vi", translation_of=str(source.id)),
+        material_data(title="Bác bỏ", **rebut, rebuts=[{"claim_id": str(claim.id), "verdict": "false"}]),
+        material_data(title="Không có", **rebut, rebuts=[{"claim_id": str(uuid.uuid4()), "verdict": "false"}]),
+        material_data(title="Đã gộp", **rebut, rebuts=[{"claim_id": str(merged.id), "verdict": "misleading"}]),
+    )
+    report = importer.import_lines(session_factory, source_lines)
+    assert report.imported == 2
+    assert [number for number, _ in report.errors] == [2, 4, 5]
+    assert report.errors[0][1].startswith("translation_of: The source is in 'vi' too")
+    assert report.errors[1][1].startswith("rebuts.0.claim_id: No claim with id")
+    assert report.errors[2][1].startswith(f"rebuts.0.claim_id: Claim {merged.id} was merged into {claim.id}")
+    session.expire_all()
+    translation = session.scalars(select(Material).where(Material.title == "Bản dịch")).one()
+    assert translation.translation_of == source.id
+    rebuttal = session.scalars(select(Material).where(Material.title == "Bác bỏ")).one()
+    assert [(r.claim_id, r.verdict, r.position) for r in rebuttal.rebuts] == [(claim.id, "false", 0)]
+    revision = session.get(MaterialRevision, (rebuttal.id, 1))
+    assert revision.snapshot == materials_service.snapshot(rebuttal)
+    assert revision.snapshot["rebuts"] == [{"claim_id": str(claim.id), "verdict": "false"}]
 
 
 def test_committed_batches_are_claimed_then_indexed_from_the_built_documents(session_factory, session, search_backend):
@@ -174,9 +214,11 @@ def test_written_ahead_batches_commit_in_line_order(tmp_path, monkeypatch):
 
     monkeypatch.setattr(importer, "_write", slow_first_batch)
     items = [material_data(title=f"Bài {n}") for n in range(1, 10)]
-    items[4]["translation_of"] = str(uuid.uuid4())  # line 5: no such source, refused by the database
+    items[4]["title"] = "Bài 3"  # line 5: refused by the database (a unique index on titles, added below)
     committed = []
     with live_database(tmp_path) as db:
+        with db.engine.begin() as connection:
+            connection.execute(text("CREATE UNIQUE INDEX test_one_title ON materials (title)"))
         report = importer.import_lines(
             db.session_factory,
             lines(*items),
