@@ -18,8 +18,19 @@ import anyio
 import orjson
 import uuid_utils
 from fastapi import Depends, Request
-from sqlalchemy import JSON, DateTime, MetaData, String, TypeDecorator, create_engine, event
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy import (
+    JSON,
+    ColumnElement,
+    DateTime,
+    MetaData,
+    String,
+    TypeDecorator,
+    any_,
+    bindparam,
+    create_engine,
+    event,
+)
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.engine import URL, Engine, make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
@@ -88,6 +99,16 @@ class UUIDStr(TypeDecorator):
 
 # JSON on SQLite, JSONB on PostgreSQL.
 JSONType = JSON().with_variant(JSONB(), "postgresql")
+
+
+def one_of(dialect: str, column: ColumnElement[Any], key: str, item_type: Any = String) -> ColumnElement[bool]:
+    """`column IN :key`, for a statement run with `{key: [values]}` (as the database holds them: ids
+    as text). On PostgreSQL one array parameter (`= ANY`) of `item_type`, elsewhere one expanding
+    parameter: either way the statement is the same for any number of values, so it can be built
+    once, and on PostgreSQL it stays short and cheap to send."""
+    if dialect == "postgresql":
+        return column == any_(bindparam(key, type_=ARRAY(item_type)))
+    return column.in_(bindparam(key, expanding=True))
 
 
 class Base(DeclarativeBase):

@@ -19,8 +19,6 @@ from sqlalchemy import (
     BigInteger,
     ColumnElement,
     String,
-    any_,
-    bindparam,
     delete,
     func,
     or_,
@@ -29,11 +27,10 @@ from sqlalchemy import (
     type_coerce,
     update,
 )
-from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.config import Settings
-from app.db import utcnow, writing_session
+from app.db import one_of, utcnow, writing_session
 from app.materials.models import Material, MaterialTag, SearchOutbox
 from app.search.backend import BackendUnavailable, ClaimDocument, ProgressCallback, SearchBackend, SearchDocument
 from app.search.documents import chunks, document_for
@@ -200,8 +197,9 @@ def mark_done(session_factory: sessionmaker[Session], ids: list[int]) -> None:
     with writing_session(session_factory) as session:
         done = session.execute(
             update(SearchOutbox)
-            .where(_id_in(session, ids), SearchOutbox.processed_at.is_(None))
-            .values(processed_at=utcnow(), claimed_until=None)
+            .where(_id_in(session), SearchOutbox.processed_at.is_(None))
+            .values(processed_at=utcnow(), claimed_until=None),
+            {"outbox_ids": ids},
         ).rowcount
         session.commit()
     CHANGES_INDEXED.inc(done or 0)
@@ -211,18 +209,17 @@ def release(session_factory: sessionmaker[Session], ids: list[int]) -> None:
     """Give a failed batch back at once (best effort: otherwise its claim runs out)."""
     try:
         with writing_session(session_factory) as session:
-            session.execute(update(SearchOutbox).where(_id_in(session, ids)).values(claimed_until=None))
+            statement = update(SearchOutbox).where(_id_in(session)).values(claimed_until=None)
+            session.execute(statement, {"outbox_ids": ids})
             session.commit()
     except Exception:
         log.warning("could not release %d claimed change(s); they wait for the claim to run out", len(ids))
 
 
-def _id_in(session: Session, ids: list[int]) -> ColumnElement[bool]:
-    """`SearchOutbox.id IN ids`; on PostgreSQL as one array parameter (`= ANY`), not one
-    parameter per id: a batch's statement is then short, the same each time, and cheap to send."""
-    if session.get_bind().dialect.name == "postgresql":
-        return SearchOutbox.id == any_(bindparam("outbox_ids", ids, type_=ARRAY(BigInteger)))
-    return SearchOutbox.id.in_(ids)
+def _id_in(session: Session) -> ColumnElement[bool]:
+    """`SearchOutbox.id IN :outbox_ids`: on PostgreSQL one array parameter, so a batch's statement
+    is short, the same each time, and cheap to send."""
+    return one_of(session.get_bind().dialect.name, SearchOutbox.id, "outbox_ids", BigInteger)
 
 
 def rebuild(
