@@ -205,6 +205,9 @@ def test_yearly_html_is_one_self_contained_vietnamese_page_with_svg_charts(clien
     assert '<html lang="vi">' in page and f"Báo cáo tổng kết năm {YEAR}" in page
     assert page.count("<svg") == 3 and "@media print" in page
     assert "Mông" in page and "Dân tộc không có tài liệu nào" in page
+    # The summary names each figure for a reader; its machine key is for CSV, XLSX and JSON only.
+    assert "Số dân tộc có tài liệu bằng tiếng của mình" in page and "groups_served_in_own_language" not in page
+    assert "<th>Chỉ số</th>" not in page
     # Namespaces and RDF metadata in the SVG name URIs but load nothing; these would load something.
     for loads in ('src="http', "src='http", 'href="http', "url(http", "@import", "<link", "<script", "<img"):
         assert loads not in page
