@@ -286,7 +286,7 @@ def _current_state(
     """Documents of the materials that exist; (id, version) deletes for those that do not."""
     found: dict[uuid.UUID, SearchDocument] = {}
     for chunk in chunks(list(versions), LOAD_CHUNK):
-        found.update((doc.id, doc) for doc in _load_documents(session, Material.id.in_(chunk)))
+        found.update((doc.id, doc) for doc in load_documents(session, Material.id.in_(chunk)))
     deletes = [(material_id, version) for material_id, version in versions.items() if material_id not in found]
     return list(found.values()), deletes
 
@@ -304,7 +304,7 @@ def _all_documents(session_factory: sessionmaker[Session]) -> Iterator[SearchDoc
         after: uuid.UUID | None = None
         while True:
             condition = Material.id > after if after is not None else true()
-            docs = _load_documents(session, condition, order_by_id=True)
+            docs = load_documents(session, condition, order_by_id=True)
             yield from docs
             if len(docs) < LOAD_CHUNK:
                 return
@@ -337,7 +337,7 @@ class _MaterialRow:
 _DOCUMENT_COLUMNS = tuple(getattr(Material, f.name) for f in fields(_MaterialRow) if f.name != "tags")
 
 
-def _load_documents(
+def load_documents(
     session: Session, condition: ColumnElement[bool], *, order_by_id: bool = False
 ) -> list[SearchDocument]:
     """The documents of the materials matching `condition` (at most LOAD_CHUNK with `order_by_id`)."""
