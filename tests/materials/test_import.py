@@ -35,6 +35,20 @@ def lines(*items):
     return [json.dumps(item, ensure_ascii=False) for item in items]
 
 
+def import_claimed(session_factory, source, batch_size):
+    """Import `source` as `ttdn import` does (outbox rows claimed); returns each committed batch's
+    (materials, outbox ids), in commit order."""
+    committed = []
+    importer.import_lines(
+        session_factory,
+        source,
+        batch_size=batch_size,
+        on_committed=lambda materials, ids: committed.append((materials, ids)),
+        claim_for=indexer.CLAIM_FOR,
+    )
+    return committed
+
+
 def outbox_rows(session, ids):
     session.expire_all()
     return session.scalars(select(SearchOutbox).where(SearchOutbox.material_id.in_(ids))).all()
@@ -148,16 +162,14 @@ def test_sources_and_claims_are_checked_and_rebutted_claims_saved(session_factor
     assert revision.snapshot["rebuts"] == [{"claim_id": str(claim.id), "verdict": "false"}]
 
 
-def test_committed_batches_are_claimed_then_indexed_from_the_built_documents(session_factory, session, search_backend):
-    committed = []
+@pytest.mark.parametrize("senders", [1, 2])
+def test_committed_batches_are_claimed_then_indexed_from_the_built_documents(
+    session_factory, session, search_backend, senders
+):
+    if senders > 1 and not isinstance(search_backend, ElasticsearchBackend):
+        pytest.skip("two senders only for a search server (`ttdn import` sends one at a time to the built-in one)")
     source = lines(*(material_data(title=f"Tài liệu nhập số {n}", status="published") for n in range(5)))
-    importer.import_lines(
-        session_factory,
-        source,
-        batch_size=2,
-        on_committed=lambda materials, ids: committed.append((materials, ids)),
-        claim_for=indexer.CLAIM_FOR,
-    )
+    committed = import_claimed(session_factory, source, batch_size=2)
     assert [len(materials) for materials, _ in committed] == [2, 2, 1]
     ids = [m.id for materials, _ in committed for m in materials]
     # Claimed in the batch's own transaction: no other indexer sends them meanwhile.
@@ -167,7 +179,7 @@ def test_committed_batches_are_claimed_then_indexed_from_the_built_documents(ses
         for material in materials:
             assert document_for(material) == document_for(session.get(Material, material.id))
 
-    batches = BatchIndexer(session_factory, search_backend)
+    batches = BatchIndexer(session_factory, search_backend, senders=senders)
     for materials, outbox_ids in committed:
         batches.submit(materials, outbox_ids)
     assert batches.close() == 5
@@ -180,13 +192,8 @@ def test_committed_batches_are_claimed_then_indexed_from_the_built_documents(ses
 @pytest.mark.parametrize("senders", [1, 2])
 def test_a_backend_that_fails_leaves_the_batches_pending(session_factory, session, settings, senders):
     dead = ElasticsearchBackend(build_elasticsearch_client("http://127.0.0.1:9"), settings.elasticsearch_index)
-    committed = []
-    importer.import_lines(
-        session_factory,
-        lines(*(material_data(title=f"Chưa lập chỉ mục {n}") for n in range(3))),
-        batch_size=1,
-        on_committed=lambda materials, ids: committed.append((materials, ids)),
-        claim_for=indexer.CLAIM_FOR,
+    committed = import_claimed(
+        session_factory, lines(*(material_data(title=f"Chưa lập chỉ mục {n}") for n in range(3))), batch_size=1
     )
     batches = BatchIndexer(session_factory, dead, senders=senders)
     for materials, outbox_ids in committed:
@@ -235,26 +242,3 @@ def test_written_ahead_batches_commit_in_line_order(tmp_path, monkeypatch):
     assert titles == [f"Bài {n}" for n in (1, 2, 3, 4, 6, 7, 8, 9)]
     assert [len(ids) for _, ids in committed] == [len(batch) for batch, _ in committed]
     assert saved == set(titles)
-
-
-@pytest.mark.parametrize("senders", [1, 2])
-def test_batches_sent_side_by_side_are_all_marked_done(session_factory, session, search_backend, senders):
-    if senders > 1 and not isinstance(search_backend, ElasticsearchBackend):
-        pytest.skip("two senders only for a search server (`ttdn import` sends one at a time to the built-in one)")
-    committed = []
-    importer.import_lines(
-        session_factory,
-        lines(*(material_data(title=f"Gửi song song {n}", status="published") for n in range(7))),
-        batch_size=2,
-        on_committed=lambda materials, ids: committed.append((materials, ids)),
-        claim_for=indexer.CLAIM_FOR,
-    )
-    batches = BatchIndexer(session_factory, search_backend, senders=senders)
-    for materials, outbox_ids in committed:
-        batches.submit(materials, outbox_ids)
-    assert batches.close() == 7
-    ids = [m.id for materials, _ in committed for m in materials]
-    rows = outbox_rows(session, ids)
-    assert len(rows) == 7 and all(r.processed_at is not None and r.claimed_until is None for r in rows)
-    search_backend.refresh()
-    assert {hit.id for hit in search_backend.search(SearchQuery(text="gui song song", limit=10)).hits} == set(ids)
