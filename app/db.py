@@ -205,9 +205,9 @@ def build_engine(url: str, *, write_wait_seconds: float = 30.0, max_waiting_writ
 
 def _json(value: Any) -> bytes:
     """JSON columns' text: what every saved version, audit record and event stores. orjson, as
-    the search client uses: a 6 KB saved version serialised in about 1 µs here, against 15 µs
-    with the standard library. Keys that are not strings become strings, as the standard
-    library makes them."""
+    the search client uses: a saved version of the benchmark corpus (3.4 KB on average)
+    serialised in about 2 µs here, against 17 µs with the standard library. Keys that are not
+    strings become strings, as the standard library makes them."""
     return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS)
 
 
