@@ -65,9 +65,6 @@ class UTCDateTime(TypeDecorator):
 
     impl = DateTime(timezone=True)
     cache_ok = True
-    # COPY (bulk imports) may send the values as they are: psycopg writes an aware datetime
-    # with its offset, which is the same instant in a timestamptz.
-    copy_as_is = True
 
     def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
         if value is None:
@@ -87,8 +84,6 @@ class UUIDStr(TypeDecorator):
 
     impl = String(36)
     cache_ok = True
-    # Not `copy_as_is`: psycopg writes a UUID as 32 hex digits without hyphens, which a text
-    # column would keep as they are.
 
     def process_bind_param(self, value: uuid.UUID | str | None, dialect: Any) -> str | None:
         return None if value is None else str(value)

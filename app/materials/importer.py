@@ -223,10 +223,7 @@ def _insert(session: Session, table: Table, rows: list[dict[str, Any]]) -> None:
         names.append(name)
         columns.append([default.arg] * len(rows) if default.is_scalar else [default.arg(None) for _ in rows])
     for i, name in enumerate(names):
-        column_type = table.c[name].type
-        if getattr(column_type, "copy_as_is", False):
-            continue
-        if process := column_type._cached_bind_processor(connection.dialect):
+        if process := table.c[name].type._cached_bind_processor(connection.dialect):
             columns[i] = list(map(process, columns[i]))
     statement = sql.SQL("COPY {} ({}) FROM STDIN").format(
         sql.Identifier(table.name), sql.SQL(", ").join(map(sql.Identifier, names))
