@@ -9,7 +9,7 @@ import collections
 import logging
 import threading
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Annotated, Any
@@ -31,9 +31,10 @@ from sqlalchemy import (
     event,
 )
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
-from sqlalchemy.engine import URL, Engine, make_url
+from sqlalchemy.engine import URL, Engine, Row, make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy.sql import Executable
 from starlette.responses import JSONResponse
 from starlette.types import Message, Receive, Scope, Send
 
@@ -421,6 +422,22 @@ class CommitFailed(Exception):
 def _idle(session: Session) -> bool:
     """No transaction open and no change pending: closing it does no I/O."""
     return not session.in_transaction() and not (session.new or session.dirty or session.deleted)
+
+
+def read_alone(session: Session, statement: Executable, parameters: dict[str, Any]) -> Sequence[Row[Any]]:
+    """The rows of one read-only statement that needs no transaction around it. On PostgreSQL,
+    for a session bound to the engine and not in a transaction yet, it runs on a pooled
+    connection in autocommit: no BEGIN and no COMMIT, two round trips fewer (a search's version
+    read of 20 ids, `bench.search_version_read`: about 0.35 ms of wall time and 0.25 ms of CPU
+    per search). The pool's pre-ping still checks the connection first. Otherwise it reads
+    through the session: a session bound to one connection reads inside that connection's
+    transaction, one already in a transaction sees its own changes, and SQLite's connections
+    keep the transaction handling of `_sqlite_writers_take_turns`."""
+    bind = session.get_bind()
+    if isinstance(bind, Engine) and bind.dialect.name == "postgresql" and not session.in_transaction():
+        with bind.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            return connection.execute(statement, parameters).all()
+    return session.connection().execute(statement, parameters).all()
 
 
 def end_reading(session: Session) -> None:

@@ -3,7 +3,7 @@
 import uuid
 from datetime import datetime
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
 
 class FacetValue(BaseModel):
@@ -13,9 +13,7 @@ class FacetValue(BaseModel):
 
 
 class SearchItem(BaseModel):
-    """Built from a search document (with its highlights) by `model_validate`."""
-
-    model_config = ConfigDict(from_attributes=True)
+    """One hit: what its search document shows, with its highlights."""
 
     id: uuid.UUID
     title: str
