@@ -239,9 +239,7 @@ class ElasticsearchBackend:
             next_cursor = encode_cursor(sort, hits[query.limit - 1]["sort"]) if more else None
             total = response["hits"]["total"]["value"]
         return SearchPage(
-            hits=[
-                SearchHit(uuid.UUID(hit["_id"]), hit["_score"], document_from_hit(hit)) for hit in hits[: query.limit]
-            ],
+            hits=[_hit(hit) for hit in hits[: query.limit]],
             total=total,
             facets=_facet_counts(response.get("aggregations", {})) if query.with_facets else {},
             next_cursor=next_cursor,
@@ -380,6 +378,12 @@ def _facet_aggregations(selected: dict[str, dict[str, Any]]) -> dict[str, Any]:
         }
         for facet in FACETS
     }
+
+
+def _hit(hit: dict[str, Any]) -> SearchHit:
+    """A hit and its stored copy; the copy's id is the hit's (`_id` is written from it)."""
+    document = document_from_hit(hit)
+    return SearchHit(document.id, hit["_score"], document)
 
 
 def _facet_counts(aggregations: dict[str, Any]) -> dict[str, list[FacetCount]]:

@@ -56,3 +56,9 @@ def test_matches_after_the_third_fragment_do_not_change_the_first_three():
     assert len(fragments) == MAX_FRAGMENTS
     assert [f.count("<mark>") for f in fragments] == [1, 1, 1]
     assert "Tày" not in " ".join(fragments)
+
+
+def test_text_that_looks_like_a_mark_is_escaped_between_real_marks():
+    # Escaping goes by position (text, tag, text, tag...), never by what a piece looks like.
+    assert highlight("dân <mark> dân & tộc>", "dan") == ["<mark>dân</mark> &lt;mark&gt; <mark>dân</mark> &amp; tộc&gt;"]
+    assert highlight("<mark>dân</mark>", "dan") == ["&lt;mark&gt;<mark>dân</mark>&lt;/mark&gt;"]
