@@ -10,6 +10,7 @@ newer document: Elasticsearch answers it with a 409, which here means "already n
 """
 
 import uuid
+from collections import deque
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import suppress
@@ -75,6 +76,10 @@ CURSOR_VALUES: dict[str, tuple[Callable[[Any], Any], ...]] = {
 # More than there are values of any facet (provinces over all periods are fewer than 200).
 FACET_SIZE = 500
 BULK_CHUNK = 1000
+# Bulk requests a rebuild keeps in flight: with two, Elasticsearch indexes one chunk while it
+# receives the next. `ttdn reindex` of 100,000 materials on 2 cores, alternated: 31.3-33.8 s
+# with one (four runs), 27.1-29.0 s with two (four runs), 26.5-29.1 s with three (two runs).
+REBUILD_REQUESTS = 2
 # What a new index is created with while `rebuild` fills it.
 _FILLING = {"refresh_interval": "-1", "number_of_replicas": 0, "auto_expand_replicas": False}
 
@@ -273,21 +278,22 @@ class ElasticsearchBackend:
         return count
 
     def _fill(self, index: str, docs: Iterable[SearchDocument], on_progress: ProgressCallback | None) -> int:
-        """Bulk every document into `index`, one request in flight while the next chunk is built.
+        """Bulk every document into `index`, REBUILD_REQUESTS requests in flight while the next
+        chunk is built.
 
-        Reading and projecting a chunk (database, folding) and Elasticsearch indexing the one
+        Reading and projecting a chunk (database, folding) and Elasticsearch indexing the ones
         before it then overlap, instead of taking turns. A failed request stops the fill.
         """
         count = 0
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="es-rebuild") as sender:
-            in_flight: tuple[Future[None], int] | None = None
+        in_flight: deque[tuple[Future[None], int]] = deque()
+        with ThreadPoolExecutor(max_workers=REBUILD_REQUESTS, thread_name_prefix="es-rebuild") as sender:
             for chunk in chunks(docs, BULK_CHUNK):
                 operations = bulk_body(index, chunk)
-                if in_flight is not None:
-                    count += _finished(in_flight, on_progress, count)
-                in_flight = (sender.submit(self._bulk, operations), len(chunk))
-            if in_flight is not None:
-                count += _finished(in_flight, on_progress, count)
+                if len(in_flight) == REBUILD_REQUESTS:
+                    count += _finished(in_flight.popleft(), on_progress, count)
+                in_flight.append((sender.submit(self._bulk, operations), len(chunk)))
+            while in_flight:
+                count += _finished(in_flight.popleft(), on_progress, count)
         return count
 
     def drop(self) -> None:

@@ -13,6 +13,7 @@ from sqlalchemy import select
 
 from app.main import create_app
 from app.materials.models import Material
+from app.search import elasticsearch as elasticsearch_module
 from app.search import indexer
 from app.search.backend import BackendUnavailable
 from app.search.elasticsearch import ElasticsearchBackend
@@ -121,6 +122,36 @@ def test_rebuild_fills_without_refreshes_or_replicas_then_restores_the_configure
     (index,) = backend.client.indices.get_alias(name=backend.alias)
     final = backend.client.indices.get_settings(index=index)[index]["settings"]["index"]
     assert (final["refresh_interval"], final["auto_expand_replicas"]) == ("5s", "0-1")
+
+
+def test_rebuild_with_two_requests_in_flight_reports_in_order_and_stops_at_a_failure(
+    session, session_factory, users, search_backend, index_now, monkeypatch
+):
+    monkeypatch.setattr(elasticsearch_module, "BULK_CHUNK", 2)
+    materials = [make_material(session, users["editor"], title=f"Bản tin {n}") for n in range(5)]
+    session.commit()
+    index_now()
+    progress: list[int] = []
+    assert indexer.rebuild(session_factory, search_backend, on_progress=progress.append) == 5
+    assert progress == [2, 4, 5]  # three requests, finished and reported in order
+    assert indexed_versions(search_backend) == {str(m.id): m.version for m in materials}
+
+    before = search_backend.client.indices.get_alias(name=search_backend.alias)
+    sent = []
+    bulk = search_backend._bulk
+
+    def second_fails(operations):
+        sent.append(operations)
+        if len(sent) == 2:
+            raise BackendUnavailable("the cluster went away")
+        bulk(operations)
+
+    monkeypatch.setattr(search_backend, "_bulk", second_fails)
+    with pytest.raises(BackendUnavailable):
+        indexer.rebuild(session_factory, search_backend)
+    # The alias still points at the index it had; the half-filled one is gone.
+    assert search_backend.client.indices.get_alias(name=search_backend.alias) == before
+    assert list(search_backend.client.indices.get(index=f"{search_backend.alias}-*")) == list(before)
 
 
 def test_search_answers_503_while_elasticsearch_is_down(outage_client, auth):
