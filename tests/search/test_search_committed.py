@@ -10,6 +10,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import event
 
 from app.main import create_app
+from app.materials.models import Material
 from app.search import indexer
 from app.search.factory import build_search_backend
 from tests.factories import make_material
@@ -36,14 +37,14 @@ def test_hits_show_the_database_when_the_copy_is_stale_or_the_material_gone(live
     backend.refresh()
     with live.session_factory() as session:
         # Changed and deleted after indexing, their outbox rows not drained: the index still finds both.
-        material = session.get(type(kept), kept_id)
+        material = session.get(Material, kept_id)
         material.title, material.version = "Tiếng Tày, sửa lần hai", material.version + 1
-        session.delete(session.get(type(gone), gone_id))
+        session.delete(session.get(Material, gone_id))
         session.commit()
 
     version_reads: list[bool] = []
 
-    def watch(conn, cursor, statement, parameters, context, executemany) -> None:  # noqa: ANN001
+    def watch(conn, cursor, statement, parameters, context, executemany) -> None:
         if statement.startswith("SELECT materials.id, materials.version \nFROM materials"):
             # psycopg's `autocommit`; sqlite3's connections have no such attribute.
             version_reads.append(getattr(cursor.connection, "autocommit", False))
