@@ -15,6 +15,8 @@ import typer
 from fastapi.encoders import jsonable_encoder
 from pydantic import ValidationError
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from sqlalchemy import make_url
+from sqlalchemy.exc import DBAPIError, OperationalError, ProgrammingError
 from sqlalchemy.orm import Session, sessionmaker
 
 from app import migrate as migrations
@@ -467,7 +469,33 @@ def report_yearly_command(
 
 
 def main() -> None:
-    cli()
+    """The `ttdn` command. A database it cannot use (unreachable, missing, refusing the login,
+    or without the schema) is a one-line error naming the database, not a traceback."""
+    try:
+        cli()
+    except (OperationalError, ProgrammingError) as exc:
+        settings = get_settings()
+        message = database_problem(exc, settings.database_url or settings.sqlalchemy_url)
+        if message is None:
+            raise
+        typer.secho(message, fg=typer.colors.RED, err=True)
+        sys.exit(1)
+
+
+# The schema is missing or older than the code: PostgreSQL's undefined table, SQLite's message.
+_NO_SCHEMA = ("UndefinedTable", "no such table")
+
+
+def database_problem(exc: DBAPIError, url: str) -> str | None:
+    """What to tell the user when a command failed on the database it was given; None when the
+    error is not about that database (a programming error keeps its traceback)."""
+    reason = (str(exc.orig) if exc.orig is not None else str(exc)).strip().splitlines()[0]
+    where = make_url(url).render_as_string(hide_password=True)
+    if type(exc.orig).__name__ in _NO_SCHEMA or _NO_SCHEMA[1] in reason:
+        return f"error: the database {where} has no ttdn-hub schema, or an older one ({reason}); run `ttdn migrate`."
+    if isinstance(exc, OperationalError):
+        return f"error: the database {where} cannot be used: {reason}"
+    return None
 
 
 if __name__ == "__main__":

@@ -1,0 +1,90 @@
+"""`ttdn` given a database it cannot use: one line naming the database and the reason, exit
+status 1, no traceback, no password; a database without the schema says to run `ttdn migrate`.
+
+Through `app.cli.main`, the console script's entry point (where these errors are caught), and
+once through the installed `ttdn` script itself.
+"""
+
+import os
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+
+import pytest
+from sqlalchemy.exc import OperationalError, ProgrammingError
+
+from app.cli import database_problem, main
+from app.config import get_settings
+
+TTDN = str(Path(sys.executable).with_name("ttdn"))
+# Nothing listens on port 1 of the loopback: the connection is refused at once.
+REFUSED = "postgresql://ttdn:s3cret-pw@127.0.0.1:1/ttdn"
+
+
+def run_main(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str]:
+    monkeypatch.setattr(sys, "argv", ["ttdn", *args])
+    get_settings.cache_clear()
+    with pytest.raises(SystemExit) as exited:
+        main()
+    get_settings.cache_clear()
+    captured = capsys.readouterr()
+    return exited.value.code, captured.out + captured.err
+
+
+def test_an_unreachable_server_is_one_line_without_the_password(scratch, monkeypatch, capsys):
+    monkeypatch.setenv("DATABASE_URL", REFUSED)
+    for command in (["migrate"], ["seed"], ["reindex"], ["create-unit", "BP-1", "--name", "Đồn thử"]):
+        code, output = run_main(monkeypatch, capsys, *command)
+        assert code == 1, (command, output)
+        assert output.startswith("error: the database postgresql://ttdn:***@127.0.0.1:1/ttdn cannot be used: ")
+        assert "refused" in output.lower()
+        assert "s3cret-pw" not in output and "Traceback" not in output
+        assert output.count("\n") == 1
+
+
+def test_a_sqlite_file_that_cannot_be_opened(scratch, monkeypatch, capsys):
+    url = f"sqlite:///{scratch}/no-such-directory/ttdn.sqlite3"
+    monkeypatch.setenv("DATABASE_URL", url)
+    code, output = run_main(monkeypatch, capsys, "migrate")
+    assert code == 1
+    assert output == f"error: the database {url} cannot be used: unable to open database file\n"
+
+
+def test_a_database_without_the_schema_says_to_migrate(scratch, monkeypatch, capsys):
+    code, output = run_main(monkeypatch, capsys, "seed")
+    assert code == 1
+    assert output.startswith(f"error: the database sqlite:///{scratch}/ttdn.sqlite3 has no ttdn-hub schema")
+    assert "no such table" in output and output.rstrip().endswith("run `ttdn migrate`.")
+    # ...and after it, the same command works.
+    assert run_main(monkeypatch, capsys, "migrate")[0] == 0
+    assert run_main(monkeypatch, capsys, "seed")[0] == 0
+
+
+@pytest.mark.skipif(not os.environ.get("TEST_DATABASE_URL"), reason="needs the suite's PostgreSQL (postgres-es)")
+def test_a_postgresql_database_without_the_schema_says_to_migrate(scratch, monkeypatch, capsys):
+    # An empty search path: every table of ours is undefined there, as in a database never migrated.
+    url = f"{os.environ['TEST_DATABASE_URL']}?options=-csearch_path%3Dnone_{uuid.uuid4().hex[:8]}"
+    monkeypatch.setenv("DATABASE_URL", url)
+    code, output = run_main(monkeypatch, capsys, "seed")
+    assert code == 1
+    assert "has no ttdn-hub schema" in output and 'relation "' in output and "does not exist" in output
+    assert output.rstrip().endswith("run `ttdn migrate`.") and "Traceback" not in output
+
+
+def test_other_database_errors_keep_their_traceback():
+    # A statement of ours the database refuses is a bug to report, not a setting to fix.
+    bug = ProgrammingError("SELECT nonsense", {}, Exception('syntax error at or near "nonsense"'))
+    assert database_problem(bug, "sqlite:///x.db") is None
+    lost = OperationalError("SELECT 1", {}, Exception("server closed the connection unexpectedly\nmore"))
+    assert database_problem(lost, "sqlite:///x.db") == (
+        "error: the database sqlite:///x.db cannot be used: server closed the connection unexpectedly"
+    )
+
+
+def test_the_installed_command_prints_no_traceback(scratch):
+    env = {**os.environ, "DATA_DIR": str(scratch), "DATABASE_URL": REFUSED}
+    done = subprocess.run([TTDN, "migrate"], env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 1
+    assert done.stdout == "" and "Traceback" not in done.stderr
+    assert done.stderr.startswith("error: the database postgresql://ttdn:***@127.0.0.1:1/ttdn cannot be used:")
