@@ -1,5 +1,6 @@
 """The `ttdn` command (Typer). Each command is thin: it opens a session and calls a service."""
 
+import io
 import json
 import os
 import secrets
@@ -259,9 +260,12 @@ def import_materials(
     # the same database as the import, so one batch at a time.
     batches = BatchIndexer(factory, backend, senders=2 if isinstance(backend, ElasticsearchBackend) else 1)
     started = time.perf_counter()
-    total = sum(1 for _ in file.open(encoding="utf-8"))
+    with file.open("rb") as counted:
+        total = sum(1 for _ in counted)
     try:
-        with file.open(encoding="utf-8") as lines, progress_bar() as bar:
+        # Bytes: each line is decoded on its own, so a line that is not UTF-8 is reported and
+        # skipped like any other bad line.
+        with file.open("rb") as lines, progress_bar() as bar:
             task = bar.add_task("importing", total=total)
             report = importer.import_lines(
                 factory,
@@ -296,8 +300,14 @@ def import_units(file: Annotated[Path, typer.Argument(exists=True, dir_okay=Fals
 
     Every bad row is reported with its row number (the header is row 1) and skipped; good rows
     land. Exit status 2 when some rows were skipped."""
-    with open_session() as session, file.open(encoding="utf-8-sig", newline="") as source:
-        report = units_importer.import_units(session, source)
+    data = file.read_bytes()
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        fail(f"error: {file} is not UTF-8 text (line {line}: byte 0x{data[exc.start]:02x}); nothing was imported")
+    with open_session() as session:
+        report = units_importer.import_units(session, io.StringIO(text, newline=""))
     for number, reason in report.errors:
         typer.secho(f"row {number}: {reason}", fg=typer.colors.RED, err=True)
     typer.echo(f"imported {len(report.created)} units, {len(report.errors)} rows skipped")

@@ -103,6 +103,20 @@ def test_import_reports_bad_lines_and_keeps_good_ones(scratch):
     engine.dispose()
 
 
+def test_import_skips_a_line_that_is_not_utf8_and_keeps_the_others(scratch):
+    run("migrate")
+    run("seed")
+    good = [json.dumps(material_data(title=title), ensure_ascii=False).encode() for title in ("Một", "Ba")]
+    path = scratch / "in.ndjson"
+    # Line 2 was saved in a legacy code page; the file starts with a byte order mark.
+    path.write_bytes(b"\xef\xbb\xbf" + good[0] + b'\n{"title": "Hai \xe0"}\n' + good[1] + b"\n")
+    result = run("import", str(path))
+    assert result.exit_code == 2, result.output
+    assert "line 2: not UTF-8 text: byte 0xe0 at position 16 of the line" in result.output
+    assert "imported 2 materials, 1 lines skipped" in result.output and "Traceback" not in result.output
+    assert count_rows(Material, scratch) == 2
+
+
 def test_import_writes_each_batch_while_reading_the_next(scratch):
     """Batches of two: a line that cannot be saved (the database refuses it: a unique index on
     titles, added here) in the second batch costs only itself, a bad line in the third is

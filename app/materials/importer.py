@@ -142,6 +142,8 @@ class _TagCache:
 
 
 def _describe(exc: Exception) -> str:
+    if isinstance(exc, UnicodeDecodeError):
+        return f"not UTF-8 text: byte 0x{exc.object[exc.start]:02x} at position {exc.start + 1} of the line"
     if isinstance(exc, ValidationError):
         return "; ".join(f"{'.'.join(str(p) for p in e['loc']) or 'line'}: {e['msg']}" for e in exc.errors())
     if isinstance(exc, AppError):
@@ -151,7 +153,11 @@ def _describe(exc: Exception) -> str:
     return str(exc)
 
 
-def _parse(session: Session, line: str, tags: _TagCache, actor: Principal | None, is_demo: bool) -> NewMaterial:
+def _parse(session: Session, line: str | bytes, tags: _TagCache, actor: Principal | None, is_demo: bool) -> NewMaterial:
+    if isinstance(line, bytes):
+        # Decoded line by line, so a line that is not UTF-8 is that line's error alone (a byte
+        # order mark, as some editors write at the start of a file, is dropped).
+        line = line.decode("utf-8-sig")
     raw: Any = orjson.loads(line)
     if not isinstance(raw, dict):
         raise ValueError("each line must be a JSON object")
@@ -279,7 +285,7 @@ def _with_defaults(table: Table, row: dict[str, Any]) -> dict[str, Any]:
 
 def import_lines(
     session_factory: sessionmaker[Session],
-    lines: Iterable[str],
+    lines: Iterable[str] | Iterable[bytes],
     actor: Principal | None = None,
     *,
     batch_size: int = 500,

@@ -82,6 +82,19 @@ def test_import_units_command_reports_rows_and_exits_2(scratch):
     assert count_rows(Unit, scratch) == 3
 
 
+def test_a_units_file_that_is_not_utf8_is_refused_whole_with_its_line(scratch):
+    runner = CliRunner()
+    assert runner.invoke(cli, ["migrate"]).exit_code == 0
+    assert runner.invoke(cli, ["seed"]).exit_code == 0
+    path = scratch / "units.csv"
+    # Saved in a legacy code page: "Đồn" is not UTF-8 on the third line.
+    path.write_bytes(b"code,name,type\nOK-1,Don mot,police\nBAD-1,\xd0\xf4n hai,police\n")
+    result = runner.invoke(cli, ["import-units", str(path)])
+    assert result.exit_code == 1
+    assert result.output == f"error: {path} is not UTF-8 text (line 3: byte 0xd0); nothing was imported\n"
+    assert count_rows(Unit, scratch) == 0
+
+
 def test_seed_demo_if_empty_loads_the_demo_units_once(scratch):
     runner = CliRunner()
     runner.invoke(cli, ["migrate"])

@@ -54,6 +54,14 @@ def outbox_rows(session, ids):
     return session.scalars(select(SearchOutbox).where(SearchOutbox.material_id.in_(ids))).all()
 
 
+def test_lines_given_as_bytes_are_decoded_one_by_one(session_factory, session):
+    first, third = (json.dumps(material_data(title=t), ensure_ascii=False).encode() for t in ("Đầu", "Cuối"))
+    report = importer.import_lines(session_factory, [b"\xef\xbb\xbf" + first, b'{"title": "\xc3"}', b"  ", third])
+    assert report.imported == 2
+    assert report.errors == [(2, "not UTF-8 text: byte 0xc3 at position 12 of the line")]
+    assert sorted(session.scalars(select(Material.title))) == ["Cuối", "Đầu"]
+
+
 def test_imported_rows_are_what_a_write_saves(session_factory, session, users):
     actor = principal_for(users["editor"])
     source = lines(
