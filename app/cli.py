@@ -12,6 +12,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Literal
 
+import psycopg
 import typer
 from fastapi.encoders import jsonable_encoder
 from pydantic import ValidationError
@@ -492,16 +493,13 @@ def main() -> None:
         sys.exit(1)
 
 
-# The schema is missing or older than the code: PostgreSQL's undefined table, SQLite's message.
-_NO_SCHEMA = ("UndefinedTable", "no such table")
-
-
 def database_problem(exc: DBAPIError, url: str) -> str | None:
     """What to tell the user when a command failed on the database it was given; None when the
     error is not about that database (a programming error keeps its traceback)."""
     reason = (str(exc.orig) if exc.orig is not None else str(exc)).strip().splitlines()[0]
     where = make_url(url).render_as_string(hide_password=True)
-    if type(exc.orig).__name__ in _NO_SCHEMA or _NO_SCHEMA[1] in reason:
+    # The schema is missing or older than the code: PostgreSQL's undefined table, SQLite's message.
+    if isinstance(exc.orig, psycopg.errors.UndefinedTable) or "no such table" in reason:
         return f"error: the database {where} has no ttdn-hub schema, or an older one ({reason}); run `ttdn migrate`."
     if isinstance(exc, OperationalError):
         return f"error: the database {where} cannot be used: {reason}"
