@@ -450,13 +450,29 @@ report_cli = typer.Typer(help="Reports for monitoring and the yearly review.", n
 cli.add_typer(report_cli, name="report")
 
 
+# The yearly review's format when --format is not given, by the output file's extension.
+REVIEW_FORMATS: dict[str, Literal["html", "xlsx", "json"]] = {
+    ".html": "html",
+    ".htm": "html",
+    ".xlsx": "xlsx",
+    ".json": "json",
+}
+
+
 @report_cli.command("yearly")
 def report_yearly_command(
     year: Annotated[int, typer.Option("--year", help="The calendar year (shown next to the year before)")],
     out: Annotated[Path, typer.Option("--out", dir_okay=False, writable=True, help="The file to write")],
-    format: Annotated[Literal["html", "xlsx", "json"], typer.Option("--format")] = "html",  # noqa: A002
+    format: Annotated[  # noqa: A002
+        Literal["html", "xlsx", "json"] | None,
+        typer.Option("--format", help="Default: from the file's extension (.html, .xlsx, .json)"),
+    ] = None,
 ) -> None:
     """Write the yearly review as one HTML page, an XLSX workbook or JSON."""
+    if format is None:
+        format = REVIEW_FORMATS.get(out.suffix.lower())  # noqa: A001
+        if format is None:
+            fail(f"error: say --format html, xlsx or json (nothing to go by in the name {out.name!r})")
     with open_session() as session, progress_bar() as bar:
         task = bar.add_task(f"report {year}", total=len(report_yearly.SECTIONS) * 2 + 1)
 
@@ -480,10 +496,16 @@ def report_yearly_command(
 
 
 def main() -> None:
-    """The `ttdn` command. A database it cannot use (unreachable, missing, refusing the login,
-    or without the schema) is a one-line error naming the database, not a traceback."""
+    """The `ttdn` command. A file it cannot read or write, or a database it cannot use
+    (unreachable, missing, refusing the login, or without the schema), is a one-line error
+    naming it, not a traceback."""
     try:
         cli()
+    except OSError as exc:
+        if exc.filename is None:  # not about a file or directory the user named
+            raise
+        typer.secho(f"error: {exc.filename}: {exc.strerror or exc}", fg=typer.colors.RED, err=True)
+        sys.exit(1)
     except (OperationalError, ProgrammingError) as exc:
         settings = get_settings()
         message = database_problem(exc, settings.database_url or settings.sqlalchemy_url)
@@ -501,9 +523,21 @@ def database_problem(exc: DBAPIError, url: str) -> str | None:
     # The schema is missing or older than the code: PostgreSQL's undefined table, SQLite's message.
     if isinstance(exc.orig, psycopg.errors.UndefinedTable) or "no such table" in reason:
         return f"error: the database {where} has no ttdn-hub schema, or an older one ({reason}); run `ttdn migrate`."
-    if isinstance(exc, OperationalError):
+    # psycopg's OperationalError is about the connection or the server; SQLite's is also what it
+    # raises for a statement it cannot parse, so there only the messages about the file count.
+    if isinstance(exc.orig, psycopg.OperationalError) or any(problem in reason for problem in _SQLITE_UNUSABLE):
         return f"error: the database {where} cannot be used: {reason}"
     return None
+
+
+_SQLITE_UNUSABLE = (
+    "unable to open database file",
+    "database is locked",
+    "disk I/O error",
+    "file is not a database",
+    "readonly database",
+    "database or disk is full",
+)
 
 
 if __name__ == "__main__":

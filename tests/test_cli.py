@@ -186,6 +186,21 @@ def test_report_yearly_writes_the_review_in_each_format(scratch, fmt):
         assert content.decode().count("<svg") == 3
 
 
+def test_report_yearly_takes_the_format_from_the_file_name_unless_told(scratch):
+    # Migrated, nothing seeded: no provinces yet, and the review is still written (empty).
+    assert run("migrate").exit_code == 0
+    year = str(datetime.now(UTC).year)
+    for name, start in (("review.XLSX", b"PK"), ("review.json", b"{"), ("review.htm", b"<!doctype html>")):
+        result = run("report", "yearly", "--year", year, "--out", str(scratch / name))
+        assert result.exit_code == 0, result.output
+        assert (scratch / name).read_bytes().lstrip().startswith(start), name
+    told = run("report", "yearly", "--year", year, "--format", "json", "--out", str(scratch / "review.txt"))
+    assert told.exit_code == 0 and json.loads((scratch / "review.txt").read_text())["year"] == int(year)
+    unknown = run("report", "yearly", "--year", year, "--out", str(scratch / "review.pdf"))
+    assert unknown.exit_code == 1
+    assert "say --format html, xlsx or json" in unknown.output and not (scratch / "review.pdf").exists()
+
+
 def test_report_yearly_refuses_a_year_out_of_range(scratch):
     assert run("migrate").exit_code == 0
     result = run("report", "yearly", "--year", "1800", "--format", "json", "--out", str(scratch / "x.json"))

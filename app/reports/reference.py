@@ -47,6 +47,9 @@ def province_line_table(session: Session) -> Values:
         province_id = uuid.UUID(str(province_id_text))
         head = _current_head(province_id, links.successors, provinces)
         rows.append((province_id, head or province_id, provinces[head].name if head else name))
+    # No provinces yet (reference data not loaded): one row of nulls, which no join matches, since
+    # an empty VALUES is not SQL.
+    rows = rows or [(None, None, None)]
     return values(
         column("province_id", UUIDStr), column("line_id", UUIDStr), column("line_name", String), name="province_lines"
     ).data(rows)

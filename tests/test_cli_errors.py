@@ -1,19 +1,23 @@
 """`ttdn` given a database it cannot use: one line naming the database and the reason, exit
 status 1, no traceback, no password; a database without the schema says to run `ttdn migrate`.
+A file or directory it cannot read or write is one line naming it, too.
 
 Through `app.cli.main`, the console script's entry point (where these errors are caught), and
 once through the installed `ttdn` script itself.
 """
 
 import os
+import sqlite3
 import subprocess
 import sys
 import uuid
 from pathlib import Path
 
+import psycopg
 import pytest
 from sqlalchemy.exc import OperationalError, ProgrammingError
 
+from app import cli as cli_module
 from app.cli import database_problem, main
 from app.config import get_settings
 
@@ -76,9 +80,12 @@ def test_other_database_errors_keep_their_traceback():
     # A statement of ours the database refuses is a bug to report, not a setting to fix.
     bug = ProgrammingError("SELECT nonsense", {}, Exception('syntax error at or near "nonsense"'))
     assert database_problem(bug, "sqlite:///x.db") is None
-    lost = OperationalError("SELECT 1", {}, Exception("server closed the connection unexpectedly\nmore"))
-    assert database_problem(lost, "sqlite:///x.db") == (
-        "error: the database sqlite:///x.db cannot be used: server closed the connection unexpectedly"
+    # SQLite reports a statement it cannot parse as an OperationalError: still a bug of ours.
+    unparsed = OperationalError("SELECT (", {}, sqlite3.OperationalError('near ")": syntax error'))
+    assert database_problem(unparsed, "sqlite:///x.db") is None
+    lost = OperationalError("SELECT 1", {}, psycopg.OperationalError("server closed the connection unexpectedly\nmore"))
+    assert database_problem(lost, "postgresql://u:pw@db/ttdn") == (
+        "error: the database postgresql://u:***@db/ttdn cannot be used: server closed the connection unexpectedly"
     )
 
 
@@ -88,3 +95,20 @@ def test_the_installed_command_prints_no_traceback(scratch):
     assert done.returncode == 1
     assert done.stdout == "" and "Traceback" not in done.stderr
     assert done.stderr.startswith("error: the database postgresql://ttdn:***@127.0.0.1:1/ttdn cannot be used:")
+
+
+def test_an_output_file_in_a_missing_directory_is_one_line(scratch, monkeypatch, capsys):
+    assert run_main(monkeypatch, capsys, "migrate")[0] == 0
+    out = scratch / "no-such-directory" / "review.html"
+    code, output = run_main(monkeypatch, capsys, "report", "yearly", "--year", "2025", "--out", str(out))
+    assert code == 1
+    assert output.endswith(f"error: {out}: No such file or directory\n") and "Traceback" not in output
+
+
+def test_an_os_error_about_no_file_keeps_its_traceback(monkeypatch):
+    def broken() -> None:
+        raise ConnectionResetError(104, "Connection reset by peer")
+
+    monkeypatch.setattr(cli_module, "cli", broken)
+    with pytest.raises(ConnectionResetError):
+        main()
