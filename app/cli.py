@@ -88,7 +88,7 @@ def cpu_cores() -> int:
 @cli.command()
 def serve(
     host: Annotated[str, typer.Option(envvar="HOST")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(envvar="PORT")] = 8000,
+    port: Annotated[int, typer.Option(envvar="PORT", min=0, max=65535)] = 8000,
     workers: Annotated[
         int | None,
         typer.Option(min=1, envvar="WEB_CONCURRENCY", help="Server processes (default: one per CPU core)"),
@@ -501,6 +501,11 @@ def main() -> None:
     naming it, not a traceback."""
     try:
         cli()
+    except ValidationError as exc:
+        if exc.title != Settings.__name__:  # not about the settings: a bug keeps its traceback
+            raise
+        typer.secho(f"error: invalid settings: {settings_problems(exc)}", fg=typer.colors.RED, err=True)
+        sys.exit(1)
     except OSError as exc:
         if exc.filename is None:  # not about a file or directory the user named
             raise
@@ -513,6 +518,16 @@ def main() -> None:
             raise
         typer.secho(message, fg=typer.colors.RED, err=True)
         sys.exit(1)
+
+
+def settings_problems(exc: ValidationError) -> str:
+    """Each refused setting as its environment variable and the reason."""
+    problems = []
+    for error in exc.errors():
+        name = "_".join(str(part) for part in error["loc"]).upper()
+        reason = error["msg"].removeprefix("Value error, ")
+        problems.append(f"{name}: {reason}" if name else reason)
+    return "; ".join(problems)
 
 
 def database_problem(exc: DBAPIError, url: str) -> str | None:

@@ -6,6 +6,7 @@ import json
 import secrets
 from functools import lru_cache
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -104,6 +105,22 @@ class Settings(BaseSettings):
             return ",".join(str(host).strip() for host in value)
         return value
 
+    @field_validator("database_url")
+    @classmethod
+    def _supported_database(cls, value: str | None) -> str | None:
+        if value and not value.startswith(_DATABASE_SCHEMES):
+            raise ValueError("must be a sqlite:/// or postgresql:// URL (the databases ttdn-hub runs on)")
+        return value
+
+    @field_validator("elasticsearch_url", mode="after")
+    @classmethod
+    def _http_hosts(cls, value: str | None) -> str | None:
+        for host in (value or "").split(","):
+            parts = urlsplit(host.strip())
+            if host.strip() and (parts.scheme not in ("http", "https") or not parts.hostname):
+                raise ValueError(f"{host.strip()!r} is not an http(s)://host:port URL")
+        return value
+
     @model_validator(mode="after")
     def _refuse_unsafe_production(self) -> "Settings":
         if self.app_env == "production" and len(self.secret_key or "") < 32:
@@ -144,6 +161,9 @@ class Settings(BaseSettings):
     @property
     def packages_dir(self) -> Path:
         return self.data_dir / "packages"
+
+
+_DATABASE_SCHEMES = ("sqlite:", "postgres://", "postgresql://", "postgresql+psycopg://")
 
 
 def _is_raw_key(value: str) -> bool:

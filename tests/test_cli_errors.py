@@ -15,7 +15,9 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from pydantic import BaseModel, ValidationError
 from sqlalchemy.exc import OperationalError, ProgrammingError
+from typer.testing import CliRunner
 
 from app import cli as cli_module
 from app.cli import database_problem, main
@@ -112,3 +114,37 @@ def test_an_os_error_about_no_file_keeps_its_traceback(monkeypatch):
     monkeypatch.setattr(cli_module, "cli", broken)
     with pytest.raises(ConnectionResetError):
         main()
+
+
+@pytest.mark.parametrize(
+    ("env", "line"),
+    [
+        ({"APP_ENV": "production"}, "SECRET_KEY must be set to at least 32 characters when APP_ENV=production"),
+        ({"DATABASE_URL": "mysql://ttdn@db/ttdn"}, "DATABASE_URL: must be a sqlite:/// or postgresql:// URL"),
+        ({"ELASTICSEARCH_URL": "localhost:9200"}, "ELASTICSEARCH_URL: 'localhost:9200' is not an http(s)://"),
+        ({"INDEXER_INTERVAL_SECONDS": "soon"}, "INDEXER_INTERVAL_SECONDS: Input should be a valid number"),
+    ],
+)
+def test_settings_that_cannot_work_are_one_line_naming_the_variable(scratch, monkeypatch, capsys, env, line):
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    code, output = run_main(monkeypatch, capsys, "migrate")
+    assert code == 1
+    assert output.startswith(f"error: invalid settings: {line}") and output.count("\n") == 1
+
+
+def test_a_validation_error_not_about_the_settings_keeps_its_traceback(monkeypatch):
+    class Other(BaseModel):
+        n: int
+
+    def broken() -> None:
+        Other(n="x")
+
+    monkeypatch.setattr(cli_module, "cli", broken)
+    with pytest.raises(ValidationError):
+        main()
+
+
+def test_serve_refuses_a_port_out_of_range():
+    result = CliRunner().invoke(cli_module.cli, ["serve", "--port", "99999"])
+    assert result.exit_code == 2 and "65535" in result.output and "Traceback" not in result.output

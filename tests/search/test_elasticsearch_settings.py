@@ -43,11 +43,27 @@ def test_index_settings_default_and_from_settings():
         {"elasticsearch_shards": 0},
         {"elasticsearch_request_timeout": 0},
         {"elasticsearch_username": "ttdn-hub"},  # a user without a password
+        {"elasticsearch_url": "localhost:9200"},  # no scheme: the client would refuse it later
+        {"elasticsearch_url": "http://127.0.0.1:9200,ftp://127.0.0.1"},
+        {"database_url": "mysql://ttdn@db/ttdn"},  # no driver for it is installed
     ],
 )
 def test_settings_that_cannot_work_are_refused(values):
     with pytest.raises(ValidationError):
         Settings(**values)
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        {"database_url": "postgres://ttdn@db/ttdn"},
+        {"database_url": "postgresql+psycopg://ttdn:pw@db:5432/ttdn?sslmode=verify-full"},
+        {"database_url": "sqlite:////var/lib/ttdn/ttdn.sqlite3"},
+        {"elasticsearch_url": "https://es-1.example.org, http://10.0.0.2:9200"},
+    ],
+)
+def test_the_urls_the_service_runs_on_are_accepted(values):
+    assert Settings(**values)
 
 
 def test_secrets_are_not_shown_by_the_settings():
