@@ -501,23 +501,24 @@ def main() -> None:
     naming it, not a traceback."""
     try:
         cli()
-    except ValidationError as exc:
-        if exc.title != Settings.__name__:  # not about the settings: a bug keeps its traceback
-            raise
-        typer.secho(f"error: invalid settings: {settings_problems(exc)}", fg=typer.colors.RED, err=True)
-        sys.exit(1)
-    except OSError as exc:
-        if exc.filename is None:  # not about a file or directory the user named
-            raise
-        typer.secho(f"error: {exc.filename}: {exc.strerror or exc}", fg=typer.colors.RED, err=True)
-        sys.exit(1)
-    except (OperationalError, ProgrammingError) as exc:
-        settings = get_settings()
-        message = database_problem(exc, settings.database_url or settings.sqlalchemy_url)
-        if message is None:
+    except (ValidationError, OSError, OperationalError, ProgrammingError) as exc:
+        message = user_problem(exc)
+        if message is None:  # a bug of ours keeps its traceback
             raise
         typer.secho(message, fg=typer.colors.RED, err=True)
         sys.exit(1)
+
+
+def user_problem(exc: Exception) -> str | None:
+    """The one line for an error the user can fix (settings, a file named, the database), else None."""
+    if isinstance(exc, ValidationError):
+        return f"error: invalid settings: {settings_problems(exc)}" if exc.title == Settings.__name__ else None
+    if isinstance(exc, OSError):
+        return f"error: {exc.filename}: {exc.strerror or exc}" if exc.filename is not None else None
+    if isinstance(exc, DBAPIError):
+        settings = get_settings()
+        return database_problem(exc, settings.database_url or settings.sqlalchemy_url)
+    return None
 
 
 def settings_problems(exc: ValidationError) -> str:

@@ -115,10 +115,10 @@ class Settings(BaseSettings):
     @field_validator("elasticsearch_url", mode="after")
     @classmethod
     def _http_hosts(cls, value: str | None) -> str | None:
-        for host in (value or "").split(","):
-            parts = urlsplit(host.strip())
-            if host.strip() and (parts.scheme not in ("http", "https") or not parts.hostname):
-                raise ValueError(f"{host.strip()!r} is not an http(s)://host:port URL")
+        for host in _hosts(value):
+            parts = urlsplit(host)
+            if parts.scheme not in ("http", "https") or not parts.hostname:
+                raise ValueError(f"{host!r} is not an http(s)://host:port URL")
         return value
 
     @model_validator(mode="after")
@@ -152,7 +152,7 @@ class Settings(BaseSettings):
     @property
     def elasticsearch_hosts(self) -> list[str]:
         """ELASTICSEARCH_URL split at commas (a cluster's nodes), blanks dropped."""
-        return [host.strip() for host in (self.elasticsearch_url or "").split(",") if host.strip()]
+        return _hosts(self.elasticsearch_url)
 
     @property
     def blob_dir(self) -> Path:
@@ -161,6 +161,10 @@ class Settings(BaseSettings):
     @property
     def packages_dir(self) -> Path:
         return self.data_dir / "packages"
+
+
+def _hosts(urls: str | None) -> list[str]:
+    return [host.strip() for host in (urls or "").split(",") if host.strip()]
 
 
 _DATABASE_SCHEMES = ("sqlite:", "postgres://", "postgresql://", "postgresql+psycopg://")
