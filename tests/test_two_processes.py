@@ -78,8 +78,9 @@ def _concurrent_writes_are_indexed_once(db: LiveDatabase, servers: list[ServerPr
     with db.session_factory() as session:
         outbox_rows = session.scalar(select(func.count()).select_from(SearchOutbox))
     assert outbox_rows == expected
+    # Which process sends a given change is the scheduler's choice (one indexer may claim every
+    # batch while the other sleeps), so only the sum is a property of the system.
     assert sum(_indexed_here(server) for server in servers) == outbox_rows
-    assert all(_indexed_here(server) > 0 for server in servers) or len(servers) == 1
 
     def searchable() -> bool:
         found = httpx.get(servers[1].base_url + "/api/v1/search", params={"q": token}, headers=editor, timeout=30)
