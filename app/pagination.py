@@ -12,13 +12,19 @@ import binascii
 import json
 import uuid
 from collections.abc import Callable, Sequence
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar
+
+from fastapi import Query
 
 from app.errors import ValidationFailed
 
 T = TypeVar("T")
 # Longer than any cursor this service makes (the longest, search's, is about 150 characters).
 MAX_CURSOR_LENGTH = 512
+
+
+# A list's `limit` query parameter (API conventions: default 20, at most 100).
+Limit = Annotated[int, Query(ge=1, le=100)]
 
 
 class BadCursor(ValueError):
@@ -84,3 +90,23 @@ def decode_uuid_pair(cursor: str) -> tuple[str, str]:
 def id_page(rows: Sequence[T], limit: int) -> tuple[list[T], str | None]:
     """`split_page` for lists keyed by their time-ordered `id`."""
     return split_page(rows, limit, lambda row: encode_id_cursor(row.id))  # type: ignore[attr-defined]
+
+
+def list_page(
+    items: Sequence[T], limit: int | None, cursor: str | None, key: Callable[[T], str]
+) -> tuple[list[T], str | None]:
+    """A page of a list held whole (reference data): the items after the one `cursor` names (by
+    `key`), at most `limit` of them, and the next page's cursor. Without a limit the rest of the
+    list is one page. A cursor naming no item of the list (garbage, or an item gone since) is a 422."""
+    start = 0
+    if cursor is not None:
+        try:
+            last = decode_values(cursor)
+            start = next(i for i, item in enumerate(items) if key(item) == last) + 1
+        except (BadCursor, StopIteration, TypeError):
+            raise ValidationFailed(["query", "cursor"], "The cursor is not one this list gave out.") from None
+    if limit is None:
+        return list(items[start:]), None
+    shown = list(items[start : start + limit])
+    more = start + limit < len(items) and bool(shown)
+    return shown, encode_values(key(shown[-1])) if more else None

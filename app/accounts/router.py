@@ -1,7 +1,7 @@
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Depends, Request, Response
 from fastapi.security import OAuth2PasswordRequestForm
 
 from app import concurrency
@@ -12,6 +12,7 @@ from app.accounts.schemas import MeRead, PasswordChange, TokenRead, UserCreate, 
 from app.concurrency import IfMatch
 from app.db import DbSession, ReadingSession
 from app.errors import Unauthorized, ValidationFailed
+from app.pagination import Limit
 
 router = APIRouter(tags=["accounts"])
 
@@ -72,9 +73,7 @@ def create_user(data: UserCreate, session: DbSession, actor: AdminUser, response
 
 
 @router.get("/users", response_model=UserPage, operation_id="list_users")
-def list_users(
-    session: DbSession, _: AdminUser, limit: Annotated[int, Query(ge=1, le=100)] = 20, cursor: str | None = None
-) -> UserPage:
+def list_users(session: DbSession, _: AdminUser, limit: Limit = 20, cursor: str | None = None) -> UserPage:
     """Staff accounts (admins)."""
     users, next_cursor = accounts_service.list_users(session, limit, cursor)
     return UserPage(items=[UserRead.model_validate(u) for u in users], next_cursor=next_cursor)

@@ -5,6 +5,7 @@ from fastapi import APIRouter, Query
 from app.audit import service as audit_service
 from app.audit.schemas import AuditPage, AuditRead
 from app.db import DbSession
+from app.pagination import Limit
 from app.schemas import Timestamp
 
 router = APIRouter(tags=["audit"])
@@ -19,7 +20,7 @@ def list_audit_records(
     action: str | None = None,
     since: Timestamp | None = None,
     until: Timestamp | None = None,
-    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    limit: Limit = 20,
     cursor: str | None = None,
 ) -> AuditPage:
     """The audit trail, newest first (admins and analysts). Nothing can change or delete it.

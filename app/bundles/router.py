@@ -23,10 +23,10 @@ from app.bundles.schemas import (
 )
 from app.concurrency import IfMatch
 from app.db import DbSession
+from app.pagination import Limit
 
 router = APIRouter(tags=["bundles"])
 
-Limit = Annotated[int, Query(ge=1, le=100)]
 Version = Annotated[int, Path(ge=1, le=2**31 - 1)]
 
 

@@ -34,11 +34,11 @@ from app.concurrency import IfMatch
 from app.db import DbSession
 from app.errors import NotFound, ValidationFailed
 from app.organisations import service as organisations_service
+from app.pagination import Limit
 from app.search.router import SearchBackendDep
 from app.taxonomy import service as taxonomy_service
 
 router = APIRouter(tags=["claims"])
-Limit = Annotated[int, Query(ge=1, le=100)]
 
 
 # --- reports -----------------------------------------------------------------------------------

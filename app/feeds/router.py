@@ -16,6 +16,7 @@ from app.feeds import package, signing, syndication
 from app.feeds import service as feeds_service
 from app.feeds.responses import PackageResponse, feed_response, if_none_match, not_modified, strong_etag
 from app.feeds.schemas import AckRequest, FeedBundle, FeedPage, SigningKeyRead
+from app.pagination import Limit
 from app.urls import api_path
 
 router = APIRouter(tags=["feeds"])
@@ -29,7 +30,7 @@ async def get_feed(
     request: Request,
     unit: UnitPrincipal,
     since: Annotated[str | None, Query(max_length=200)] = None,
-    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    limit: Limit = 20,
 ) -> Response:
     """What changed for the calling unit since the cursor (everything without it): each bundle
     once, in its latest state, tombstones included; urgent first, then newest. Follow

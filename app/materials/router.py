@@ -1,7 +1,7 @@
 import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query, Request, Response, UploadFile
+from fastapi import APIRouter, Path, Request, Response, UploadFile
 
 from app import concurrency
 from app.accounts.deps import AppSettings, EditorUser, StaffUser, WorkflowUser
@@ -25,11 +25,10 @@ from app.materials.schemas import (
     TransitionRequest,
     TranslationFamily,
 )
+from app.pagination import Limit
 from app.schemas import INT32_MAX
 
 router = APIRouter(tags=["materials"])
-
-Limit = Annotated[int, Query(ge=1, le=100)]
 
 
 @router.post("/materials", status_code=201, response_model=MaterialRead, operation_id="create_material")

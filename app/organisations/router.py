@@ -15,6 +15,7 @@ from app.organisations.schemas import (
     OrganisationRead,
     OrganisationUpdate,
 )
+from app.pagination import Limit
 
 router = APIRouter(tags=["organisations"])
 
@@ -33,7 +34,7 @@ def list_organisations(
     session: DbSession,
     _: StaffUser,
     kind: Annotated[list[OrganisationKind], Query()] = [],
-    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    limit: Limit = 20,
     cursor: str | None = None,
 ) -> OrganisationPage:
     """Organisations, oldest first (any staff)."""

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from app.accounts.deps import StaffUser
 from app.db import DbSession, end_reading
 from app.materials.filters import MaterialFiltersDep
+from app.pagination import Limit
 from app.search import service as search_service
 from app.search.backend import SearchBackend
 from app.search.schemas import SearchResults
@@ -32,7 +33,7 @@ async def search_materials(
     filters: MaterialFiltersDep,
     q: Annotated[str | None, Query(max_length=500, description="Words to find; diacritics optional")] = None,
     sort: Annotated[Literal["relevance", "newest"], Query()] = "relevance",
-    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    limit: Limit = 20,
     cursor: Annotated[str | None, Query(max_length=2000, description="`next_cursor` of the previous page")] = None,
     collapse: Annotated[
         Literal["translations"] | None,

@@ -9,6 +9,7 @@ from app.audit import service as audit_service
 from app.concurrency import IfMatch
 from app.db import DbSession
 from app.errors import NotFound
+from app.pagination import Limit
 from app.taxonomy import service as taxonomy_service
 from app.units import keys
 from app.units import service as units_service
@@ -32,7 +33,7 @@ def list_units(
     type: Annotated[list[UnitType], Query()] = [],
     border_route: Annotated[list[str], Query()] = [],
     province: Annotated[list[str], Query()] = [],
-    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    limit: Limit = 20,
     cursor: str | None = None,
 ) -> UnitPage:
     """Units, oldest first; a province filter matches its whole line of succession."""

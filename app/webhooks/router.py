@@ -1,12 +1,13 @@
 import uuid
-from typing import Annotated, Literal
+from typing import Literal
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Response
 
 from app import concurrency
 from app.accounts.deps import AdminUser, AppSettings
 from app.concurrency import IfMatch
 from app.db import DbSession
+from app.pagination import Limit
 from app.webhooks import service as webhooks_service
 from app.webhooks.schemas import DeliveryPage, WebhookCreate, WebhookCreated, WebhookPage, WebhookRead, WebhookUpdate
 
@@ -28,7 +29,7 @@ def create_webhook(
 def list_webhooks(
     session: DbSession,
     _: AdminUser,
-    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    limit: Limit = 20,
     cursor: str | None = None,
 ) -> WebhookPage:
     """Subscriptions, oldest first (never their secrets)."""
@@ -72,7 +73,7 @@ def list_deliveries(
     session: DbSession,
     _: AdminUser,
     status: Literal["pending", "delivered", "failed"] | None = None,
-    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    limit: Limit = 20,
     cursor: str | None = None,
 ) -> DeliveryPage:
     """The delivery log, newest first: attempts, last status code or error, next attempt."""

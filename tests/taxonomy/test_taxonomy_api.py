@@ -159,6 +159,78 @@ def test_topics(client: TestClient, auth: Auth) -> None:
     assert by_slug["rights-achievements"]["name_en"] == "Human rights achievements of ethnic minorities"
 
 
+def _all_pages(client: TestClient, headers: dict[str, str], path: str, params: dict[str, Any]) -> list[list[Any]]:
+    pages, cursor = [], None
+    while True:
+        response = client.get(
+            f"{API}{path}", params={**params, **({"cursor": cursor} if cursor else {})}, headers=headers
+        )
+        assert response.status_code == 200, response.text
+        body = response.json()
+        pages.append(body["items"])
+        cursor = body["next_cursor"]
+        if cursor is None:
+            return pages
+        assert len(pages) < 100, "the cursors never end"
+
+
+@pytest.mark.parametrize(
+    ("path", "params", "limit"),
+    [
+        ("/ethnic-groups", {}, 20),
+        ("/ethnic-groups", {}, 7),
+        ("/ethnic-groups", {"q": "m"}, 2),
+        ("/border-routes", {}, 1),
+        ("/provinces", {"on": "2025-06-30"}, 5),
+        ("/provinces", {"border_route": "VN-LA"}, 3),
+        ("/topics", {}, 3),
+    ],
+)
+def test_a_reference_list_pages_with_limit_and_cursor(
+    client: TestClient, auth: Auth, path: str, params: dict[str, Any], limit: int
+) -> None:
+    headers = auth("analyst")
+    whole = client.get(f"{API}{path}", params=params, headers=headers).json()
+    assert whole["next_cursor"] is None  # without a limit the list is one page
+
+    pages = _all_pages(client, headers, path, {**params, "limit": limit})
+
+    assert [item for page in pages for item in page] == whole["items"]
+    assert all(len(page) == limit for page in pages[:-1]) and 1 <= len(pages[-1]) <= limit
+    assert len(pages) == -(-len(whole["items"]) // limit)
+
+
+def test_a_limit_of_exactly_the_list_has_no_next_page(client: TestClient, auth: Auth) -> None:
+    body = client.get(f"{API}/border-routes", params={"limit": 3}, headers=auth("editor")).json()
+    assert len(body["items"]) == 3 and body["next_cursor"] is None
+
+
+@pytest.mark.parametrize(
+    ("params", "field"),
+    [
+        ({"limit": 0}, "limit"),
+        ({"limit": 101}, "limit"),
+        ({"limit": "many"}, "limit"),
+        ({"cursor": "not-a-cursor"}, "cursor"),
+        ({"cursor": "Ijk5Ig"}, "cursor"),  # a well-formed cursor naming no group ("99")
+        ({"cursor": "x" * 600}, "cursor"),
+    ],
+)
+def test_a_bad_limit_or_cursor_on_a_reference_list_is_a_422_naming_it(
+    client: TestClient, auth: Auth, params: dict[str, Any], field: str
+) -> None:
+    body = assert_problem(client.get(f"{API}/ethnic-groups", params=params, headers=auth("editor")), 422)
+    assert body["errors"][0]["loc"] == ["query", field]
+
+
+def test_a_cursor_from_one_reference_list_is_refused_by_another(client: TestClient, auth: Auth) -> None:
+    groups = client.get(f"{API}/ethnic-groups", params={"limit": 2}, headers=auth("editor")).json()
+    body = assert_problem(
+        client.get(f"{API}/topics", params={"cursor": groups["next_cursor"]}, headers=auth("editor")), 422
+    )
+    assert body["errors"][0]["loc"] == ["query", "cursor"]
+
+
 @pytest.mark.parametrize(
     "path",
     ["/ethnic-groups", "/ethnic-groups/08", "/border-routes", "/provinces", "/provinces/{id}", "/topics"],
