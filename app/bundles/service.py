@@ -131,7 +131,16 @@ def resolve_targets(session: Session, targets: BundleTargets) -> dict[str, list[
 # --- writing -----------------------------------------------------------------------------------
 
 
-def create_bundle(session: Session, data: BundleCreate, actor: Principal) -> Bundle:
+_ACTOR = object()
+
+
+def create_bundle(
+    session: Session, data: BundleCreate, actor: Principal, *, author: uuid.UUID | None | object = _ACTOR
+) -> Bundle:
+    """A new draft. `author` is whose words it carries when the actor only set it off (a bundle
+    drafted for a rebuttal is its material's writer's; None: no one's): the four-eyes rule keeps
+    the author, not the actor, from publishing it. By default the actor wrote it."""
+    written_by = actor.id if author is _ACTOR else author
     now = utcnow()
     bundle = Bundle(
         title=data.title,
@@ -144,16 +153,17 @@ def create_bundle(session: Session, data: BundleCreate, actor: Principal) -> Bun
         expires_at=data.expires_at,
         created_at=now,
         updated_at=now,
-        created_by=actor.id,
+        created_by=written_by,
         updated_by=actor.id,
-        last_edited_by=actor.id,
+        last_edited_by=written_by,
         version=1,
     )
     session.add(bundle)
     session.flush()
-    audit_service.record(
-        session, actor, "bundle.created", "bundle", bundle.id, audit_service.diff({}, snapshot(bundle))
-    )
+    # Drafted for someone else's words, it is recorded as drafted: the actor wrote none of it,
+    # so it does not count among the writers the four-eyes rule keeps from publishing it.
+    action = "bundle.created" if author is _ACTOR else "bundle.drafted"
+    audit_service.record(session, actor, action, "bundle", bundle.id, audit_service.diff({}, snapshot(bundle)))
     return bundle
 
 

@@ -62,7 +62,9 @@ def test_a_rebuttal_cannot_be_published_without_claims(client, auth):
     assert client.get(f"/api/v1/materials/{material['id']}", headers=auth("editor")).json()["status"] == "approved"
 
 
-def test_publishing_a_rebuttal_rebuts_its_claims_and_drafts_an_urgent_bundle(client, auth, rebutted, border_unit):
+def test_publishing_a_rebuttal_rebuts_its_claims_and_drafts_an_urgent_bundle(
+    client, auth, users, rebutted, border_unit
+):
     claim, material = rebutted["claim"], rebutted["material"]
     assert claim["status"] == "rebutted" and claim["rebutted_at"] is not None
     (link,) = claim["rebuttals"]
@@ -72,13 +74,28 @@ def test_publishing_a_rebuttal_rebuts_its_claims_and_drafts_an_urgent_bundle(cli
     assert bundle["items"][0]["material_id"] == material["id"]
     assert bundle["targets"]["units"] == [border_unit.id]
     assert bundle["targets"]["border_routes"] == ["VN-LA"] and len(bundle["targets"]["provinces"]) == 1
-    # Drafted in the publishing reviewer's name: four eyes, another reviewer publishes it.
+    # Its words are the rebuttal's writer's (the editor): the reviewer who published the rebuttal
+    # wrote none of it and may send it out at once (four eyes: writer and publisher differ).
+    assert bundle["created_by"] == str(users["editor"].id)
     url = f"/api/v1/bundles/{bundle['id']}/publish"
-    assert client.post(url, headers=auth("reviewer")).status_code == 403
-    assert client.post(url, headers=auth("reviewer2")).status_code == 200
+    assert client.post(url, headers=auth("editor")).status_code == 403  # an editor never publishes
+    assert client.post(url, headers=auth("reviewer")).status_code == 200
     assert bundle["id"] in feed_ids(client, border_unit)
     mine = client.get(f"/api/v1/claim-reports/{rebutted['report']['id']}", headers=border_unit.headers).json()
     assert mine["claim_status"] == "rebutted" and mine["rebuttal_material_ids"] == [material["id"]]
+
+
+def test_whoever_edits_the_drafted_bundle_no_longer_publishes_it(client, auth, rebutted):
+    bundle_id = rebutted["claim"]["rebuttals"][0]["bundle_id"]
+    url = f"/api/v1/bundles/{bundle_id}"
+    etag = client.get(url, headers=auth("admin")).headers["etag"]
+    edited = client.patch(
+        url, json={"description": "Thêm ghi chú cho đồn biên phòng."}, headers={**auth("admin"), "If-Match": etag}
+    )
+    assert edited.status_code == 200, edited.text
+    refused = client.post(f"{url}/publish", headers=auth("admin"))
+    assert refused.status_code == 403 and "Four eyes" in refused.json()["detail"]
+    assert client.post(f"{url}/publish", headers=auth("reviewer")).status_code == 200
 
 
 def test_a_unit_reporting_a_rebutted_claim_gets_the_rebuttal_at_once(client, auth, rebutted, report, make_unit):
