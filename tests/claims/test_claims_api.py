@@ -106,7 +106,7 @@ def test_a_report_moves_to_another_claim(client, auth, report, claim_from, borde
     assert unknown.status_code == 422 and unknown.json()["errors"][0]["loc"] == ["body", "claim_id"]
 
 
-def test_the_claims_organisations_comment_and_others_may_not(client, auth, claim_from, users, session):
+def test_any_claim_writer_comments_and_an_analyst_may_not(client, auth, claim_from, users, session):
     organisation = client.post(
         "/api/v1/organisations",
         json={"code": "UBDT-TT", "name": "Vụ Tuyên truyền", "kind": "ministry_unit"},
@@ -119,10 +119,12 @@ def test_the_claims_organisations_comment_and_others_may_not(client, auth, claim
     posted = client.post(url, json={"body": "Đã liên hệ Công an tỉnh."}, headers=auth("editor"))
     assert posted.status_code == 201, posted.text
     assert posted.json()["author"]["label"] == "editor@example.test"
-    outsider = client.post(url, json={"body": "Tôi không thuộc đơn vị này."}, headers=auth("reviewer"))
-    assert outsider.status_code == 403
+    # Outside the claim's organisations, a reviewer writes claims and so comments on them too.
+    other = client.post(url, json={"body": "Biên phòng tỉnh đã nắm được."}, headers=auth("reviewer"))
+    assert other.status_code == 201, other.text
+    assert client.post(url, json={"body": "Chỉ đọc."}, headers=auth("analyst")).status_code == 403
     comments = client.get(url, headers=auth("analyst")).json()["items"]
-    assert [c["body"] for c in comments] == ["Đã liên hệ Công an tỉnh."]
+    assert [c["body"] for c in comments] == ["Đã liên hệ Công an tỉnh.", "Biên phòng tỉnh đã nắm được."]
 
 
 def test_claim_writes_are_audited(client, auth, claim_from):
