@@ -55,6 +55,11 @@ class NotFound(AppError):
     title = "Not Found"
 
 
+class NotAcceptable(AppError):
+    status = 406
+    title = "Not Acceptable"
+
+
 class Conflict(AppError):
     status = 409
     title = "Conflict"

@@ -60,6 +60,7 @@ EXTRA_PROBLEMS: dict[str, set[int]] = {
     "get_feed_bundle": {410},
     "get_feed_package": {410, 416},
     "acknowledge_bundle": {410},
+    "report_yearly": {406},
 }
 # Answers that are not JSON (or not a problem), by operation id and status.
 MEDIA_TYPES: dict[str, dict[int, str]] = {
@@ -76,6 +77,7 @@ DESCRIPTIONS = {
     401: "Credentials are missing, invalid or expired",
     403: "The caller may not do this",
     404: "Nothing with this id (or not visible to the caller)",
+    406: "The Accept header allows none of the media types offered",
     409: "The change conflicts with the current state",
     410: "It existed but was withdrawn",
     412: "If-Match does not match the current ETag (someone else changed it)",

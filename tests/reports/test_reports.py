@@ -190,6 +190,28 @@ def test_yearly_bad_parameters_are_clear_422s(client, auth, params, accept, loc)
         assert "coverage.by_group" in response.json()["detail"]
 
 
+@pytest.mark.parametrize(
+    ("accept", "media_type"),
+    [
+        ("text/html;q=0.5, application/json", "application/json"),
+        ("text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8", "text/html"),
+        ("application/json;q=0.1, application/*", XLSX),
+    ],
+)
+def test_yearly_honours_the_accept_header_preferences(client, auth, accept, media_type):
+    headers = {**auth("analyst"), "Accept": accept}
+    response = client.get("/api/v1/reports/yearly", params={"year": YEAR}, headers=headers)
+    assert response.status_code == 200 and response.headers["content-type"].split(";")[0] == media_type
+
+
+def test_yearly_in_a_format_it_does_not_offer_is_a_406(client, auth):
+    headers = {**auth("analyst"), "Accept": "application/xml"}
+    response = client.get("/api/v1/reports/yearly", params={"year": YEAR}, headers=headers)
+    assert response.status_code == 406
+    assert response.headers["content-type"].startswith("application/problem+json")
+    assert "text/csv" in response.json()["detail"]
+
+
 @pytest.mark.parametrize("path", ["coverage", "distribution", "production", "yearly?year=2026"])
 def test_units_and_other_staff_are_refused(client, auth, corpus, path):
     for headers in (corpus["unit"].headers, auth("editor"), auth("reviewer")):
