@@ -11,6 +11,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy import exc as sa_exc
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import compile_path
 
 log = logging.getLogger("ttdn.errors")
 
@@ -192,6 +193,28 @@ def validation_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
     return out
 
 
+_HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
+
+
+def allowed_methods(request: Request, named: str | None) -> str:
+    """The Allow header of a 405: every method the application's routes answer on the request's
+    path. Starlette names only those of the first route whose path matched, and one path is
+    often several routes (GET, PATCH and DELETE of one material); the OpenAPI document lists
+    them all. A path the document does not describe keeps the methods Starlette `named`."""
+    state = request.app.state
+    table = getattr(state, "allowed_methods", None)
+    if table is None:
+        table = state.allowed_methods = [
+            (compile_path(path)[0], {m.upper() for m in operations if m in _HTTP_METHODS})
+            for path, operations in request.app.openapi().get("paths", {}).items()
+        ]
+    methods = {m.strip() for m in (named or "").split(",") if m.strip()}
+    for pattern, answered in table:
+        if pattern.match(request.url.path):
+            methods |= answered
+    return ", ".join(sorted(methods))
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(AppError)
     async def _app_error(_: Request, exc: AppError) -> JSONResponse:
@@ -204,9 +227,14 @@ def install_error_handlers(app: FastAPI) -> None:
         return problem(422, f"Invalid input: {fields}.", errors=errors)
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         detail = exc.detail if isinstance(exc.detail, str) else HTTPStatus(exc.status_code).phrase
-        return problem(exc.status_code, detail, headers=getattr(exc, "headers", None))
+        headers = getattr(exc, "headers", None)
+        if exc.status_code == 405:
+            # Starlette names the methods of the first route whose path matched; a path served
+            # by several routes (GET, PATCH, DELETE of one material) allows all of theirs.
+            headers = {**(headers or {}), "Allow": allowed_methods(request, (headers or {}).get("Allow"))}
+        return problem(exc.status_code, detail, headers=headers)
 
     @app.exception_handler(sa_exc.DBAPIError)
     @app.exception_handler(sa_exc.TimeoutError)

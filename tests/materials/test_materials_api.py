@@ -129,6 +129,22 @@ def test_unknown_route_and_method_are_problems(client, auth):
     assert client.get("/api/v1/nothing-here", headers=auth("admin")).headers["content-type"].startswith(PROBLEM)
     response = client.put("/api/v1/materials", headers=auth("admin"))
     assert response.status_code == 405 and response.headers["content-type"].startswith(PROBLEM)
+    assert response.headers["allow"] == "GET, POST"
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "allow"),
+    [
+        # One path, several routes: Allow names every method any of them answers.
+        ("PUT", f"/api/v1/materials/{uuid.uuid4()}", {"GET", "PATCH", "DELETE"}),
+        ("PUT", "/api/v1/organisations", {"GET", "POST"}),
+        ("DELETE", f"/api/v1/users/{uuid.uuid4()}", {"GET", "PATCH"}),
+    ],
+)
+def test_a_405_allows_every_method_of_the_path(client, auth, method, path, allow):
+    response = client.request(method, path, headers=auth("admin"))
+    assert response.status_code == 405 and response.headers["content-type"].startswith(PROBLEM)
+    assert set(response.headers["allow"].split(", ")) - {"HEAD"} == allow
 
 
 def test_update_needs_if_match_and_rejects_stale(client, auth, created):
