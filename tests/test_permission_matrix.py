@@ -101,6 +101,7 @@ MATRIX: dict[tuple[str, str], set[str]] = {
     ("GET", "/api/v1/claims/{claim_id}/reports"): STAFF,
     ("GET", "/api/v1/claims/{claim_id}/comments"): STAFF,
     ("POST", "/api/v1/claims/{claim_id}/comments"): WORKFLOW,
+    ("GET", "/api/v1/claims/{claim_id}/comments/{comment_id}"): STAFF,
     ("GET", "/api/v1/claims/{claim_id}/timeline"): STAFF,
     ("GET", "/api/v1/claims/{claim_id}/claimreview"): STAFF,
     ("POST", "/api/v1/webhooks"): ADMINS,

@@ -260,10 +260,16 @@ def list_comments(
 def create_comment(
     claim_id: uuid.UUID, data: CommentCreate, session: DbSession, actor: WorkflowUser, response: Response
 ) -> CommentRead:
-    """Comment on a claim: staff of its lead or coordinating organisations (admins always)."""
+    """Comment on a claim: editors, reviewers and admins, as for any claim write."""
     comment = timeline.add_comment(session, claim_id, data.body, actor)
-    concurrency.located(response, f"/claims/{claim_id}/comments")
+    concurrency.located(response, f"/claims/{claim_id}/comments/{comment.id}")
     return CommentRead.model_validate(comment)
+
+
+@router.get("/claims/{claim_id}/comments/{comment_id}", response_model=CommentRead, operation_id="read_claim_comment")
+def read_comment(claim_id: uuid.UUID, comment_id: uuid.UUID, session: DbSession, _: StaffUser) -> CommentRead:
+    """One comment of the claim (where a new comment's `Location` points)."""
+    return CommentRead.model_validate(timeline.get_comment(session, claim_id, comment_id))
 
 
 @router.get("/claims/{claim_id}/timeline", response_model=Timeline, operation_id="get_claim_timeline")

@@ -19,6 +19,7 @@ from app.bundles.models import Bundle, Delivery
 from app.claims import service as claims_service
 from app.claims.models import ClaimComment, ClaimReport
 from app.db import new_id, utcnow
+from app.errors import NotFound
 from app.pagination import decode_id_cursor, encode_id_cursor
 
 
@@ -101,6 +102,14 @@ def add_comment(session: Session, claim_id: uuid.UUID, body: str, actor: Princip
     session.add(comment)
     session.flush()
     audit_service.record(session, actor, "claim.commented", "claim", claim.id, {"comment_id": [None, str(comment.id)]})
+    return comment
+
+
+def get_comment(session: Session, claim_id: uuid.UUID, comment_id: uuid.UUID) -> ClaimComment:
+    comment = session.get(ClaimComment, comment_id)
+    if comment is None or comment.claim_id != claim_id:
+        claims_service.get_claim(session, claim_id)  # an unknown claim says so
+        raise NotFound("No such comment on this claim.")
     return comment
 
 

@@ -127,6 +127,21 @@ def test_any_claim_writer_comments_and_an_analyst_may_not(client, auth, claim_fr
     assert [c["body"] for c in comments] == ["Đã liên hệ Công an tỉnh.", "Biên phòng tỉnh đã nắm được."]
 
 
+def test_a_new_comment_is_located_at_its_own_url(client, auth, claim_from):
+    claim, other = claim_from([]), claim_from([])
+    url = f"/api/v1/claims/{claim['id']}/comments"
+    posted = client.post(url, json={"body": "Đã chuyển Công an tỉnh."}, headers=auth("editor"))
+    assert posted.status_code == 201
+    location = posted.headers["location"]
+    assert location.endswith(f"{url}/{posted.json()['id']}")
+    assert client.get(location, headers=auth("analyst")).json() == posted.json()
+    # Not through another claim, nor as a comment that does not exist.
+    elsewhere = client.get(f"/api/v1/claims/{other['id']}/comments/{posted.json()['id']}", headers=auth("analyst"))
+    assert elsewhere.status_code == 404
+    assert client.get(f"{url}/{other['id']}", headers=auth("analyst")).status_code == 404
+    assert client.get(f"{url}/not-an-id", headers=auth("analyst")).status_code == 422
+
+
 def test_claim_writes_are_audited(client, auth, claim_from):
     claim = claim_from([])
     client.patch(
