@@ -1,9 +1,11 @@
 """Pydantic pieces shared by every domain's schemas."""
 
-from datetime import UTC, datetime
-from typing import Annotated, Self
+import re
+from collections.abc import Callable
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Annotated, Any, Self
 
-from pydantic import AfterValidator, BaseModel, model_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, model_validator
 
 from app.text import nfc
 
@@ -30,6 +32,31 @@ def to_utc(value: datetime) -> datetime:
 
 # Every timestamp a client sends (body or query): RFC 3339 with a zone, kept in UTC.
 Timestamp = Annotated[datetime, AfterValidator(to_utc)]
+
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def _days_as(moment: Callable[[date], datetime]) -> BeforeValidator:
+    """A query bound may also be a date, YYYY-MM-DD, meaning a whole UTC day (as the reports'
+    `from` and `to`): `moment` turns the day into the bound's timestamp."""
+
+    def read(value: Any) -> Any:
+        if isinstance(value, str) and _DATE.fullmatch(value.strip()):
+            return moment(date.fromisoformat(value.strip()))  # a ValueError (2026-02-30) is a 422
+        return value
+
+    return BeforeValidator(read)
+
+
+# Bounds of a period in a query: a timestamp, or a date that includes its whole day.
+# From (>=): the day's first moment. Through (<=): its last. Before (<): the next day's first.
+FromTime = Annotated[datetime, _days_as(lambda day: datetime.combine(day, time.min, UTC)), AfterValidator(to_utc)]
+ThroughTime = Annotated[datetime, _days_as(lambda day: datetime.combine(day, time.max, UTC)), AfterValidator(to_utc)]
+BeforeTime = Annotated[
+    datetime,
+    _days_as(lambda day: datetime.combine(day, time.min, UTC) + timedelta(days=1)),
+    AfterValidator(to_utc),
+]
 
 
 class Schedule(BaseModel):

@@ -6,7 +6,7 @@ from app.audit import service as audit_service
 from app.audit.schemas import AuditPage, AuditRead
 from app.db import DbSession
 from app.pagination import Limit
-from app.schemas import Timestamp
+from app.schemas import BeforeTime, FromTime
 
 router = APIRouter(tags=["audit"])
 
@@ -18,8 +18,10 @@ def list_audit_records(
     entity_type: str | None = None,
     entity_id: str | None = None,
     action: str | None = None,
-    since: Timestamp | None = None,
-    until: Timestamp | None = None,
+    since: Annotated[FromTime | None, Query(description="A timestamp, or a date: from its start")] = None,
+    until: Annotated[
+        BeforeTime | None, Query(description="Before this timestamp, or up to the end of this date")
+    ] = None,
     limit: Limit = 20,
     cursor: str | None = None,
 ) -> AuditPage:

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from app.db import DbSession
 from app.errors import ValidationFailed
 from app.materials import languages
-from app.schemas import Timestamp
+from app.schemas import FromTime, ThroughTime
 from app.taxonomy import service as taxonomy_service
 from app.taxonomy.cache import reference_cache
 from app.taxonomy.service import ReferenceData
@@ -82,8 +82,8 @@ async def material_filters(
     topic: Annotated[list[str], Query(description="Topic slug or name")] = [],
     status: Annotated[list[Status], Query()] = [],
     classification: Annotated[list[Classification], Query()] = [],
-    published_from: Annotated[Timestamp | None, Query()] = None,
-    published_to: Annotated[Timestamp | None, Query()] = None,
+    published_from: Annotated[FromTime | None, Query(description="A timestamp, or a date: from its start")] = None,
+    published_to: Annotated[ThroughTime | None, Query(description="A timestamp, or a date: to its end")] = None,
     on: Annotated[date | None, Query(description="The day a bare province code refers to")] = None,
 ) -> MaterialFilters:
     """Resolved on the event loop when no taxonomy value is given, or when the taxonomy's reference

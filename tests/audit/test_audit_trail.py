@@ -1,5 +1,7 @@
 """The audit trail: every write recorded with who, what, when, where; nothing can change it."""
 
+from datetime import date, timedelta
+
 import pytest
 from sqlalchemy import delete, text, update
 from sqlalchemy.exc import DBAPIError
@@ -92,3 +94,12 @@ def test_filters_and_paging(client, auth):
     assert len(ids) == len(set(ids)) == 5
     bad = client.get("/api/v1/audit", params={"since": "2026-01-01T00:00:00"}, headers=auth("admin"))
     assert bad.status_code == 422
+    # A date is a whole UTC day: since its start, until its end.
+    today = first["items"][0]["at"][:10]
+    by_day = client.get(
+        "/api/v1/audit", params={"action": "material.created", "since": today, "until": today}, headers=auth("admin")
+    ).json()
+    assert len(by_day["items"]) == 5 and by_day["next_cursor"] is None
+    day_before = (date.fromisoformat(today) - timedelta(days=1)).isoformat()
+    earlier = client.get("/api/v1/audit", params={"until": day_before}, headers=auth("admin")).json()
+    assert earlier["items"] == []

@@ -1,5 +1,7 @@
 """GET /materials: the filters of search (without q), resolved like API.md says, and paging."""
 
+from datetime import datetime
+
 import pytest
 
 from tests.factories import make_material
@@ -98,6 +100,44 @@ def test_cursor_paging_never_repeats_or_skips(client, auth, session, users):
             break
     assert len(seen) == len(set(seen)) == 25
     assert seen == [str(m.id) for m in sorted(made, key=lambda m: m.id, reverse=True)]
+
+
+def test_published_bounds_may_be_dates_meaning_whole_utc_days(client, auth, session, users):
+    times = [
+        "2026-03-10T23:59:59+00:00",
+        "2026-03-11T00:00:00+00:00",
+        "2026-03-11T23:59:59+00:00",
+        "2026-03-12T00:00:00+00:00",
+    ]
+    made = []
+    for at in times:
+        material = make_material(session, users["editor"], status="published", kind="book")
+        material.published_at = datetime.fromisoformat(at)
+        made.append(str(material.id))
+    session.commit()
+
+    def found(**params):
+        return ids(client.get("/api/v1/materials", params={"kind": "book", **params}, headers=auth("analyst")))
+
+    assert found(published_from="2026-03-11", published_to="2026-03-11") == set(made[1:3])
+    assert found(published_from="2026-03-11") == set(made[1:])
+    assert found(published_to="2026-03-11") == set(made[:3])
+    # A timestamp is still exact.
+    assert found(published_to="2026-03-11T00:00:00Z") == set(made[:2])
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"published_from": "2026-02-30"},
+        {"published_to": "2026-13-01"},
+        {"published_from": "2026-03-12", "published_to": "2026-03-11"},
+    ],
+)
+def test_impossible_dates_are_422_naming_the_bound(client, auth, params):
+    response = client.get("/api/v1/materials", params=params, headers=auth("analyst"))
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["loc"][:2] == ["query", next(iter(params))]
 
 
 @pytest.mark.parametrize("params", [{"limit": 0}, {"limit": 101}, {"cursor": "%%%"}, {"published_from": "yesterday"}])

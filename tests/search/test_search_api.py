@@ -1,6 +1,6 @@
 """GET /api/v1/search: materials written through the service, indexed from the outbox."""
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import pytest
 
@@ -102,6 +102,15 @@ def test_filters_resolve_names_and_facets_stay_disjunctive(client, auth, corpus)
     assert [item["id"] for item in body["items"]] == [str(corpus["mong"].id)]
     kinds = {facet["value"]: facet["count"] for facet in body["facets"]["kind"]}
     assert kinds == {"video": 1, "article": 1}
+
+
+def test_published_bounds_may_be_dates(client, auth, corpus):
+    published = corpus["mong"].published_at.date()
+    day, before, after = published.isoformat(), (published - timedelta(days=1)), (published + timedelta(days=1))
+    mong = [str(corpus["mong"].id)]
+    assert [i["id"] for i in search(client, auth, published_from=day, published_to=day)["items"]] == mong
+    assert search(client, auth, published_to=before.isoformat())["items"] == []
+    assert search(client, auth, published_from=after.isoformat())["items"] == []
 
 
 def test_staff_see_every_status_unless_status_is_given(client, auth, corpus):
