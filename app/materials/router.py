@@ -21,7 +21,6 @@ from app.materials.schemas import (
     MaterialUpdate,
     RevisionPage,
     RevisionRead,
-    RevisionSummary,
     TransitionRequest,
     TranslationFamily,
 )
@@ -106,10 +105,12 @@ def get_material_ninjs(material_id: uuid.UUID, request: Request, session: DbSess
 
 
 @router.get("/materials/{material_id}/revisions", response_model=RevisionPage, operation_id="list_revisions")
-def list_revisions(material_id: uuid.UUID, session: DbSession, _: StaffUser) -> RevisionPage:
-    """Every saved version, oldest first."""
-    revisions = materials_service.list_revisions(session, material_id)
-    return RevisionPage(items=[RevisionSummary.model_validate(r) for r in revisions], next_cursor=None)
+def list_revisions(
+    material_id: uuid.UUID, session: DbSession, _: StaffUser, limit: Limit = 20, cursor: str | None = None
+) -> RevisionPage:
+    """Every saved version, whole, oldest first."""
+    revisions, next_cursor = materials_service.list_revisions(session, material_id, limit, cursor)
+    return RevisionPage(items=[RevisionRead.of(r) for r in revisions], next_cursor=next_cursor)
 
 
 @router.get("/materials/{material_id}/revisions/{version}", response_model=RevisionRead, operation_id="get_revision")
@@ -117,7 +118,7 @@ def get_revision(
     material_id: uuid.UUID, version: Annotated[int, Path(ge=1, le=INT32_MAX)], session: DbSession, _: StaffUser
 ) -> RevisionRead:
     """One saved version, whole, exactly as it was."""
-    return RevisionRead.model_validate(materials_service.get_revision(session, material_id, version))
+    return RevisionRead.of(materials_service.get_revision(session, material_id, version))
 
 
 @router.post(

@@ -1,8 +1,8 @@
 import uuid
 from datetime import datetime
-from typing import Annotated, Literal, Self
+from typing import Annotated, Any, Literal, Self
 
-from pydantic import AfterValidator, AliasChoices, BaseModel, ConfigDict, Field, computed_field, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, computed_field, model_validator
 
 from app.materials import languages
 from app.materials.filters import Classification, Kind, Status
@@ -166,23 +166,24 @@ class TransitionRequest(BaseModel):
     to: Status
 
 
-class RevisionSummary(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
+class RevisionRead(MaterialRead):
+    """One saved version, whole: the material's fields as they were then (`version` is the
+    revision's), with when, by whom and why it was saved."""
 
-    version: int
     saved_at: datetime
     saved_by: uuid.UUID | None
-    change: str
+    change: str = Field(description="created, updated, imported, transition:<status> or attachment")
+
+    @classmethod
+    def of(cls, revision: Any) -> "RevisionRead":
+        """From a MaterialRevision, whose snapshot is MaterialRead as JSON."""
+        saved = {"saved_at": revision.saved_at, "saved_by": revision.saved_by, "change": revision.change}
+        return cls.model_validate({**revision.snapshot, "version": revision.version, **saved})
 
 
 class RevisionPage(BaseModel):
-    items: list[RevisionSummary]
+    items: list[RevisionRead]
     next_cursor: str | None
-
-
-class RevisionRead(RevisionSummary):
-    # Validated from a MaterialRevision, whose snapshot is the material.
-    material: MaterialRead = Field(validation_alias=AliasChoices("material", "snapshot"))
 
 
 class TranslationMember(BaseModel):

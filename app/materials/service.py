@@ -28,7 +28,8 @@ from app.materials.models import (
     SearchOutbox,
 )
 from app.materials.schemas import MaterialCreate, MaterialRead, MaterialUpdate, RebutItem
-from app.pagination import decode_id_cursor, id_page, page_size
+from app.pagination import BadCursor, decode_id_cursor, decode_values, encode_values, id_page, page_size, split_page
+from app.schemas import INT32_MAX
 from app.taxonomy import service as taxonomy_service
 
 PLAIN_FIELDS = ("title", "summary", "body", "kind", "language", "classification", "publish_at", "expires_at", "source")
@@ -340,15 +341,26 @@ def content_contributors(session: Session, material_id: uuid.UUID) -> set[uuid.U
     return workflow.content_contributors([tuple(row) for row in history])
 
 
-def list_revisions(session: Session, material_id: uuid.UUID) -> list[MaterialRevision]:
+def list_revisions(
+    session: Session, material_id: uuid.UUID, limit: int, cursor: str | None
+) -> tuple[list[MaterialRevision], str | None]:
+    """A page of the material's revisions, oldest first; the cursor carries the last version shown."""
     get_material(session, material_id)
-    return list(
-        session.scalars(
-            select(MaterialRevision)
-            .where(MaterialRevision.material_id == material_id)
-            .order_by(MaterialRevision.version)
-        )
-    )
+    query = select(MaterialRevision).where(MaterialRevision.material_id == material_id)
+    if cursor is not None:
+        query = query.where(MaterialRevision.version > _version_cursor(cursor))
+    rows = session.scalars(query.order_by(MaterialRevision.version).limit(page_size(limit))).all()
+    return split_page(rows, limit, lambda revision: encode_values(revision.version))
+
+
+def _version_cursor(cursor: str) -> int:
+    try:
+        version = decode_values(cursor)
+    except BadCursor:
+        version = None
+    if isinstance(version, bool) or not isinstance(version, int) or not 0 <= version <= INT32_MAX:
+        raise ValidationFailed(["query", "cursor"], "The cursor is not one this list gave out.")
+    return version
 
 
 def get_revision(session: Session, material_id: uuid.UUID, version: int) -> MaterialRevision:

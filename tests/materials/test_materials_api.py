@@ -177,12 +177,36 @@ def test_every_version_is_kept_whole(client, auth, created):
     revisions = client.get(f"{url}/revisions", headers=auth("analyst")).json()["items"]
     assert [r["version"] for r in revisions] == [1, 2]
     assert [r["change"] for r in revisions] == ["created", "updated"]
+    assert [r["title"] for r in revisions] == ["Chính sách dân tộc Mông", "Phiên bản hai"]
     first = client.get(f"{url}/revisions/1", headers=auth("analyst")).json()
-    assert first["material"]["title"] == "Chính sách dân tộc Mông"
-    assert first["material"]["topics"] == []
+    assert first["title"] == "Chính sách dân tộc Mông" and first["topics"] == [] and first["version"] == 1
+    assert first == revisions[0]
+    # A revision is the material as it was: every field a read shows, and who saved it when.
+    current = client.get(url, headers=auth("analyst")).json()
     second = client.get(f"{url}/revisions/2", headers=auth("analyst")).json()
-    assert second["material"]["title"] == "Phiên bản hai" and second["material"]["topics"] == ["ethnic-policy"]
+    assert second.keys() == current.keys() | {"saved_at", "saved_by", "change"}
+    assert {k: v for k, v in second.items() if k in current} == current
     assert client.get(f"{url}/revisions/3", headers=auth("analyst")).status_code == 404
+
+
+def test_revisions_page_with_limit_and_cursor(client, auth, created):
+    url, etag = created.headers["location"], created.headers["etag"]
+    for n in range(4):
+        etag = client.patch(url, json={"summary": f"Lần {n}"}, headers={**auth("editor"), "If-Match": etag}).headers[
+            "etag"
+        ]
+    seen, cursor = [], None
+    while True:
+        params = {"limit": 2, **({"cursor": cursor} if cursor else {})}
+        page = client.get(f"{url}/revisions", params=params, headers=auth("analyst")).json()
+        assert len(page["items"]) <= 2
+        seen += [r["version"] for r in page["items"]]
+        if not (cursor := page["next_cursor"]):
+            break
+    assert seen == [1, 2, 3, 4, 5]
+    for bad in ("not-a-cursor", "IjEi", "LTE"):  # garbage, "1" as text, -1
+        response = client.get(f"{url}/revisions", params={"cursor": bad}, headers=auth("analyst"))
+        assert response.status_code == 422 and response.json()["errors"][0]["loc"] == ["query", "cursor"]
 
 
 def test_delete_only_drafts_with_if_match(client, auth, created, session):
