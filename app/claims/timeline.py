@@ -1,8 +1,8 @@
 """A claim's timeline and its comments.
 
 The timeline runs from the first report through triage, each rebuttal's publication and its
-bundle's, to the first fetch by a unit and the acknowledgement by half and by all of the units
-the rebuttal bundles were delivered to.
+bundle's, to the first fetch by a unit, the acknowledgement by half and by all of the units the
+rebuttal bundles were delivered to, and the last acknowledgement so far.
 """
 
 import math
@@ -64,6 +64,7 @@ ORDER = (
     "first_fetch",
     "acknowledged_50",
     "acknowledged_100",
+    "last_acknowledgement",
 )
 
 
@@ -89,6 +90,9 @@ def _delivery_events(session: Session, bundle_ids: list[uuid.UUID]) -> list[dict
         needed = max(1, math.ceil(units * share))
         if units and len(times) >= needed:
             events.append({"at": times[needed - 1], "event": name, "acknowledged": needed, "units": units})
+    if times:
+        # The timeline ends at the latest acknowledgement so far, however few units have sent one.
+        events.append({"at": times[-1], "event": "last_acknowledgement", "acknowledged": len(times), "units": units})
     return events
 
 

@@ -155,6 +155,22 @@ def test_the_timeline_runs_from_the_first_report_to_the_last_acknowledgement(
     assert events() == ["first_report", "triaged", "rebuttal_published", "bundle_published"]
     assert client.get(f"/api/v1/feed/bundles/{bundle_id}", headers=border_unit.headers).status_code == 200
     assert client.post(f"/api/v1/feed/bundles/{bundle_id}/ack", headers=border_unit.headers).status_code == 204
-    assert events()[-2:] == ["first_fetch", "acknowledged_50"]
+    assert events()[-3:] == ["first_fetch", "acknowledged_50", "last_acknowledgement"]
     assert client.post(f"/api/v1/feed/bundles/{bundle_id}/ack", headers=late.headers).status_code == 204
-    assert events()[-1] == "acknowledged_100"
+    assert events()[-2:] == ["acknowledged_100", "last_acknowledgement"]
+    last = client.get(f"/api/v1/claims/{claim_id}/timeline", headers=auth("analyst")).json()["items"][-1]
+    assert (last["acknowledged"], last["units"]) == (2, 2)
+
+
+def test_the_timeline_ends_at_the_last_acknowledgement_however_few_units_sent_one(
+    client, auth, rebutted, make_unit, border_unit
+):
+    claim_id = rebutted["claim"]["id"]
+    bundle_id = rebutted["claim"]["rebuttals"][0]["bundle_id"]
+    for n in range(3):  # three more units on the claim's route: one acknowledgement of four is under half
+        make_unit(f"DB-DON{n + 5}", province="Điện Biên", border_routes=["VN-LA"])
+    assert client.post(f"/api/v1/bundles/{bundle_id}/publish", headers=auth("reviewer2")).status_code == 200
+    assert client.post(f"/api/v1/feed/bundles/{bundle_id}/ack", headers=border_unit.headers).status_code == 204
+    items = client.get(f"/api/v1/claims/{claim_id}/timeline", headers=auth("analyst")).json()["items"]
+    assert [i["event"] for i in items][-2:] == ["first_fetch", "last_acknowledgement"]
+    assert (items[-1]["acknowledged"], items[-1]["units"]) == (1, 4)
