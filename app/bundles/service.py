@@ -131,16 +131,21 @@ def resolve_targets(session: Session, targets: BundleTargets) -> dict[str, list[
 # --- writing -----------------------------------------------------------------------------------
 
 
-_ACTOR = object()
+def create_bundle(session: Session, data: BundleCreate, actor: Principal) -> Bundle:
+    """A new draft, written by `actor`."""
+    return _add_bundle(session, data, actor, actor.id, "bundle.created")
 
 
-def create_bundle(
-    session: Session, data: BundleCreate, actor: Principal, *, author: uuid.UUID | None | object = _ACTOR
+def draft_bundle(session: Session, data: BundleCreate, actor: Principal, author: uuid.UUID | None) -> Bundle:
+    """A new draft that `actor` only set off, carrying `author`'s words (a rebuttal's bundle is
+    its writer's; None: no one's). The actor wrote none of it, so the four-eyes rule does not
+    keep them from publishing it; it keeps the author. Audited as `bundle.drafted`."""
+    return _add_bundle(session, data, actor, author, "bundle.drafted")
+
+
+def _add_bundle(
+    session: Session, data: BundleCreate, actor: Principal, written_by: uuid.UUID | None, action: str
 ) -> Bundle:
-    """A new draft. `author` is whose words it carries when the actor only set it off (a bundle
-    drafted for a rebuttal is its material's writer's; None: no one's): the four-eyes rule keeps
-    the author, not the actor, from publishing it. By default the actor wrote it."""
-    written_by = actor.id if author is _ACTOR else author
     now = utcnow()
     bundle = Bundle(
         title=data.title,
@@ -160,9 +165,6 @@ def create_bundle(
     )
     session.add(bundle)
     session.flush()
-    # Drafted for someone else's words, it is recorded as drafted: the actor wrote none of it,
-    # so it does not count among the writers the four-eyes rule keeps from publishing it.
-    action = "bundle.created" if author is _ACTOR else "bundle.drafted"
     audit_service.record(session, actor, action, "bundle", bundle.id, audit_service.diff({}, snapshot(bundle)))
     return bundle
 

@@ -114,7 +114,7 @@ def _draft_bundle(
     # The rebuttal's writer is the bundle's author, not the reviewer whose publication drafted
     # it: that reviewer has read the words and may publish the bundle (four eyes).
     author = material.last_edited_by or material.created_by
-    return bundles_service.create_bundle(session, data, actor, author=author)
+    return bundles_service.draft_bundle(session, data, actor, author)
 
 
 def deliver_to_unit(session: Session, claim: Claim, unit_id: uuid.UUID) -> None:

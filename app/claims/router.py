@@ -274,8 +274,9 @@ def read_comment(claim_id: uuid.UUID, comment_id: uuid.UUID, session: DbSession,
 
 @router.get("/claims/{claim_id}/timeline", response_model=Timeline, operation_id="get_claim_timeline")
 def get_timeline(claim_id: uuid.UUID, session: DbSession, _: StaffUser) -> Timeline:
-    """From the first report through triage, rebuttal and bundle publication to the first fetch and
-    the acknowledgement by 50 % and 100 % of the units the rebuttal was delivered to."""
+    """From the first report through triage, rebuttal and bundle publication to the first fetch,
+    the acknowledgement by 50 % and 100 % of the units the rebuttal was delivered to, and the
+    last acknowledgement so far."""
     events = timeline.timeline(session, claim_id)
     return Timeline(claim_id=claim_id, items=[TimelineEvent.model_validate(e) for e in events])
 
