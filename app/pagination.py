@@ -78,6 +78,17 @@ def decode_id_cursor(cursor: str, loc: str = "cursor") -> str:
         raise ValidationFailed(["query", loc], "The cursor is not one this list gave out.") from None
 
 
+def decode_int_cursor(cursor: str, largest: int) -> int:
+    """The whole number from 0 to `largest` a cursor carries; 422 otherwise."""
+    try:
+        value = decode_values(cursor)
+    except BadCursor:
+        value = None
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= largest:
+        raise ValidationFailed(["query", "cursor"], "The cursor is not one this list gave out.")
+    return value
+
+
 def decode_uuid_pair(cursor: str) -> tuple[str, str]:
     """Two ids (a composite keyset), as stored text; 422 otherwise."""
     try:

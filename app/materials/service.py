@@ -28,7 +28,7 @@ from app.materials.models import (
     SearchOutbox,
 )
 from app.materials.schemas import MaterialCreate, MaterialRead, MaterialUpdate, RebutItem
-from app.pagination import BadCursor, decode_id_cursor, decode_values, encode_values, id_page, page_size, split_page
+from app.pagination import decode_id_cursor, decode_int_cursor, encode_values, id_page, page_size, split_page
 from app.schemas import INT32_MAX
 from app.taxonomy import service as taxonomy_service
 
@@ -348,19 +348,9 @@ def list_revisions(
     get_material(session, material_id)
     query = select(MaterialRevision).where(MaterialRevision.material_id == material_id)
     if cursor is not None:
-        query = query.where(MaterialRevision.version > _version_cursor(cursor))
+        query = query.where(MaterialRevision.version > decode_int_cursor(cursor, INT32_MAX))
     rows = session.scalars(query.order_by(MaterialRevision.version).limit(page_size(limit))).all()
     return split_page(rows, limit, lambda revision: encode_values(revision.version))
-
-
-def _version_cursor(cursor: str) -> int:
-    try:
-        version = decode_values(cursor)
-    except BadCursor:
-        version = None
-    if isinstance(version, bool) or not isinstance(version, int) or not 0 <= version <= INT32_MAX:
-        raise ValidationFailed(["query", "cursor"], "The cursor is not one this list gave out.")
-    return version
 
 
 def get_revision(session: Session, material_id: uuid.UUID, version: int) -> MaterialRevision:
