@@ -11,6 +11,8 @@ from app.bundles.models import BundlePublication
 from app.bundles.schemas import PublicationHead, PublicationRead, PublishedItem
 from app.errors import NotFound
 from app.materials.models import MaterialRevision
+from app.pagination import decode_int_cursor, encode_values, page_size, split_page
+from app.schemas import INT32_MAX
 
 
 def get_publication(session: Session, bundle_id: uuid.UUID, version: int) -> BundlePublication:
@@ -20,14 +22,15 @@ def get_publication(session: Session, bundle_id: uuid.UUID, version: int) -> Bun
     return publication
 
 
-def list_publications(session: Session, bundle_id: uuid.UUID) -> list[BundlePublication]:
-    return list(
-        session.scalars(
-            select(BundlePublication)
-            .where(BundlePublication.bundle_id == bundle_id)
-            .order_by(BundlePublication.version)
-        )
-    )
+def list_publications(
+    session: Session, bundle_id: uuid.UUID, limit: int, cursor: str | None
+) -> tuple[list[BundlePublication], str | None]:
+    """A page of the bundle's publications, oldest first; the cursor carries the last version shown."""
+    query = select(BundlePublication).where(BundlePublication.bundle_id == bundle_id)
+    if cursor is not None:
+        query = query.where(BundlePublication.version > decode_int_cursor(cursor, INT32_MAX))
+    rows = session.scalars(query.order_by(BundlePublication.version).limit(page_size(limit))).all()
+    return split_page(rows, limit, lambda publication: encode_values(publication.version))
 
 
 def snapshots(session: Session, publication: BundlePublication) -> dict[tuple[str, int], dict[str, Any]]:

@@ -102,11 +102,13 @@ def recall_bundle(
 
 
 @router.get("/bundles/{bundle_id}/publications", response_model=PublicationPage, operation_id="list_publications")
-def list_publications(bundle_id: uuid.UUID, session: DbSession, _: StaffUser) -> PublicationPage:
+def list_publications(
+    bundle_id: uuid.UUID, session: DbSession, _: StaffUser, limit: Limit = 20, cursor: str | None = None
+) -> PublicationPage:
     """Every publication of the bundle, oldest first, each with its materials as they were sent."""
     bundles_service.get_bundle(session, bundle_id)
-    items = [publications.to_read(session, p) for p in publications.list_publications(session, bundle_id)]
-    return PublicationPage(items=items, next_cursor=None)
+    shown, next_cursor = publications.list_publications(session, bundle_id, limit, cursor)
+    return PublicationPage(items=[publications.to_read(session, p) for p in shown], next_cursor=next_cursor)
 
 
 @router.get(

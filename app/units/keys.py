@@ -20,6 +20,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from app.db import start_writing, utcnow
+from app.pagination import decode_id_cursor, id_page, page_size
 from app.units.models import ApiKey, Unit
 
 KEY_CACHE_SECONDS = 5.0
@@ -127,8 +128,12 @@ def issue_key(session: Session, unit_id: uuid.UUID, created_by: uuid.UUID | None
     return api_key, key
 
 
-def list_keys(session: Session, unit_id: uuid.UUID) -> list[ApiKey]:
-    return list(session.scalars(select(ApiKey).where(ApiKey.unit_id == unit_id).order_by(ApiKey.created_at)))
+def list_keys(session: Session, unit_id: uuid.UUID, limit: int, cursor: str | None) -> tuple[list[ApiKey], str | None]:
+    """A page of the unit's keys, oldest first (ids are time-ordered)."""
+    query = select(ApiKey).where(ApiKey.unit_id == unit_id)
+    if cursor is not None:
+        query = query.where(ApiKey.id > decode_id_cursor(cursor))
+    return id_page(session.scalars(query.order_by(ApiKey.id).limit(page_size(limit))).all(), limit)
 
 
 def revoke_key(session: Session, unit_id: uuid.UUID, key_id: uuid.UUID) -> ApiKey | None:

@@ -94,10 +94,13 @@ def issue_unit_key(unit_id: uuid.UUID, session: DbSession, actor: AdminUser, res
 
 
 @router.get("/units/{unit_id}/keys", response_model=KeyPage, operation_id="list_unit_keys")
-def list_unit_keys(unit_id: uuid.UUID, session: DbSession, _: AdminUser) -> KeyPage:
-    """The unit's keys: prefixes and dates, never the secrets."""
+def list_unit_keys(
+    unit_id: uuid.UUID, session: DbSession, _: AdminUser, limit: Limit = 20, cursor: str | None = None
+) -> KeyPage:
+    """The unit's keys, oldest first: prefixes and dates, never the secrets."""
     units_service.get_unit(session, unit_id)
-    return KeyPage(items=[KeyRead.model_validate(k) for k in keys.list_keys(session, unit_id)], next_cursor=None)
+    shown, next_cursor = keys.list_keys(session, unit_id, limit, cursor)
+    return KeyPage(items=[KeyRead.model_validate(k) for k in shown], next_cursor=next_cursor)
 
 
 @router.delete("/units/{unit_id}/keys/{key_id}", status_code=204, operation_id="revoke_unit_key")

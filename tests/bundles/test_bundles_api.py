@@ -229,3 +229,29 @@ def test_four_eyes_counts_every_writer_since_the_last_publication(client, auth, 
     # theirs to review.
     patch_bundle(client, auth("editor2"), url, description="Bản sửa sau khi phát hành")
     assert client.post(f"{url}/publish", headers=auth("both")).status_code == 200
+
+
+def test_publications_list_pages_oldest_first(client, auth, make_unit, publish):
+    unit = make_unit("LIST-PUB1")
+    bundle = publish({"units": [unit.id]})
+    url = f"/api/v1/bundles/{bundle['id']}"
+    for n in range(2):
+        etag = client.get(url, headers=auth("editor")).headers["etag"]
+        edited = client.patch(url, json={"description": f"Sửa lần {n}"}, headers={**auth("editor"), "If-Match": etag})
+        assert edited.status_code == 200, edited.text
+        assert client.post(f"{url}/publish", headers=auth("reviewer")).status_code == 200
+    whole = client.get(f"{url}/publications", params={"limit": 100}, headers=auth("analyst")).json()
+    assert whole["next_cursor"] is None and len(whole["items"]) == 3
+    pages, cursor = [], None
+    while True:
+        params = {"limit": 2, **({"cursor": cursor} if cursor else {})}
+        page = client.get(f"{url}/publications", params=params, headers=auth("analyst")).json()
+        pages.append(page["items"])
+        if not (cursor := page["next_cursor"]):
+            break
+    assert [len(p) for p in pages] == [2, 1]
+    assert [p for page in pages for p in page] == whole["items"]
+    versions = [p["version"] for p in whole["items"]]
+    assert versions == sorted(versions) and len(set(versions)) == 3
+    bad = client.get(f"{url}/publications", params={"cursor": "x"}, headers=auth("analyst"))
+    assert bad.status_code == 422 and bad.json()["errors"][0]["loc"] == ["query", "cursor"]

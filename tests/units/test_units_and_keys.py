@@ -86,6 +86,21 @@ def test_key_is_shown_once_and_stored_as_a_hash(client, auth, unit, unit_key, se
     assert stored.key_hash == keys.hash_key(unit_key["key"]) and unit_key["key"] not in stored.key_hash
 
 
+def test_keys_list_pages_oldest_first(client, auth, unit):
+    url = f"/api/v1/units/{unit.json()['id']}/keys"
+    made = [client.post(url, headers=auth("admin")).json()["id"] for _ in range(5)]
+    seen, cursor = [], None
+    while True:
+        params = {"limit": 2, **({"cursor": cursor} if cursor else {})}
+        page = client.get(url, params=params, headers=auth("admin")).json()
+        assert len(page["items"]) <= 2
+        seen += [k["id"] for k in page["items"]]
+        if not (cursor := page["next_cursor"]):
+            break
+    assert seen == made
+    assert client.get(url, params={"limit": 101}, headers=auth("admin")).status_code == 422
+
+
 def test_only_admins_manage_keys(client, auth, unit):
     url = f"/api/v1/units/{unit.json()['id']}/keys"
     assert client.post(url, headers=auth("editor")).status_code == 403
