@@ -17,7 +17,7 @@ from app.context import RequestInfo, current_request
 from app.errors import log_server_error, problem, server_error
 from app.urls import API_PREFIX
 
-_UPLOAD_PATH = re.compile(rf"^{re.escape(API_PREFIX)}/materials/[^/]+/attachments/?$")
+_UPLOAD_PATH = re.compile(rf"^{re.escape(API_PREFIX)}/(materials|claim-reports)/[^/]+/attachments/?$")
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 
 SECURITY_HEADERS = [

@@ -84,6 +84,18 @@ def test_attachments_of_a_report_are_stored_and_kept_from_other_units(client, au
     assert lying.status_code == 415
 
 
+def test_a_report_attachment_has_the_upload_limit_not_the_json_one(client, auth, report, border_unit, settings):
+    created = report(border_unit.headers).json()
+    url = f"/api/v1/claim-reports/{created['id']}/attachments"
+    photo = b"\x89PNG\r\n\x1a\n" + b"\x00" * (settings.max_json_body_bytes * 2)  # a phone photo, not JSON
+    assert settings.max_json_body_bytes < len(photo) < settings.max_upload_bytes
+    uploaded = client.post(url, files={"file": ("anh.png", photo, "image/png")}, headers=border_unit.headers)
+    assert uploaded.status_code == 201, uploaded.text
+    too_big = b"\x89PNG\r\n\x1a\n" + b"\x00" * settings.max_upload_bytes
+    refused = client.post(url, files={"file": ("lon.png", too_big, "image/png")}, headers=border_unit.headers)
+    assert refused.status_code == 413
+
+
 def test_reports_are_audited(client, auth, report):
     created = report(auth("editor"), urls=[]).json()
     records = client.get(
