@@ -54,6 +54,7 @@ MATRIX: dict[tuple[str, str], set[str]] = {
     ("DELETE", "/api/v1/units/{unit_id}"): ADMINS,
     ("POST", "/api/v1/units/{unit_id}/keys"): ADMINS,
     ("GET", "/api/v1/units/{unit_id}/keys"): ADMINS,
+    ("GET", "/api/v1/units/{unit_id}/keys/{key_id}"): ADMINS,
     ("DELETE", "/api/v1/units/{unit_id}/keys/{key_id}"): ADMINS,
     ("GET", "/api/v1/audit"): AUDIT,
     ("GET", "/api/v1/reports/coverage"): AUDIT,

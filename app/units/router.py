@@ -103,6 +103,16 @@ def list_unit_keys(
     return KeyPage(items=[KeyRead.model_validate(k) for k in shown], next_cursor=next_cursor)
 
 
+@router.get("/units/{unit_id}/keys/{key_id}", response_model=KeyRead, operation_id="read_unit_key")
+def read_unit_key(unit_id: uuid.UUID, key_id: uuid.UUID, session: DbSession, _: AdminUser) -> KeyRead:
+    """One of the unit's keys (where a new key's `Location` points): its prefix and dates, never the secret."""
+    units_service.get_unit(session, unit_id)
+    api_key = keys.get_key(session, unit_id, key_id)
+    if api_key is None:
+        raise NotFound(f"Unit {unit_id} has no key {key_id}.")
+    return KeyRead.model_validate(api_key)
+
+
 @router.delete("/units/{unit_id}/keys/{key_id}", status_code=204, operation_id="revoke_unit_key")
 def revoke_unit_key(unit_id: uuid.UUID, key_id: uuid.UUID, session: DbSession, actor: AdminUser) -> Response:
     """Revoke a key; it stops working at once (within seconds on other server processes)."""

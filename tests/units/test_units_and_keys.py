@@ -101,6 +101,24 @@ def test_keys_list_pages_oldest_first(client, auth, unit):
     assert client.get(url, params={"limit": 101}, headers=auth("admin")).status_code == 422
 
 
+def test_a_new_key_is_located_at_a_readable_url_that_never_shows_the_secret(client, auth, unit):
+    url = f"/api/v1/units/{unit.json()['id']}/keys"
+    created = client.post(url, headers=auth("admin"))
+    location = created.headers["location"]
+    assert location.endswith(f"{url}/{created.json()['id']}")
+    read = client.get(location, headers=auth("admin"))
+    assert read.status_code == 200 and read.json()["prefix"] == created.json()["prefix"]
+    assert "key" not in read.json() and created.json()["key"] not in read.text
+    assert client.get(location, headers=auth("editor")).status_code == 403
+    other = client.post(
+        "/api/v1/units", json={"code": "KEY-OTHER", "name": "Đồn khác", "type": "police"}, headers=auth("admin")
+    )
+    assert (
+        client.get(f"/api/v1/units/{other.json()['id']}/keys/{created.json()['id']}", headers=auth("admin")).status_code
+        == 404
+    )
+
+
 def test_only_admins_manage_keys(client, auth, unit):
     url = f"/api/v1/units/{unit.json()['id']}/keys"
     assert client.post(url, headers=auth("editor")).status_code == 403
