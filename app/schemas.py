@@ -3,9 +3,9 @@
 import re
 from collections.abc import Callable
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Annotated, Any, Self
+from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, model_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ValidationInfo, field_validator
 
 from app.text import nfc
 
@@ -60,15 +60,21 @@ BeforeTime = Annotated[
 
 
 class Schedule(BaseModel):
-    """For bodies with `publish_at` / `expires_at`: RFC 3339 with a zone, and expiry after publication."""
+    """For bodies with `publish_at` / `expires_at` (Timestamps, declared in that order): expiry
+    after publication, the error naming `expires_at`."""
 
-    @model_validator(mode="after")
-    def _expires_after_publish(self) -> Self:
-        publish_at = getattr(self, "publish_at", None)
-        expires_at = getattr(self, "expires_at", None)
-        for name, value in (("publish_at", publish_at), ("expires_at", expires_at)):
-            if value is not None and value.tzinfo is None:
-                raise ValueError(f"{name} needs a time zone (RFC 3339), e.g. 2026-07-01T00:00:00Z")
+    @field_validator("expires_at", check_fields=False)
+    @classmethod
+    def _expires_after_publish(cls, expires_at: datetime | None, info: ValidationInfo) -> datetime | None:
+        publish_at = info.data.get("publish_at")
         if publish_at and expires_at and expires_at <= publish_at:
             raise ValueError("expires_at must be after publish_at")
-        return self
+        return expires_at
+
+
+def not_null(value: Any) -> Any:
+    """For a PATCH body's field that may be left out but never set to null: the 422 names it.
+    (A field validator runs only on fields the body sent.)"""
+    if value is None:
+        raise ValueError("cannot be null")
+    return value

@@ -158,3 +158,39 @@ def test_attachment_range_errors_are_problems(client, auth, session, users):
     assert_problem(beyond, 416)
     assert beyond.headers["content-range"] == f"bytes */{len(data)}"
     assert client.get(url, headers={**auth("analyst"), "Range": "bytes=0-9"}).content == data[:10]
+
+
+def test_rules_between_fields_name_the_field_they_refuse(client, auth, session, users):
+    material = make_material(session, users["editor"], status="approved")
+    session.commit()
+    # A required field set to null on PATCH (materials and bundles).
+    created = client.post("/api/v1/materials", json=material_data(), headers=auth("editor"))
+    nulled = client.patch(
+        created.headers["location"], json={"title": None}, headers={**auth("editor"), "If-Match": "*"}
+    )
+    assert_problem(nulled, 422, ["body", "title"])
+    bundle_body = {
+        "title": "Gói",
+        "items": [{"material_id": str(material.id)}],
+        "targets": {"border_routes": ["VN-LA"]},
+    }
+    bundle = client.post("/api/v1/bundles", json=bundle_body, headers=auth("editor"))
+    assert bundle.status_code == 201, bundle.text
+    url = f"/api/v1/bundles/{bundle.json()['id']}"
+    for field in ("title", "targets"):
+        nulled = client.patch(url, json={field: None}, headers={**auth("editor"), "If-Match": "*"})
+        assert_problem(nulled, 422, ["body", field])
+    # Expiry before publication: expires_at is what is wrong.
+    schedule = {"publish_at": "2026-06-01T00:00:00Z", "expires_at": "2026-05-01T00:00:00Z"}
+    for path in ("/api/v1/materials", "/api/v1/bundles"):
+        body = material_data(**schedule) if path.endswith("materials") else {**bundle_body, **schedule}
+        refused = assert_problem(client.post(path, json=body, headers=auth("editor")), 422, ["body", "expires_at"])
+        assert len(refused["errors"]) == 1
+    # A webhook for an organisation and a unit at once: the second owner is refused.
+    both = {
+        "url": "http://127.0.0.1:9/hook",
+        "events": ["claim.created"],
+        "organisation_id": "0190d0a8-0000-7000-8000-000000000001",
+        "unit_id": "0190d0a8-0000-7000-8000-000000000002",
+    }
+    assert_problem(client.post("/api/v1/webhooks", json=both, headers=auth("admin")), 422, ["body", "unit_id"])

@@ -1,10 +1,10 @@
 import uuid
 from datetime import datetime
-from typing import Annotated, Any, Literal, Self
+from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from app.schemas import Schedule, Timestamp, nfc_stripped
+from app.schemas import Schedule, Timestamp, nfc_stripped, not_null
 from app.units.schemas import UnitType
 
 Priority = Literal["normal", "urgent"]
@@ -69,12 +69,7 @@ class BundleUpdate(Schedule):
     publish_at: Timestamp | None = None
     expires_at: Timestamp | None = None
 
-    @model_validator(mode="after")
-    def _required_stay_set(self) -> Self:
-        for name in ("title", "description", "priority", "items", "targets"):
-            if name in self.model_fields_set and getattr(self, name) is None:
-                raise ValueError(f"{name} cannot be null")
-        return self
+    _required_stay_set = field_validator("title", "description", "priority", "items", "targets")(not_null)
 
 
 class TargetsRead(BaseModel):

@@ -2,11 +2,11 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Any, Literal, Self
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, computed_field, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, computed_field, field_validator, model_validator
 
 from app.materials import languages
 from app.materials.filters import Classification, Kind, Status
-from app.schemas import Schedule, Timestamp, nfc_stripped
+from app.schemas import Schedule, Timestamp, nfc_stripped, not_null
 from app.text import nfc
 from app.urls import api_path
 
@@ -80,6 +80,10 @@ class MaterialCreate(Schedule):
     )
 
 
+# What a material always has: a PATCH may leave these out, never set them to null.
+REQUIRED_FIELDS = ("title", "kind", "language", "classification", "summary", "body", "rebuts")
+
+
 class MaterialUpdate(Schedule):
     """Every field optional; only the fields sent are changed (applied with exclude_unset)."""
 
@@ -101,12 +105,7 @@ class MaterialUpdate(Schedule):
     rebuts: Rebuts | None = None
     translation_of: uuid.UUID | None = None
 
-    @model_validator(mode="after")
-    def _required_stay_set(self) -> Self:
-        for name in ("title", "kind", "language", "classification", "summary", "body", "rebuts"):
-            if name in self.model_fields_set and getattr(self, name) is None:
-                raise ValueError(f"{name} cannot be null")
-        return self
+    _required_stay_set = field_validator(*REQUIRED_FIELDS)(not_null)
 
 
 class AttachmentRead(BaseModel):

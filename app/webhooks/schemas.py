@@ -2,7 +2,7 @@ import uuid
 from datetime import datetime
 from typing import Literal, Self
 
-from pydantic import AliasPath, BaseModel, ConfigDict, Field, model_validator
+from pydantic import AliasPath, BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 EventType = Literal["claim.created", "claim.updated", "rebuttal.published", "bundle.published", "bundle.recalled"]
 
@@ -18,11 +18,12 @@ class WebhookCreate(BaseModel):
     unit_id: uuid.UUID | None = None
     active: bool = True
 
-    @model_validator(mode="after")
-    def _one_owner(self) -> "WebhookCreate":
-        if self.organisation_id and self.unit_id:
+    @field_validator("unit_id")
+    @classmethod
+    def _one_owner(cls, unit_id: uuid.UUID | None, info: ValidationInfo) -> uuid.UUID | None:
+        if unit_id and info.data.get("organisation_id"):
             raise ValueError("give organisation_id or unit_id, not both")
-        return self
+        return unit_id
 
 
 class WebhookUpdate(BaseModel):
