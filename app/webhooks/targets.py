@@ -39,13 +39,20 @@ def parse(url: str, *, production: bool) -> httpx.URL:
         raise TargetRefused("must not carry a user name or password")
     if production and parsed.scheme != "https":
         raise TargetRefused("must use https in production")
+    if parsed.port is not None and not 0 < parsed.port < 65536:
+        raise TargetRefused(f"the port {parsed.port} does not exist (1 to 65535)")
     return parsed
 
 
 def _is_public(address: str) -> bool:
     ip = ipaddress.ip_address(address.split("%", 1)[0])
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:
-        ip = ip.ipv4_mapped
+    if isinstance(ip, ipaddress.IPv6Address):
+        # An IPv6 address that carries an IPv4 one (mapped, 6to4, Teredo's client) reaches it.
+        embedded = [ip.ipv4_mapped, ip.sixtofour, ip.teredo[1] if ip.teredo else None]
+        if any(v4 is not None and not _is_public(str(v4)) for v4 in embedded):
+            return False
+        if ip.ipv4_mapped:
+            ip = ip.ipv4_mapped
     return ip.is_global and not (ip.is_multicast or ip.is_reserved or ip.is_loopback or ip.is_link_local)
 
 

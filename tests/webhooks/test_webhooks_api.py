@@ -51,6 +51,8 @@ def test_secret_is_shown_once_and_stored_encrypted(client, auth, session, settin
         ({"url": "not a url"}, ["body", "url"]),
         ({"url": "ftp://127.0.0.1/hook"}, ["body", "url"]),
         ({"url": "http://user:pw@127.0.0.1/hook"}, ["body", "url"]),
+        ({"url": "http://127.0.0.1:99999/hook"}, ["body", "url"]),
+        ({"url": "http://127.0.0.1:0/hook"}, ["body", "url"]),
         ({"unit_id": "0190d0a8-0000-7000-8000-000000000000"}, ["body", "unit_id"]),
         ({"organisation_id": "0190d0a8-0000-7000-8000-000000000002"}, ["body", "organisation_id"]),
     ],
@@ -125,6 +127,10 @@ def production_client(settings, session_factory, search_backend):
         ("https://169.254.169.254/latest/meta-data", "non-public"),
         ("https://[fe80::1]/hook", "non-public"),
         ("https://[::ffff:127.0.0.1]/hook", "non-public"),
+        ("https://[2002:7f00:1::]/hook", "non-public"),  # 6to4 carrying 127.0.0.1
+        ("https://[2002:a01:203::]/hook", "non-public"),  # 6to4 carrying 10.1.2.3
+        ("https://[2001:0:4136:e378:8000:63bf:80ff:fffe]/hook", "non-public"),  # Teredo, client 127.0.0.1
+        ("https://93.184.215.14:99999/hook", "port"),
     ],
 )
 def test_production_needs_https_to_a_public_address(production_client, auth, url, reason):
