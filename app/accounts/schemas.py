@@ -1,8 +1,10 @@
 import uuid
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+from app.schemas import nfc_stripped
 
 Role = Literal["admin", "editor", "reviewer", "analyst"]
 ROLES: tuple[str, ...] = ("admin", "editor", "reviewer", "analyst")
@@ -21,6 +23,10 @@ class MeRead(BaseModel):
     id: uuid.UUID
     label: str
     roles: list[str]
+
+
+# Stored NFC and trimmed, as every name is (a name typed on another system may arrive decomposed).
+FullName = Annotated[str, AfterValidator(nfc_stripped), Field(max_length=200)]
 
 
 class UserRead(BaseModel):
@@ -43,7 +49,7 @@ class UserCreate(BaseModel):
     email: str = Field(min_length=3, max_length=320)
     password: str = Field(min_length=1, max_length=200)
     roles: list[Role] = Field(min_length=1)
-    full_name: str = Field(default="", max_length=200)
+    full_name: FullName = ""
     organisation_id: uuid.UUID | None = None
 
 
@@ -52,7 +58,7 @@ class UserUpdate(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    full_name: str | None = Field(default=None, max_length=200)
+    full_name: FullName | None = None
     roles: list[Role] | None = Field(default=None, min_length=1)
     active: bool | None = None
     organisation_id: uuid.UUID | None = None

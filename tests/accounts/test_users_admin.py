@@ -1,5 +1,7 @@
 """Admins manage staff accounts; passwords must be long and not guessable."""
 
+import unicodedata
+
 import pytest
 
 from tests.factories import TEST_PASSWORD
@@ -19,6 +21,17 @@ def test_admin_creates_a_user_who_can_sign_in(client, auth):
         "/api/v1/auth/token", data={"username": "bien.tap@example.test", "password": "núi rừng biên cương xanh"}
     )
     assert token.status_code == 200
+
+
+def test_a_full_name_is_stored_nfc_and_trimmed(client, auth):
+    decomposed = unicodedata.normalize("NFD", "  Nguyễn Thị Ánh ")
+    created = client.post("/api/v1/users", json=new_user(full_name=decomposed), headers=auth("admin"))
+    assert created.status_code == 201 and created.json()["full_name"] == "Nguyễn Thị Ánh"
+    url = f"/api/v1/users/{created.json()['id']}"
+    changed = client.patch(
+        url, json={"full_name": "   "}, headers={**auth("admin"), "If-Match": created.headers["etag"]}
+    )
+    assert changed.status_code == 200 and changed.json()["full_name"] == ""
 
 
 @pytest.mark.parametrize("password", ["short", "password1234", "qwertyuiop123", "aaaaaaaaaaaa"])
