@@ -108,11 +108,18 @@ def test_interrupted_download_resumes_with_range_and_if_range(client, shipped):
     assert stale.status_code == 200 and stale.content == full.content
 
 
-def test_bad_ranges_are_problems(client, shipped):
+@pytest.mark.parametrize("unreadable", ["lines=1-2", "items=0-5", "bytes=10-5", "bytes=abc", "bytes="])
+def test_a_range_that_cannot_be_read_is_ignored(client, shipped, unreadable):
     unit, bundle, full = shipped
     url = f"/api/v1/feed/bundles/{bundle['id']}/package"
-    malformed = client.get(url, headers={**unit.headers, "Range": "lines=1-2"})
-    assert malformed.status_code == 400 and malformed.headers["content-type"] == "application/problem+json"
+    whole = client.get(url, headers={**unit.headers, "Range": unreadable})
+    assert whole.status_code == 200 and whole.content == full.content
+    assert "content-range" not in whole.headers
+
+
+def test_a_range_past_the_end_is_a_416_problem(client, shipped):
+    unit, bundle, full = shipped
+    url = f"/api/v1/feed/bundles/{bundle['id']}/package"
     beyond = client.get(url, headers={**unit.headers, "Range": f"bytes={len(full.content) + 10}-"})
     assert beyond.status_code == 416 and beyond.headers["content-type"] == "application/problem+json"
     assert beyond.headers["content-range"] == f"bytes */{len(full.content)}"
