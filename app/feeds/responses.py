@@ -4,7 +4,7 @@ import gzip
 import hashlib
 import os
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime, parsedate_to_datetime
 
 from fastapi import Request, Response
@@ -49,23 +49,26 @@ def if_none_match(request: Request, etag: str) -> bool:
 
 
 def last_modified(at: datetime | None, now: datetime) -> datetime | None:
-    """The Last-Modified to announce: the latest change, once its second is over. A date in the
-    current second could be followed by another change in the same second, which a client's
-    If-Modified-Since could not tell apart (RFC 9110 §8.8.2.2, §13.1.3)."""
-    if at is None or int(now.timestamp()) <= int(at.timestamp()):
+    """The Last-Modified to announce: the second of the latest change, once that second is over;
+    during it, the second before. HTTP dates count whole seconds, and another change could follow
+    in the same second: a client whose copy dates from that second is then told "modified since"
+    (one more full answer) rather than a wrong 304 (RFC 9110 §8.8.2.2, §13.1.3)."""
+    if at is None:
         return None
-    return at.replace(microsecond=0)
+    second = at.replace(microsecond=0)
+    return second if int(now.timestamp()) > int(at.timestamp()) else second - timedelta(seconds=1)
 
 
-def not_modified_since(request: Request, modified: datetime | None) -> bool:
+def not_modified_since(request: Request, changed_at: datetime | None) -> bool:
+    """If-Modified-Since (ignored beside If-None-Match) names a second no change came after."""
     given = request.headers.get("if-modified-since")
-    if given is None or modified is None or "if-none-match" in request.headers:
+    if given is None or changed_at is None or "if-none-match" in request.headers:
         return False
     try:
         since = parsedate_to_datetime(given)
     except (TypeError, ValueError):
         return False
-    return since.tzinfo is not None and modified <= since
+    return since.tzinfo is not None and changed_at.replace(microsecond=0) <= since
 
 
 def _conditional(request: Request, version_tag: str, changed_at: datetime | None) -> tuple[dict[str, str], bool, bool]:
@@ -73,10 +76,9 @@ def _conditional(request: Request, version_tag: str, changed_at: datetime | None
     gzipped = accepts_gzip(request.headers.get("accept-encoding"))
     etag = version_tag[:-1] + ("-gzip" if gzipped else "") + '"'
     headers = {"ETag": etag, "Cache-Control": CACHE_CONTROL, "Vary": VARY}
-    modified = last_modified(changed_at, datetime.now(UTC))
-    if modified is not None:
+    if (modified := last_modified(changed_at, datetime.now(UTC))) is not None:
         headers["Last-Modified"] = format_datetime(modified, usegmt=True)
-    return headers, gzipped, if_none_match(request, etag) or not_modified_since(request, modified)
+    return headers, gzipped, if_none_match(request, etag) or not_modified_since(request, changed_at)
 
 
 def not_modified(request: Request, version_tag: str, changed_at: datetime | None) -> Response | None:

@@ -2,8 +2,9 @@
 
 import json
 import time
-from datetime import datetime
-from email.utils import format_datetime
+import uuid
+from datetime import datetime, timedelta
+from email.utils import format_datetime, parsedate_to_datetime
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -60,14 +61,42 @@ def test_if_modified_since_gives_304_until_something_changes(client, unit, publi
     assert changed.status_code == 200
 
 
-def test_a_change_in_the_current_second_carries_no_last_modified_yet(client, unit, publish):
+@pytest.mark.parametrize("path", FEEDS)
+def test_last_modified_is_always_sent_and_a_second_change_in_one_second_is_never_a_304(
+    client, session, unit, publish, path, monkeypatch
+):
+    from app.bundles import changelog
+    from app.feeds import responses
+
     publish(CN)
-    response = client.get("/api/v1/feed", headers=unit.headers)
-    stamp = datetime.fromisoformat(response.json()["items"][0]["updated_at"])
-    if int(time.time()) == int(stamp.timestamp()):
-        assert "last-modified" not in response.headers
+    _, stamp = changelog.feed_version(session, uuid.UUID(unit.id))  # the feed's latest change
+    # Serve as if the clock were still in the second of that change.
+    frozen = stamp.replace(microsecond=999_999)
+
+    class Clock(datetime):
+        @classmethod
+        def now(cls, tz=None):
+            return frozen
+
+    monkeypatch.setattr(responses, "datetime", Clock)
+    during = client.get(path, headers=unit.headers)
+    modified = parsedate_to_datetime(during.headers["last-modified"])
+    assert modified == stamp.replace(microsecond=0) - timedelta(seconds=1)  # the second before the change
+    # A copy from that second never earns a 304 by date: a later change in it would be missed.
+    assert (
+        client.get(path, headers={**unit.headers, "If-Modified-Since": during.headers["last-modified"]}).status_code
+        == 200
+    )
+    # Once the second is over, the change's own second is announced and honoured.
+    frozen = stamp.replace(microsecond=0) + timedelta(seconds=1)
+    after = client.get(path, headers=unit.headers)
+    assert parsedate_to_datetime(after.headers["last-modified"]) == stamp.replace(microsecond=0)
+    assert (
+        client.get(path, headers={**unit.headers, "If-Modified-Since": after.headers["last-modified"]}).status_code
+        == 304
+    )
     old = format_datetime(datetime(2020, 1, 1).astimezone(), usegmt=True)
-    assert client.get("/api/v1/feed", headers={**unit.headers, "If-Modified-Since": old}).status_code == 200
+    assert client.get(path, headers={**unit.headers, "If-Modified-Since": old}).status_code == 200
 
 
 @pytest.mark.parametrize("path", FEEDS)
