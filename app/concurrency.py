@@ -4,7 +4,7 @@ headers the routers of versioned resources send (ETag on every read, Location on
 import uuid
 from typing import Annotated, Protocol, TypeVar
 
-from fastapi import Header, Response
+from fastapi import Header, Request, Response
 from pydantic import BaseModel
 
 from app.errors import PreconditionFailed, PreconditionRequired
@@ -33,6 +33,16 @@ def etag_for(resource_id: uuid.UUID, version: int) -> str:
 
 def etag(resource: Versioned) -> str:
     return etag_for(resource.id, resource.version)
+
+
+def none_match(request: Request, etag: str) -> bool:
+    """Whether If-None-Match names `etag` or is `*`: the caller's copy is current (a 304). The
+    comparison is weak (RFC 9110 13.1.2), so a tag a proxy marked W/ still matches."""
+    given = request.headers.get("if-none-match")
+    if given is None:
+        return False
+    bare = etag.removeprefix("W/")
+    return any(tag == "*" or tag.removeprefix("W/") == bare for tag in (t.strip() for t in given.split(",")))
 
 
 def check_if_match(resource_id: uuid.UUID, version: int, if_match: str | None, noun: str = "resource") -> None:

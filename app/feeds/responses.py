@@ -9,6 +9,7 @@ from email.utils import format_datetime, parsedate_to_datetime
 
 from fastapi import Request, Response
 
+from app.concurrency import none_match
 from app.http import RangedFileResponse
 
 CACHE_CONTROL = "private, no-cache"
@@ -38,14 +39,6 @@ def accepts_gzip(accept_encoding: str | None) -> bool:
         if coding in weights:
             return weights[coding] > 0
     return weights.get("*", 0.0) > 0
-
-
-def if_none_match(request: Request, etag: str) -> bool:
-    given = request.headers.get("if-none-match")
-    if given is None:
-        return False
-    tags = [tag.strip() for tag in given.split(",")]
-    return "*" in tags or etag in tags or f"W/{etag}" in tags
 
 
 def last_modified(at: datetime | None, now: datetime) -> datetime | None:
@@ -78,7 +71,7 @@ def _conditional(request: Request, version_tag: str, changed_at: datetime | None
     headers = {"ETag": etag, "Cache-Control": CACHE_CONTROL, "Vary": VARY}
     if (modified := last_modified(changed_at, datetime.now(UTC))) is not None:
         headers["Last-Modified"] = format_datetime(modified, usegmt=True)
-    return headers, gzipped, if_none_match(request, etag) or not_modified_since(request, changed_at)
+    return headers, gzipped, none_match(request, etag) or not_modified_since(request, changed_at)
 
 
 def not_modified(request: Request, version_tag: str, changed_at: datetime | None) -> Response | None:

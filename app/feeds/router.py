@@ -6,7 +6,7 @@ import anyio
 from fastapi import APIRouter, Body, Query, Request, Response
 from sqlalchemy.orm import Session
 
-from app import metrics
+from app import concurrency, metrics
 from app.accounts.deps import AnyPrincipal, AppSettings, UnitPrincipal
 from app.accounts.principal import Principal
 from app.bundles import changelog, feed_versions
@@ -14,7 +14,7 @@ from app.bundles import delivery as bundles_delivery
 from app.db import DbSession, get_session
 from app.feeds import package, signing, syndication
 from app.feeds import service as feeds_service
-from app.feeds.responses import PackageResponse, feed_response, if_none_match, not_modified, strong_etag
+from app.feeds.responses import PackageResponse, feed_response, not_modified, strong_etag
 from app.feeds.schemas import AckRequest, FeedBundle, FeedPage, SigningKeyRead
 from app.pagination import Limit
 from app.urls import api_path
@@ -121,7 +121,7 @@ def get_feed_package(
     built = package.ensure_package(session, settings, publication)
     bundles_delivery.mark_fetched(session, unit.id, publication)
     etag = f'"{built.sha256}"'
-    if if_none_match(request, etag):
+    if concurrency.none_match(request, etag):
         return Response(status_code=304, headers={"ETag": etag})
     return PackageResponse(built.path, etag, f"ttdn-{bundle_id}-v{publication.version}.zip")
 

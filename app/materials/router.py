@@ -153,7 +153,7 @@ def download_attachment(
     attachment = attachments_service.get_attachment(session, attachment_id)
     path = attachments_service.blob_path(settings, attachment)
     tag = f'"{attachment.sha256}"'
-    if tag in [t.strip() for t in request.headers.get("if-none-match", "").split(",")]:
+    if concurrency.none_match(request, tag):
         return Response(status_code=304, headers={"ETag": tag})
     return RangedFileResponse(
         path,

@@ -22,6 +22,7 @@ from fastapi import Request, Response
 from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
+from app.concurrency import none_match
 from app.taxonomy.service import ReferenceData, reference_data
 
 REFERENCE_CACHE_SECONDS = 60.0
@@ -100,9 +101,6 @@ async def reference_response(request: Request, key: Hashable, build: Callable[[S
     if entry is None:
         entry = cache.put(key, await anyio.to_thread.run_sync(_build, request, build))
     headers = {"ETag": entry.etag, "Cache-Control": CACHE_CONTROL}
-    given = request.headers.get("if-none-match")
-    if given is not None:
-        tags = {tag.strip() for tag in given.split(",")}
-        if "*" in tags or entry.etag in tags or f"W/{entry.etag}" in tags:
-            return Response(status_code=304, headers=headers)
+    if none_match(request, entry.etag):
+        return Response(status_code=304, headers=headers)
     return Response(entry.body, media_type="application/json", headers=headers)

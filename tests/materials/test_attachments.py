@@ -112,6 +112,11 @@ def test_download_with_range_etag_and_conditional_get(client, auth, material):
     assert resumed.status_code == 206 and resumed.content == PDF[100:]
     not_modified = client.get(body["url"], headers={**auth("analyst"), "If-None-Match": whole.headers["etag"]})
     assert not_modified.status_code == 304 and not_modified.content == b""
+    # If-None-Match compares weakly: a tag a proxy marked W/, or *, is the same copy.
+    for given in (f"W/{whole.headers['etag']}", '"other", ' + whole.headers["etag"], "*"):
+        assert client.get(body["url"], headers={**auth("analyst"), "If-None-Match": given}).status_code == 304
+    other = client.get(body["url"], headers={**auth("analyst"), "If-None-Match": '"other"'})
+    assert other.status_code == 200
 
 
 def test_unsatisfiable_range_is_416(client, auth, material):
