@@ -212,6 +212,8 @@ def allowed_methods(request: Request, named: str | None) -> str:
     for pattern, answered in table:
         if pattern.match(request.url.path):
             methods |= answered
+    if "GET" in methods:
+        methods.add("HEAD")  # app.http.HeadMiddleware answers it wherever GET is answered
     return ", ".join(sorted(methods))
 
 

@@ -61,6 +61,28 @@ class TrackedSend:
         await self.send(message)
 
 
+class HeadMiddleware(HttpMiddleware):
+    """HEAD is GET without the body (RFC 9110 9.3.2): the route that answers GET answers it, with
+    the same status and headers (Content-Length included) and no body. FastAPI routes only the
+    methods they declare, so a HEAD (a download tool's or a monitor's probe) was a 405."""
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["method"] != "HEAD":
+            await self.app(scope, receive, send)
+            return
+        finished = False
+
+        async def headers_only(message: Message) -> None:
+            nonlocal finished
+            if message["type"] != "http.response.body":
+                await send(message)
+            elif not finished:
+                finished = True
+                await send({"type": "http.response.body", "body": b"", "more_body": False})
+
+        await self.app({**scope, "method": "GET"}, receive, headers_only)
+
+
 class RequestContextMiddleware(HttpMiddleware):
     """Gives every request an id (kept from X-Request-ID when sane) and echoes it back."""
 

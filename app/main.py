@@ -21,7 +21,13 @@ from app.errors import install_error_handlers
 from app.feeds import signing
 from app.feeds.browser import router as feeds_browser_router
 from app.feeds.router import router as feeds_router
-from app.http import BodyLimitMiddleware, RequestContextMiddleware, SecurityHeadersMiddleware, UnhandledErrorMiddleware
+from app.http import (
+    BodyLimitMiddleware,
+    HeadMiddleware,
+    RequestContextMiddleware,
+    SecurityHeadersMiddleware,
+    UnhandledErrorMiddleware,
+)
 from app.inputs import InputCheckMiddleware
 from app.logs import AccessLogMiddleware, configure_logging
 from app.materials.router import router as materials_router
@@ -124,6 +130,8 @@ def create_app(
     app.include_router(ops_router)
 
     # Outermost last: request context wraps everything, so even a 413 carries a request id.
+    # HEAD becomes GET only for the routes: everything outside still sees (and logs) HEAD.
+    app.add_middleware(HeadMiddleware)
     app.add_middleware(TransactionMiddleware)
     app.add_middleware(InputCheckMiddleware)
     app.add_middleware(BodyLimitMiddleware, settings=settings)

@@ -119,6 +119,21 @@ def test_download_with_range_etag_and_conditional_get(client, auth, material):
     assert other.status_code == 200
 
 
+def test_head_is_get_without_the_body(client, auth, material):
+    body = upload(client, auth("editor"), material.id, "a.pdf", PDF).json()
+    got = client.get(body["url"], headers=auth("analyst"))
+    head = client.head(body["url"], headers=auth("analyst"))
+    assert head.status_code == 200 and head.content == b""
+    for name in ("content-length", "content-type", "etag", "accept-ranges", "content-disposition"):
+        assert head.headers[name] == got.headers[name], name
+    assert client.head(body["url"]).status_code == 401  # the same checks as GET
+    health = client.head("/healthz")
+    assert health.status_code == 200 and health.content == b""
+    # A path with no GET still says what it allows.
+    refused = client.head(f"/api/v1/materials/{material.id}/transitions", headers=auth("analyst"))
+    assert refused.status_code == 405 and refused.headers["allow"] == "POST"
+
+
 def test_unsatisfiable_range_is_416(client, auth, material):
     body = upload(client, auth("editor"), material.id, "a.pdf", PDF).json()
     response = client.get(body["url"], headers={**auth("analyst"), "Range": f"bytes={len(PDF) + 5}-"})

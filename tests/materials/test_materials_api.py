@@ -129,7 +129,7 @@ def test_unknown_route_and_method_are_problems(client, auth):
     assert client.get("/api/v1/nothing-here", headers=auth("admin")).headers["content-type"].startswith(PROBLEM)
     response = client.put("/api/v1/materials", headers=auth("admin"))
     assert response.status_code == 405 and response.headers["content-type"].startswith(PROBLEM)
-    assert response.headers["allow"] == "GET, POST"
+    assert response.headers["allow"] == "GET, HEAD, POST"
 
 
 @pytest.mark.parametrize(
