@@ -48,7 +48,10 @@ def snapshot(unit: Unit) -> dict[str, Any]:
 
 
 def _resolve_place(session: Session, province: str | None, routes: list[str]) -> tuple[uuid.UUID | None, list[str]]:
-    province_id = taxonomy_service.resolve_province(session, province, ["body", "province"]).id if province else None
+    # None: no province. Anything else must name one ("" and "  " are refused, not read as none).
+    province_id = None
+    if province is not None:
+        province_id = taxonomy_service.resolve_province(session, province, ["body", "province"]).id
     return province_id, taxonomy_service.resolve_border_routes(session, routes, ["body", "border_routes"])
 
 
@@ -94,7 +97,7 @@ def update_unit(session: Session, unit_id: uuid.UUID, data: UnitUpdate, actor: P
     before = snapshot(unit)
     was_active = unit.active
     changes = data.model_dump(exclude_unset=True)
-    for name in ("name", "type", "active"):
+    for name in ("name", "type", "active", "border_routes"):  # [] clears the routes; null means nothing
         if name in changes and changes[name] is None:
             raise ValidationFailed(["body", name], f"{name} cannot be null.")
     if "province" in changes or "border_routes" in changes:

@@ -52,6 +52,21 @@ def test_duplicate_code_is_409_and_bad_values_422(client, auth, unit):
     )
 
 
+@pytest.mark.parametrize("province", ["", "   "])
+def test_an_empty_province_is_refused_not_read_as_none(client, auth, province):
+    response = client.post("/api/v1/units", json=unit_body(code="X4", province=province), headers=auth("admin"))
+    assert response.status_code == 422 and response.json()["errors"][0]["loc"] == ["body", "province"]
+
+
+def test_null_border_routes_are_refused_and_nothing_changes(client, auth, unit):
+    url = f"/api/v1/units/{unit.json()['id']}"
+    nulled = client.patch(
+        url, json={"border_routes": None}, headers={**auth("admin"), "If-Match": unit.headers["etag"]}
+    )
+    assert nulled.status_code == 422 and nulled.json()["errors"][0]["loc"] == ["body", "border_routes"]
+    assert client.get(url, headers=auth("admin")).json() == unit.json()
+
+
 def test_only_admins_create_rename_or_deactivate_units(client, auth, unit):
     """API.md: admins manage users, units and keys; editors write materials and bundles only."""
     url = f"/api/v1/units/{unit.json()['id']}"
