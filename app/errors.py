@@ -13,6 +13,8 @@ from sqlalchemy import exc as sa_exc
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import compile_path
 
+from app.context import current_request
+
 log = logging.getLogger("ttdn.errors")
 
 PROBLEM_JSON = "application/problem+json"
@@ -153,6 +155,8 @@ def problem(
     }
     if errors:
         body["errors"] = errors
+    if (info := current_request.get()) is not None:
+        body["request_id"] = info.request_id  # as X-Request-ID says: what the log lines carry
     if extra:
         body.update(extra)
     return JSONResponse(body, status_code=status, headers=headers, media_type=PROBLEM_JSON)

@@ -3,6 +3,7 @@ is logged once, compactly, with that id."""
 
 import logging
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import event
 
@@ -70,3 +71,21 @@ def test_a_failed_commit_names_its_request_id_too(client, auth, session_factory,
     assert [r.getMessage().splitlines()[0] for r in caplog.records if r.levelno >= logging.ERROR] == [
         "request commit-7: POST /api/v1/materials failed: RuntimeError: disk full"
     ]
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "status"),
+    [
+        ("GET", "/api/v1/materials/0190d0a8-0000-7000-8000-000000000000", 404),
+        ("GET", "/api/v1/materials?limit=0", 422),
+        ("GET", "/api/v1/me", 401),
+        ("PUT", "/api/v1/materials", 405),
+        ("GET", "/api/v1/nothing-here", 404),
+    ],
+)
+def test_every_problem_repeats_the_request_id(client, auth, method, path, status):
+    headers = auth("analyst") if path != "/api/v1/me" else {}
+    response = client.request(method, path, headers={**headers, "X-Request-ID": "req-problem-1"})
+    assert response.status_code == status
+    assert response.headers["x-request-id"] == "req-problem-1"
+    assert response.json()["request_id"] == "req-problem-1"

@@ -91,7 +91,10 @@ def owner_of(open_session: Callable[[], Session], key: str, unit_code: str | Non
         owner = cached[1]
     if owner is None or not hmac.compare_digest(owner.key_hash, hash_key(key)) or not owner.usable:
         return None
-    if unit_code is not None and not hmac.compare_digest(owner.unit_code.encode(), unit_code.encode()):
+    # Unit codes are unique whatever their case, so the Basic user name is compared so too.
+    if unit_code is not None and not hmac.compare_digest(
+        owner.unit_code.casefold().encode(), unit_code.casefold().encode()
+    ):
         return None
     _touch(open_session, owner.key_id, now)
     return owner

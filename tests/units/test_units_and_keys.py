@@ -153,6 +153,13 @@ def test_unit_key_works_as_bearer_and_basic_and_reaches_reference_data_only(clie
             assert client.get(path, headers=headers).status_code == 403, path
 
 
+def test_basic_takes_the_unit_code_in_any_case(client, unit, unit_key):
+    code = unit.json()["code"]
+    for typed in (code.lower(), code.upper(), code.swapcase()):
+        raw = base64.b64encode(f"{typed}:{unit_key['key']}".encode()).decode()
+        assert client.get("/api/v1/me", headers={"Authorization": f"Basic {raw}"}).status_code == 200, typed
+
+
 def test_basic_with_another_units_code_is_refused(client, auth, unit_key):
     client.post("/api/v1/units", json=unit_body(code="OTHER"), headers=auth("admin"))
     raw = base64.b64encode(f"OTHER:{unit_key['key']}".encode()).decode()
