@@ -4,6 +4,7 @@ import pytest
 
 from app.accounts.models import User
 from tests.factories import make_material
+from tests.paging import pages
 
 ROUTE_LA = {"border_routes": ["Lào"]}
 
@@ -242,15 +243,9 @@ def test_publications_list_pages_oldest_first(client, auth, make_unit, publish):
         assert client.post(f"{url}/publish", headers=auth("reviewer")).status_code == 200
     whole = client.get(f"{url}/publications", params={"limit": 100}, headers=auth("analyst")).json()
     assert whole["next_cursor"] is None and len(whole["items"]) == 3
-    pages, cursor = [], None
-    while True:
-        params = {"limit": 2, **({"cursor": cursor} if cursor else {})}
-        page = client.get(f"{url}/publications", params=params, headers=auth("analyst")).json()
-        pages.append(page["items"])
-        if not (cursor := page["next_cursor"]):
-            break
-    assert [len(p) for p in pages] == [2, 1]
-    assert [p for page in pages for p in page] == whole["items"]
+    walked = pages(client, f"{url}/publications", auth("analyst"), limit=2)
+    assert [len(p) for p in walked] == [2, 1]
+    assert [p for page in walked for p in page] == whole["items"]
     versions = [p["version"] for p in whole["items"]]
     assert versions == sorted(versions) and len(set(versions)) == 3
     bad = client.get(f"{url}/publications", params={"cursor": "x"}, headers=auth("analyst"))

@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session
 
 from app.materials.models import Material, MaterialRevision, SearchOutbox
 from tests.factories import make_material, material_data
+from tests.paging import pages
 
 PROBLEM = "application/problem+json"
 
@@ -195,15 +196,9 @@ def test_revisions_page_with_limit_and_cursor(client, auth, created):
         etag = client.patch(url, json={"summary": f"Lần {n}"}, headers={**auth("editor"), "If-Match": etag}).headers[
             "etag"
         ]
-    seen, cursor = [], None
-    while True:
-        params = {"limit": 2, **({"cursor": cursor} if cursor else {})}
-        page = client.get(f"{url}/revisions", params=params, headers=auth("analyst")).json()
-        assert len(page["items"]) <= 2
-        seen += [r["version"] for r in page["items"]]
-        if not (cursor := page["next_cursor"]):
-            break
-    assert seen == [1, 2, 3, 4, 5]
+    walked = pages(client, f"{url}/revisions", auth("analyst"), limit=2)
+    assert all(len(page) <= 2 for page in walked)
+    assert [r["version"] for page in walked for r in page] == [1, 2, 3, 4, 5]
     for bad in ("not-a-cursor", "IjEi", "LTE"):  # garbage, "1" as text, -1
         response = client.get(f"{url}/revisions", params={"cursor": bad}, headers=auth("analyst"))
         assert response.status_code == 422 and response.json()["errors"][0]["loc"] == ["query", "cursor"]

@@ -5,6 +5,7 @@ from datetime import datetime
 import pytest
 
 from tests.factories import make_material
+from tests.paging import pages
 
 
 @pytest.fixture
@@ -90,14 +91,8 @@ def test_province_filter_follows_the_line_of_succession(client, auth, session, u
 def test_cursor_paging_never_repeats_or_skips(client, auth, session, users):
     made = [make_material(session, users["editor"], kind="leaflet") for _ in range(25)]
     session.commit()
-    seen, cursor = [], None
-    while True:
-        params = {"kind": "leaflet", "limit": 7, **({"cursor": cursor} if cursor else {})}
-        page = client.get("/api/v1/materials", params=params, headers=auth("analyst")).json()
-        seen.extend(item["id"] for item in page["items"])
-        cursor = page["next_cursor"]
-        if not cursor:
-            break
+    walked = pages(client, "/api/v1/materials", auth("analyst"), kind="leaflet", limit=7)
+    seen = [item["id"] for page in walked for item in page]
     assert len(seen) == len(set(seen)) == 25
     assert seen == [str(m.id) for m in sorted(made, key=lambda m: m.id, reverse=True)]
 

@@ -7,6 +7,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from app.taxonomy.seed import is_derogatory
+from tests.paging import pages
 
 Auth = Callable[[str], dict[str, str]]
 API = "/api/v1"
@@ -159,21 +160,6 @@ def test_topics(client: TestClient, auth: Auth) -> None:
     assert by_slug["rights-achievements"]["name_en"] == "Human rights achievements of ethnic minorities"
 
 
-def _all_pages(client: TestClient, headers: dict[str, str], path: str, params: dict[str, Any]) -> list[list[Any]]:
-    pages, cursor = [], None
-    while True:
-        response = client.get(
-            f"{API}{path}", params={**params, **({"cursor": cursor} if cursor else {})}, headers=headers
-        )
-        assert response.status_code == 200, response.text
-        body = response.json()
-        pages.append(body["items"])
-        cursor = body["next_cursor"]
-        if cursor is None:
-            return pages
-        assert len(pages) < 100, "the cursors never end"
-
-
 @pytest.mark.parametrize(
     ("path", "params", "limit"),
     [
@@ -193,11 +179,11 @@ def test_a_reference_list_pages_with_limit_and_cursor(
     whole = client.get(f"{API}{path}", params=params, headers=headers).json()
     assert whole["next_cursor"] is None  # without a limit the list is one page
 
-    pages = _all_pages(client, headers, path, {**params, "limit": limit})
+    walked = pages(client, f"{API}{path}", headers, **params, limit=limit)
 
-    assert [item for page in pages for item in page] == whole["items"]
-    assert all(len(page) == limit for page in pages[:-1]) and 1 <= len(pages[-1]) <= limit
-    assert len(pages) == -(-len(whole["items"]) // limit)
+    assert [item for page in walked for item in page] == whole["items"]
+    assert all(len(page) == limit for page in walked[:-1]) and 1 <= len(walked[-1]) <= limit
+    assert len(walked) == -(-len(whole["items"]) // limit)
 
 
 def test_a_limit_of_exactly_the_list_has_no_next_page(client: TestClient, auth: Auth) -> None:

@@ -7,6 +7,7 @@ from sqlalchemy import select
 
 from app.units import keys
 from app.units.models import ApiKey
+from tests.paging import pages
 
 
 def unit_body(**fields):
@@ -104,15 +105,9 @@ def test_key_is_shown_once_and_stored_as_a_hash(client, auth, unit, unit_key, se
 def test_keys_list_pages_oldest_first(client, auth, unit):
     url = f"/api/v1/units/{unit.json()['id']}/keys"
     made = [client.post(url, headers=auth("admin")).json()["id"] for _ in range(5)]
-    seen, cursor = [], None
-    while True:
-        params = {"limit": 2, **({"cursor": cursor} if cursor else {})}
-        page = client.get(url, params=params, headers=auth("admin")).json()
-        assert len(page["items"]) <= 2
-        seen += [k["id"] for k in page["items"]]
-        if not (cursor := page["next_cursor"]):
-            break
-    assert seen == made
+    walked = pages(client, url, auth("admin"), limit=2)
+    assert all(len(page) <= 2 for page in walked)
+    assert [k["id"] for page in walked for k in page] == made
     assert client.get(url, params={"limit": 101}, headers=auth("admin")).status_code == 422
 
 
