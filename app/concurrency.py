@@ -27,12 +27,11 @@ class Versioned(Protocol):
     def version(self) -> int: ...
 
 
-def etag_for(resource_id: uuid.UUID, version: int) -> str:
-    return f'"{resource_id}-v{version}"'
-
-
 def etag(resource: Versioned) -> str:
-    return etag_for(resource.id, resource.version)
+    """The strong ETag of `resource`'s representation: its id and version, and the `etag_state`
+    of a resource whose representation also changes without a new version (a bundle's version
+    counts its content; publishing or recalling it changes its status, not its version)."""
+    return f'"{resource.id}-v{resource.version}{getattr(resource, "etag_state", "")}"'
 
 
 def none_match(request: Request, etag: str) -> bool:
@@ -45,17 +44,17 @@ def none_match(request: Request, etag: str) -> bool:
     return any(tag == "*" or tag.removeprefix("W/") == bare for tag in (t.strip() for t in given.split(",")))
 
 
-def check_if_match(resource_id: uuid.UUID, version: int, if_match: str | None, noun: str = "resource") -> None:
-    """If-Match is required (428) and must name the current version (412)."""
+def check_if_match(resource: Versioned, if_match: str | None, noun: str = "resource") -> None:
+    """If-Match is required (428) and must name the current representation (412)."""
     if if_match is None:
         raise PreconditionRequired("Send If-Match with the ETag you last read, so no change is lost.")
     given = [tag.strip() for tag in if_match.split(",")]
-    current = etag_for(resource_id, version)
+    current = etag(resource)
     if "*" in given or current in given or f"W/{current}" in given:
         return
     raise PreconditionFailed(
         f"The {noun} changed since you read it; read it again and reapply your change.",
-        extra={"current_version": version},
+        extra={"current_version": resource.version},
     )
 
 

@@ -109,7 +109,7 @@ def update_user(
     """Change roles, name, active flag or password. Admins cannot disable or demote themselves,
     so the service can never be left without an admin by accident."""
     user = get_user(session, user_id)
-    concurrency.check_if_match(user.id, user.version, if_match, "user")
+    concurrency.check_if_match(user, if_match, "user")
     before = user_snapshot(user)
     if user.id == actor.id and (
         changes.get("active") is False or ("roles" in changes and "admin" not in changes["roles"])

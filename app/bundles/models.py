@@ -41,6 +41,13 @@ class Bundle(Base):
     last_edited_by: Mapped[uuid.UUID | None] = mapped_column(UUIDStr, ForeignKey("users.id"))
     version: Mapped[int] = mapped_column(Integer, default=1)
 
+    @property
+    def etag_state(self) -> str:
+        """What the ETag adds to the version (app.concurrency.etag): `version` counts the content,
+        and publishing or recalling changes status and published_version without a new version,
+        so an If-Match read from the draft no longer applies to the published bundle."""
+        return "" if self.status == "draft" else f"-{self.status}-p{self.published_version}"
+
 
 class BundlePublication(Base):
     """One publication, frozen: the bundle's text, its targets, and each item with the material

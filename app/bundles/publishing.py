@@ -126,7 +126,7 @@ def publish_bundle(session: Session, bundle_id: uuid.UUID, actor: Principal, if_
     admin, not its author or last editor). Released at once, or at `publish_at` by the releaser."""
     bundle = bundles_service.get_bundle(session, bundle_id)
     if if_match is not None:
-        concurrency.check_if_match(bundle.id, bundle.version, if_match, "bundle")
+        concurrency.check_if_match(bundle, if_match, "bundle")
     _check_four_eyes(bundle, actor, "publish", writers_since_publication(session, bundle.id))
     status_before = bundle.status
     changelog.lock_feed(session)
@@ -162,7 +162,7 @@ def recall_bundle(session: Session, bundle_id: uuid.UUID, actor: Principal, if_m
     its content and package answer 410; a scheduled release is cancelled."""
     bundle = bundles_service.get_bundle(session, bundle_id)
     if if_match is not None:
-        concurrency.check_if_match(bundle.id, bundle.version, if_match, "bundle")
+        concurrency.check_if_match(bundle, if_match, "bundle")
     if bundle.status != "published":
         raise Conflict(
             f"Only a published bundle can be recalled; this one is {bundle.status}.",

@@ -175,7 +175,7 @@ def update_bundle(
     """Change the fields sent. A published bundle may be edited: the edit is a new version that
     units receive only when it is published again; a recalled bundle is final (409)."""
     bundle = get_bundle(session, bundle_id)
-    concurrency.check_if_match(bundle.id, bundle.version, if_match, "bundle")
+    concurrency.check_if_match(bundle, if_match, "bundle")
     if bundle.status == "recalled":
         raise Conflict("A recalled bundle cannot be edited; create a new one.", extra={"status_now": bundle.status})
     before = snapshot(bundle)
@@ -202,7 +202,7 @@ def update_bundle(
 def delete_bundle(session: Session, bundle_id: uuid.UUID, actor: Principal, if_match: str | None) -> None:
     """Drafts only: a bundle that was ever published stays on record (recall it instead)."""
     bundle = get_bundle(session, bundle_id)
-    concurrency.check_if_match(bundle.id, bundle.version, if_match, "bundle")
+    concurrency.check_if_match(bundle, if_match, "bundle")
     if bundle.status != "draft":
         raise Conflict(
             f"Only drafts can be deleted; this bundle is {bundle.status} (recall it instead).",

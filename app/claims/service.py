@@ -181,7 +181,7 @@ def update_claim(
     session: Session, settings: Settings, claim_id: uuid.UUID, data: ClaimUpdate, actor: Principal, if_match: str | None
 ) -> Claim:
     claim = get_claim(session, claim_id)
-    concurrency.check_if_match(claim.id, claim.version, if_match, "claim")
+    concurrency.check_if_match(claim, if_match, "claim")
     if claim.merged_into_id is not None:
         raise Conflict(f"This claim was merged into {claim.merged_into_id}; change that one.")
     changes = data.model_dump(exclude_unset=True)

@@ -255,7 +255,7 @@ def create_material(session: Session, data: MaterialCreate, actor: Principal | N
 
 
 def check_if_match(material: Material, if_match: str | None) -> None:
-    concurrency.check_if_match(material.id, material.version, if_match, "material")
+    concurrency.check_if_match(material, if_match, "material")
 
 
 def update_material(

@@ -67,7 +67,7 @@ def update_organisation(
     session: Session, organisation_id: uuid.UUID, data: OrganisationUpdate, actor: Actor, if_match: str | None
 ) -> Organisation:
     organisation = get_organisation(session, organisation_id)
-    concurrency.check_if_match(organisation.id, organisation.version, if_match, "organisation")
+    concurrency.check_if_match(organisation, if_match, "organisation")
     before = snapshot(organisation)
     for name, value in data.model_dump(exclude_unset=True).items():
         if value is None:
@@ -84,7 +84,7 @@ def update_organisation(
 def delete_organisation(session: Session, organisation_id: uuid.UUID, actor: Actor, if_match: str | None) -> None:
     """Only an organisation nothing refers to (no staff, no claims) can be deleted (else 409)."""
     organisation = get_organisation(session, organisation_id)
-    concurrency.check_if_match(organisation.id, organisation.version, if_match, "organisation")
+    concurrency.check_if_match(organisation, if_match, "organisation")
     for check in deletion_checks:
         check(session, organisation)
     audit_service.record(

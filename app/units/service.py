@@ -93,7 +93,7 @@ def create_unit(session: Session, data: UnitCreate, actor: Principal | None) -> 
 
 def update_unit(session: Session, unit_id: uuid.UUID, data: UnitUpdate, actor: Principal, if_match: str | None) -> Unit:
     unit = get_unit(session, unit_id)
-    concurrency.check_if_match(unit.id, unit.version, if_match, "unit")
+    concurrency.check_if_match(unit, if_match, "unit")
     before = snapshot(unit)
     was_active = unit.active
     changes = data.model_dump(exclude_unset=True)

@@ -170,7 +170,7 @@ def update_webhook(
 ) -> WebhookSubscription:
     """Change a subscription (If-Match). Re-activating one clears its failure count."""
     subscription = get_webhook(session, webhook_id)
-    concurrency.check_if_match(subscription.id, subscription.version, if_match, "webhook")
+    concurrency.check_if_match(subscription, if_match, "webhook")
     changes = data.model_dump(exclude_unset=True)
     for name, value in changes.items():
         if value is None:
@@ -201,7 +201,7 @@ def delete_webhook(session: Session, webhook_id: uuid.UUID, actor: Principal, if
     """Unsubscribe (If-Match): the subscription and its delivery log go; the audit trail keeps
     what it was. A delivery being sent meanwhile finds its row gone and records nothing."""
     subscription = get_webhook(session, webhook_id)
-    concurrency.check_if_match(subscription.id, subscription.version, if_match, "webhook")
+    concurrency.check_if_match(subscription, if_match, "webhook")
     before = snapshot(subscription)
     session.execute(
         delete(WebhookDelivery)

@@ -170,6 +170,34 @@ def test_publish_checks_if_match_when_sent(client, auth, make_bundle):
     assert client.post(url, headers={**auth("reviewer"), "If-Match": f'"{bundle["id"]}-v1"'}).status_code == 200
 
 
+def test_publishing_and_recalling_change_the_etag(client, auth, make_bundle):
+    """The version counts the content; the ETag names the representation, whose status changes."""
+    bundle = make_bundle(ROUTE_LA)
+    url = f"/api/v1/bundles/{bundle['id']}"
+    draft_tag = client.get(url, headers=auth("editor")).headers["etag"]
+    published = client.post(f"{url}/publish", headers={**auth("reviewer"), "If-Match": draft_tag})
+    assert published.status_code == 200 and published.json()["version"] == 1
+    assert published.headers["etag"] != draft_tag
+    assert client.get(url, headers=auth("editor")).headers["etag"] == published.headers["etag"]
+    stale = client.patch(url, json={"title": "Sửa bản nháp cũ"}, headers={**auth("editor"), "If-Match": draft_tag})
+    assert stale.status_code == 412 and stale.json()["current_version"] == 1
+    recalled = client.post(f"{url}/recall", headers={**auth("reviewer"), "If-Match": published.headers["etag"]})
+    assert recalled.status_code == 200 and recalled.headers["etag"] not in (draft_tag, published.headers["etag"])
+    again = client.post(f"{url}/recall", headers={**auth("reviewer"), "If-Match": published.headers["etag"]})
+    assert again.status_code == 412
+
+
+def test_republishing_an_edit_changes_the_etag(client, auth, make_bundle):
+    bundle = make_bundle(ROUTE_LA)
+    url = f"/api/v1/bundles/{bundle['id']}"
+    first = client.post(f"{url}/publish", headers=auth("reviewer")).headers["etag"]
+    edited = client.patch(url, json={"title": "Bản sửa"}, headers={**auth("editor"), "If-Match": first})
+    assert edited.status_code == 200 and edited.headers["etag"] != first
+    republished = client.post(f"{url}/publish", headers={**auth("reviewer"), "If-Match": edited.headers["etag"]})
+    assert republished.status_code == 200 and republished.json()["published_version"] == 2
+    assert republished.headers["etag"] != edited.headers["etag"]
+
+
 def test_every_write_is_audited(client, auth, make_bundle):
     bundle = make_bundle(ROUTE_LA)
     url = f"/api/v1/bundles/{bundle['id']}"

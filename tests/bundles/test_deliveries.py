@@ -124,7 +124,8 @@ def test_republishing_an_edit_renews_deliveries_and_withdraws_dropped_units(clie
     client.post(f"/api/v1/feed/bundles/{bundle['id']}/ack", headers=kept.headers)
     url = f"/api/v1/bundles/{bundle['id']}"
     edit = {"title": "Bản sửa", "targets": {"unit_types": ["border_guard_post"]}}
-    edited = client.patch(url, json=edit, headers={**auth("editor"), "If-Match": f'"{bundle["id"]}-v1"'})
+    etag = client.get(url, headers=auth("editor")).headers["etag"]
+    edited = client.patch(url, json=edit, headers={**auth("editor"), "If-Match": etag})
     assert edited.status_code == 200 and edited.json()["status"] == "published"
     assert edited.json()["version"] == 2 and edited.json()["published_version"] == 1
     republished = client.post(f"{url}/publish", headers=auth("reviewer"))
