@@ -23,7 +23,7 @@ from app.db import new_id, utcnow
 from app.errors import Conflict, NotFound, ValidationFailed
 from app.materials import attachments as attachments_service
 from app.materials import service as materials_service
-from app.pagination import decode_id_cursor, encode_id_cursor
+from app.pagination import decode_id_cursor, id_page, page_size
 from app.search.backend import SearchBackend
 from app.urls import api_path
 
@@ -107,7 +107,7 @@ def list_reports(
     cursor: str | None,
 ) -> tuple[list[ClaimReport], str | None]:
     """Newest first: a unit's own reports, or (staff) every report."""
-    query = select(ClaimReport).order_by(ClaimReport.id.desc()).limit(limit + 1)
+    query = select(ClaimReport).order_by(ClaimReport.id.desc()).limit(page_size(limit))
     if not reader.is_staff:
         query = query.where(ClaimReport.unit_id == reader.id)
     if claim_id is not None:
@@ -116,10 +116,7 @@ def list_reports(
         query = query.where(ClaimReport.claim_id.is_(None) if unassigned else ClaimReport.claim_id.is_not(None))
     if cursor:
         query = query.where(ClaimReport.id < decode_id_cursor(cursor))
-    rows = list(session.scalars(query))
-    more = len(rows) > limit
-    rows = rows[:limit]
-    return rows, (encode_id_cursor(rows[-1].id) if more and rows else None)
+    return id_page(list(session.scalars(query)), limit)
 
 
 def to_reads(session: Session, reports: list[ClaimReport]) -> list[ClaimReportRead]:

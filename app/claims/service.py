@@ -30,7 +30,7 @@ from app.db import utcnow
 from app.errors import Conflict, NotFound, ServiceUnavailable, ValidationFailed
 from app.materials import service as materials_service
 from app.organisations import service as organisations_service
-from app.pagination import decode_id_cursor, encode_id_cursor
+from app.pagination import decode_id_cursor, id_page, page_size
 from app.search.backend import BackendUnavailable, SearchBackend
 from app.search.outbox import ClaimOutbox
 
@@ -235,7 +235,7 @@ def list_claims(
     cursor: str | None,
 ) -> tuple[list[Claim], str | None]:
     """Newest first. Claims merged into another are left out unless a status is asked for."""
-    query = select(Claim).order_by(Claim.id.desc()).limit(limit + 1)
+    query = select(Claim).order_by(Claim.id.desc()).limit(page_size(limit))
     if claim_ids is not None:
         query = query.where(Claim.id.in_(claim_ids))
     query = query.where(Claim.status.in_(status)) if status else query.where(Claim.merged_into_id.is_(None))
@@ -256,10 +256,7 @@ def list_claims(
         query = query.where(late if overdue else not_(late))
     if cursor:
         query = query.where(Claim.id < decode_id_cursor(cursor))
-    rows = list(session.scalars(query))
-    more = len(rows) > limit
-    rows = rows[:limit]
-    return rows, (encode_id_cursor(rows[-1].id) if more and rows else None)
+    return id_page(list(session.scalars(query)), limit)
 
 
 def claim_ids_matching(backend: SearchBackend, text: str) -> list[uuid.UUID]:

@@ -20,7 +20,7 @@ from app.claims import service as claims_service
 from app.claims.models import ClaimComment, ClaimReport
 from app.db import new_id, utcnow
 from app.errors import NotFound
-from app.pagination import decode_id_cursor, encode_id_cursor
+from app.pagination import decode_id_cursor, id_page, page_size
 
 
 def timeline(session: Session, claim_id: uuid.UUID) -> list[dict[str, Any]]:
@@ -122,10 +122,8 @@ def list_comments(
 ) -> tuple[list[ClaimComment], str | None]:
     """Oldest first, as a conversation reads."""
     claims_service.get_claim(session, claim_id)
-    query = select(ClaimComment).where(ClaimComment.claim_id == claim_id).order_by(ClaimComment.id).limit(limit + 1)
+    query = select(ClaimComment).where(ClaimComment.claim_id == claim_id)
+    query = query.order_by(ClaimComment.id).limit(page_size(limit))
     if cursor:
         query = query.where(ClaimComment.id > decode_id_cursor(cursor))
-    rows = list(session.scalars(query))
-    more = len(rows) > limit
-    rows = rows[:limit]
-    return rows, (encode_id_cursor(rows[-1].id) if more and rows else None)
+    return id_page(list(session.scalars(query)), limit)

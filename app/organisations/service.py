@@ -14,7 +14,7 @@ from app.db import utcnow
 from app.errors import Conflict, NotFound, ValidationFailed
 from app.organisations.models import Organisation
 from app.organisations.schemas import OrganisationCreate, OrganisationRead, OrganisationUpdate
-from app.pagination import decode_id_cursor, encode_id_cursor
+from app.pagination import decode_id_cursor, id_page, page_size
 
 # Called before an organisation is deleted; a check raises Conflict to refuse. app/wiring.py
 # registers those of the domains that refer to organisations, so this package imports none of them.
@@ -97,12 +97,9 @@ def delete_organisation(session: Session, organisation_id: uuid.UUID, actor: Act
 def list_organisations(
     session: Session, kind: list[str], limit: int, cursor: str | None
 ) -> tuple[list[Organisation], str | None]:
-    query = select(Organisation).order_by(Organisation.id).limit(limit + 1)
+    query = select(Organisation).order_by(Organisation.id).limit(page_size(limit))
     if kind:
         query = query.where(Organisation.kind.in_(kind))
     if cursor:
         query = query.where(Organisation.id > decode_id_cursor(cursor))
-    rows = list(session.scalars(query))
-    more = len(rows) > limit
-    rows = rows[:limit]
-    return rows, (encode_id_cursor(rows[-1].id) if more and rows else None)
+    return id_page(list(session.scalars(query)), limit)

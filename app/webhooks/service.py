@@ -21,7 +21,7 @@ from app.db import new_id, utcnow
 from app.errors import Conflict, NotFound, ValidationFailed
 from app.organisations import service as organisations_service
 from app.organisations.models import Organisation
-from app.pagination import decode_id_cursor, encode_id_cursor
+from app.pagination import decode_id_cursor, id_page, page_size
 from app.units.models import Unit
 from app.webhooks import secrets, targets
 from app.webhooks.models import EVENT_TYPES, WebhookDelivery, WebhookEvent, WebhookSubscription
@@ -216,13 +216,10 @@ def delete_webhook(session: Session, webhook_id: uuid.UUID, actor: Principal, if
 
 
 def list_webhooks(session: Session, *, limit: int, cursor: str | None) -> tuple[list[WebhookSubscription], str | None]:
-    query = select(WebhookSubscription).order_by(WebhookSubscription.id).limit(limit + 1)
+    query = select(WebhookSubscription).order_by(WebhookSubscription.id).limit(page_size(limit))
     if cursor:
         query = query.where(WebhookSubscription.id > decode_id_cursor(cursor))
-    rows = list(session.scalars(query))
-    more = len(rows) > limit
-    rows = rows[:limit]
-    return rows, (encode_id_cursor(rows[-1].id) if more and rows else None)
+    return id_page(list(session.scalars(query)), limit)
 
 
 def list_deliveries(
@@ -236,13 +233,11 @@ def list_deliveries(
         .options(contains_eager(WebhookDelivery.event))
         .where(WebhookDelivery.webhook_id == webhook_id)
         .order_by(WebhookDelivery.id.desc())
-        .limit(limit + 1)
+        .limit(page_size(limit))
     )
     if status:
         query = query.where(WebhookDelivery.status == status)
     if cursor:
         query = query.where(WebhookDelivery.id < decode_id_cursor(cursor))
-    rows = list(session.scalars(query))
-    more = len(rows) > limit
-    items = [DeliveryRead.model_validate(delivery) for delivery in rows[:limit]]
-    return items, (encode_id_cursor(items[-1].id) if more and items else None)
+    rows, next_cursor = id_page(list(session.scalars(query)), limit)
+    return [DeliveryRead.model_validate(delivery) for delivery in rows], next_cursor
