@@ -5,6 +5,7 @@ import unicodedata
 import pytest
 
 from tests.factories import TEST_PASSWORD
+from tests.paging import pages
 
 
 def new_user(**fields):
@@ -136,3 +137,13 @@ def test_a_role_removed_through_the_api_applies_to_a_remembered_token_at_once(cl
     assert changed.status_code == 200
     assert client.get("/api/v1/me", headers=editor_headers).json()["roles"] == ["analyst"]
     assert client.post("/api/v1/materials", json={}, headers=editor_headers).status_code == 403
+
+
+def test_users_page_by_id(client, auth, users):
+    for n in range(4):
+        body = new_user(email=f"nguoi.dung.{n}@example.test")
+        assert client.post("/api/v1/users", json=body, headers=auth("admin")).status_code == 201
+    walked = pages(client, "/api/v1/users", auth("admin"), limit=2)
+    ids = [u["id"] for page in walked for u in page]
+    assert len(ids) == len(set(ids)) == len(users) + 4 and ids == sorted(ids)
+    assert all(len(page) == 2 for page in walked[:-1])

@@ -12,6 +12,7 @@ from app.db import new_id, utcnow
 from app.units.models import Unit
 from tests.bundles.kit import feed_ids
 from tests.factories import principal_for
+from tests.paging import pages
 
 
 def deliveries(client, auth, bundle_id, **params):
@@ -170,3 +171,11 @@ def test_publishing_to_2000_units_is_a_handful_of_statements(session, users, app
     assert len(delivered) == 2000
     print(f"publishing to 2000 units: {len(statements)} statements")
     assert len(statements) <= 40, "\n".join(statements)
+
+
+def test_deliveries_page_by_unit(client, auth, make_unit, publish):
+    units = [make_unit(f"LA-{n}", border_routes=["VN-LA"]) for n in range(5)]
+    bundle = publish({"border_routes": ["VN-LA"]})
+    walked = pages(client, f"/api/v1/bundles/{bundle['id']}/deliveries", auth("analyst"), limit=2)
+    assert [len(page) for page in walked] == [2, 2, 1]
+    assert sorted(d["unit"]["id"] for page in walked for d in page) == sorted(u.id for u in units)
