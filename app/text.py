@@ -97,6 +97,15 @@ def folded_words(value: str) -> list[str]:
     return _WORD.findall(fold(value))
 
 
+def query_words(value: str) -> tuple[list[str], list[str]]:
+    """(folded, exact) words of a search query, each once, in the order typed: a word typed
+    twice asks for nothing more, and every copy costs the full-text engine another pass."""
+    exact: dict[str, str] = {}
+    for word in words(value):
+        exact.setdefault(word.casefold(), word)  # the engines ignore case too
+    return list(dict.fromkeys(folded_words(value))), list(exact.values())
+
+
 def squash(value: str) -> str:
     """Folded, with hyphens, apostrophes and spaces removed: 'H'Mông' and 'HMông' compare equal."""
     return re.sub(r"[\s\-'’`ʼ.]+", "", fold(value))

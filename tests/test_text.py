@@ -5,7 +5,7 @@ import unicodedata
 import pytest
 
 from app import text as text_module
-from app.text import _FOLD_TABLE, fold, fold_with_offsets, nfc, squash
+from app.text import _FOLD_TABLE, fold, fold_with_offsets, nfc, query_words, squash
 
 
 @pytest.mark.parametrize(
@@ -66,3 +66,9 @@ def test_fold_stays_right_once_the_remembered_runs_are_full(monkeypatch):
     monkeypatch.setattr(text_module, "_FOLDED_RUNS", full)
     assert fold("Dân tộc Mông Dân") == "dan toc mong dan"
     assert len(text_module._FOLDED_RUNS) == 0
+
+
+def test_query_words_are_each_given_once_in_the_order_typed():
+    assert query_words("Mông mông MÔNG dân tộc Mông") == (["mong", "dan", "toc"], ["Mông", "dân", "tộc"])
+    assert query_words("ở Ở " * 125) == (["o"], ["ở"])
+    assert query_words("!!! …") == ([], [])

@@ -29,6 +29,8 @@ from app.search.database_tables import (
     D,
 )
 from app.search.documents import (
+    PHRASE_BOOST,
+    as_phrase,
     aware_datetime,
     chunks,
     decode_cursor,
@@ -38,7 +40,7 @@ from app.search.documents import (
     number,
     uuid_text,
 )
-from app.text import folded_words, words
+from app.text import folded_words, query_words
 
 # bm25 column weights in TEXT_COLUMNS order: title over summary over body.
 BM25_WEIGHTS = (3.0, 2.0, 1.0, 3.0, 2.0, 1.0)
@@ -103,17 +105,26 @@ def _text_matches(
     Plain SQL text, no ORM types: with tens of thousands of matches, per-row processing
     would cost more than the full-text search itself.
     """
-    folded = folded_words(text)
+    folded, exact = query_words(text)
     if not folded:
         return None
     if dialect == "sqlite":
-        return _sqlite_matches(session, folded, words(text), scored=scored, only=only)
+        return _sqlite_matches(session, folded, exact, scored=scored, only=only)
     score = "ts_rank(t.folded_vector, q.folded) + ts_rank(t.exact_vector, q.exact)" if scored else "0.0"
+    params = {"folded": " ".join(folded), "exact": " | ".join(exact)}
+    if scored and as_phrase(folded) and as_phrase(exact):
+        # The words found together, in the order typed, score again (documents.PHRASE_BOOST).
+        # ts_rank ignores the distance `<->` asks for, so only rows that match the phrase get it.
+        score += "".join(
+            f" + CASE WHEN t.{vector} @@ to_tsquery('simple', :{name})"
+            f" THEN {PHRASE_BOOST} * ts_rank(t.{vector}, to_tsquery('simple', :{name})) ELSE 0 END"
+            for vector, name in (("folded_vector", "folded_phrase"), ("exact_vector", "exact_phrase"))
+        )
+        params |= {"folded_phrase": " <-> ".join(folded), "exact_phrase": " <-> ".join(exact)}
     sql = (
         f"SELECT t.doc_id, {score} FROM search_document_texts t, (SELECT plainto_tsquery('simple', :folded)"
         " AS folded, to_tsquery('simple', :exact) AS exact) q WHERE t.folded_vector @@ q.folded"
     )
-    params = {"folded": " ".join(folded), "exact": " | ".join(words(text))}
     return [(row[0], row[1]) for row in session.execute(sa.text(sql), params)]
 
 
@@ -146,10 +157,20 @@ def _fts_required(folded: list[str]) -> str:
 
 def _fts_expression(folded: list[str], original: list[str]) -> str:
     required = _fts_required(folded)
-    exact = "{title summary body} : (" + " OR ".join(f'"{w}"' for w in original) + ")"
-    # bm25 adds up every phrase of the expression found in the row, OR branches included;
-    # `required AND (exact OR required)` matches exactly the rows `required` matches.
-    return f"{required} AND ({exact} OR {required})"
+    exact = [f'"{w}"' for w in original]
+    groups = []
+    if as_phrase(folded) and as_phrase(original):
+        # The words found together, in the order typed, score again, PHRASE_BOOST times (bm25
+        # adds up every phrase of the expression found in the row).
+        exact += [f'"{" ".join(original)}"'] * PHRASE_BOOST
+        groups.append(
+            "{title_folded summary_folded body_folded} : ("
+            + " OR ".join([f'"{" ".join(folded)}"'] * PHRASE_BOOST)
+            + ")"
+        )
+    groups.insert(0, "{title summary body} : (" + " OR ".join(exact) + ")")
+    # `required AND (scoring OR required)` matches exactly the rows `required` matches.
+    return f"{required} AND ({' OR '.join(groups)} OR {required})"
 
 
 def _base_set(session: Session, query: SearchQuery, bitmaps: dict[str, dict[str, int]]) -> int:

@@ -15,6 +15,17 @@ from app.text import Remembered, fold, folded_words, nfc, words
 
 T = TypeVar("T")
 
+# How much more a query's words found together, in the order typed, weigh than each word found
+# alone: "Cơ Lao" (a people) ranks above "lao động ở cơ sở". Every backend applies it, to the
+# folded words ("co lao") and to the exact ones, for queries of 2 to PHRASE_MAX_WORDS words.
+PHRASE_BOOST = 3
+PHRASE_MAX_WORDS = 8
+
+
+def as_phrase(words: list[str]) -> list[str] | None:
+    """The query's words as one phrase to score, or None (one word, or too many to be a name)."""
+    return words if 1 < len(words) <= PHRASE_MAX_WORDS else None
+
 
 def document_for(material: Material) -> SearchDocument:
     """The search projection of `material`, tags loaded (province values are id strings)."""

@@ -32,6 +32,8 @@ from app.search.backend import (
     SearchQuery,
 )
 from app.search.documents import (
+    PHRASE_BOOST,
+    as_phrase,
     chunks,
     decode_cursor,
     effective_sort,
@@ -49,7 +51,7 @@ from app.search.elasticsearch_documents import (
     source_excludes,
 )
 from app.search.es_errors import describe_failure, reachable
-from app.text import folded_words, nfc
+from app.text import folded_words, nfc, query_words
 
 SETTINGS: dict[str, Any] = {
     "number_of_shards": 1,
@@ -353,19 +355,28 @@ def _scoring_query(query: SearchQuery) -> dict[str, Any]:
     if query.published_from or query.published_to:
         bounds = {"gte": query.published_from, "lte": query.published_to}
         plain.append({"range": {"published_at": {k: v.isoformat() for k, v in bounds.items() if v}}})
-    words = folded_words(query.text or "")
-    if not words:
+    folded, exact_words = query_words(query.text or "")
+    if not folded:
         return {"bool": {"filter": plain}}
     required = {
         "multi_match": {
-            "query": " ".join(words),
+            "query": " ".join(folded),
             "fields": ["title_folded^3", "summary_folded^2", "body_folded"],
             "type": "cross_fields",
             "operator": "and",
         }
     }
-    exact = {"multi_match": {"query": nfc(query.text or ""), "fields": ["title^3", "summary^2", "body"]}}
-    return {"bool": {"must": [required], "should": [exact], "filter": plain}}
+    # The text as typed, analysed as the stored text is ("H'Mông" stays one word there).
+    exact, exact_fields = nfc(query.text or ""), ["title^3", "summary^2", "body"]
+    should: list[dict[str, Any]] = [{"multi_match": {"query": exact, "fields": exact_fields}}]
+    if as_phrase(folded) and as_phrase(exact_words):
+        # The words found together, in the order typed, score again (documents.PHRASE_BOOST).
+        phrases = ((" ".join(folded), required["multi_match"]["fields"]), (exact, exact_fields))
+        should += [
+            {"multi_match": {"query": text, "fields": fields, "type": "phrase", "boost": PHRASE_BOOST}}
+            for text, fields in phrases
+        ]
+    return {"bool": {"must": [required], "should": should, "filter": plain}}
 
 
 def _family_count(selected: dict[str, dict[str, Any]]) -> dict[str, Any]:

@@ -79,6 +79,22 @@ def test_exact_diacritics_rank_first(backend: SearchBackend) -> None:
     assert ids(backend, text="mong")[0] == plain.id
 
 
+def test_words_typed_together_rank_above_the_same_words_apart(backend: SearchBackend) -> None:
+    """ "Cơ Lao" is a people; "lao động ở cơ sở" only holds its words, in its title too."""
+    together = doc("Lễ hội truyền thống", summary="Lễ hội của đồng bào Cơ Lao ở Hà Giang.")
+    apart = [doc(f"Lao động ở cơ sở {n}", summary="Giải quyết việc làm ở cơ sở.") for n in range(3)]
+    put(backend, *apart, together, *fillers())
+    assert ids(backend, text="Cơ Lao")[0] == together.id
+    assert ids(backend, text="co lao")[0] == together.id
+
+
+def test_a_word_typed_twice_asks_for_nothing_more(backend: SearchBackend) -> None:
+    wanted = doc("Đồn biên phòng tuần tra", body="Tuần tra song phương trên tuyến biên giới.")
+    put(backend, wanted, doc("Tuần tra"), *fillers())
+    assert ids(backend, text="biên " * 200) == ids(backend, text="biên") == [wanted.id]
+    assert ids(backend, text="tuần tra biên tuần tra biên") == [wanted.id]
+
+
 @pytest.mark.parametrize(
     ("name", "field", "wanted", "other"),
     [
