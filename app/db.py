@@ -9,10 +9,10 @@ import collections
 import logging
 import threading
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 import anyio
 import orjson
@@ -38,10 +38,19 @@ from sqlalchemy.sql import Executable
 from starlette.responses import JSONResponse
 from starlette.types import Message, Receive, Scope, Send
 
-from app.errors import BUSY_RETRY_AFTER, ServiceUnavailable, is_contention, log_server_error, problem, server_error
+from app.errors import (
+    BUSY_RETRY_AFTER,
+    ServiceUnavailable,
+    clash,
+    is_contention,
+    log_server_error,
+    problem,
+    server_error,
+)
 from app.http import HttpMiddleware
 
 log = logging.getLogger("ttdn.db")
+T = TypeVar("T")
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -273,6 +282,26 @@ def _sqlite_writers_take_turns(engine: Engine, queue: WriterQueue) -> None:
             queue.release()
 
 
+def get_row(session: Session, model: type[T], ident: Any, *, lock: bool = False) -> T | None:
+    """The row of `model` with primary key `ident`, or None.
+
+    With `lock`, read fresh and locked until the transaction ends. Every write that reads a row
+    to decide what to change (If-Match, a status, a counter) reads it this way: on PostgreSQL a
+    second writer waits here (SELECT ... FOR UPDATE) and then sees the first one's change, so it
+    gets a 412 or 409 instead of overwriting it. On SQLite, writers already take turns for the
+    whole transaction (`_sqlite_writers_take_turns`)."""
+    if not lock:
+        return session.get(model, ident)
+    return session.get(model, ident, with_for_update=True, populate_existing=True)
+
+
+def lock_rows(session: Session, model: type[T], idents: Iterable[Any]) -> None:
+    """Lock several rows of `model` for a write (as `get_row(..., lock=True)`), in key order:
+    two writers that lock the same rows then wait for each other instead of deadlocking."""
+    for ident in sorted(set(idents), key=str):
+        get_row(session, model, ident, lock=True)
+
+
 def build_session_factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(bind=engine, expire_on_commit=False, autoflush=True)
 
@@ -488,6 +517,8 @@ def _commit_failure(exc: Exception, request_id: str | None, method: str, path: s
             else "The database connection was lost while saving; check whether the change is there before retrying."
         )
         return problem(503, detail, headers={"Retry-After": "1"}, extra=extra)
+    if (conflict := clash(exc, extra)) is not None:
+        return conflict
     if is_contention(exc):
         detail = "The change could not be saved; nothing was written. The database is busy: try again shortly."
         return problem(503, detail, headers={"Retry-After": BUSY_RETRY_AFTER}, extra=extra)

@@ -1,6 +1,7 @@
 """The AppError tree and the one place that renders every error as RFC 9457 problem+json."""
 
 import logging
+import re
 import traceback
 from collections.abc import Sequence
 from http import HTTPStatus
@@ -138,6 +139,37 @@ def is_contention(exc: BaseException) -> bool:
     return getattr(exc.orig, "sqlstate", None) in _POSTGRES_BUSY_STATES
 
 
+# A row another request wrote at the same moment: PostgreSQL's unique and foreign-key
+# violations, SQLite's (extended codes 2067, 1555 and 787).
+_POSTGRES_CLASH_STATES = ("23505", "23503")
+_SQLITE_CLASH_CODES = (2067, 1555, 787)
+_CLASH_FIELD = re.compile(r"Key \((?:lower\()?(\w+)|constraint failed: \w+\.(\w+)")
+
+
+def clash(exc: BaseException, extra: dict[str, Any] | None = None) -> JSONResponse | None:
+    """A 409 for a write that lost a race the service checks for, one request at a time, before
+    writing: a second user with the same email created at the same moment, a row that refers to
+    one just deleted. The database's constraint refused it; nothing was saved. None otherwise."""
+    if not isinstance(exc, sa_exc.IntegrityError):
+        return None
+    orig = exc.orig
+    if getattr(orig, "sqlite_errorcode", None) not in _SQLITE_CLASH_CODES and (
+        getattr(orig, "sqlstate", None) not in _POSTGRES_CLASH_STATES
+    ):
+        return None
+    diag = getattr(orig, "diag", None)
+    found = _CLASH_FIELD.search(f"{getattr(diag, 'message_detail', None) or ''} {orig}")
+    field = next((name for name in found.groups() if name), None) if found else None
+    field = None if field == "id" else field  # a key the caller did not choose names nothing
+    return problem(
+        409,
+        f"Another change made at the same moment conflicts with this one{f' (its {field})' if field else ''}; "
+        "nothing was saved. Read the current state and try again.",
+        errors=[{"loc": ["body", field], "msg": "conflicts with a change made at the same moment"}] if field else None,
+        extra=extra,
+    )
+
+
 def problem(
     status: int,
     detail: str,
@@ -254,6 +286,9 @@ def install_error_handlers(app: FastAPI) -> None:
                 "The database connection was lost; nothing was saved. Try again.",
                 headers={"Retry-After": "1"},
             )
+        if (conflict := clash(exc)) is not None:
+            log.warning("write clash on %s %s: %s", request.method, request.url.path, type(exc.orig).__name__)
+            return conflict
         if not is_contention(exc):
             return await _unhandled(request, exc)
         log.warning(

@@ -53,7 +53,7 @@ def change_my_password(data: PasswordChange, request: Request, session: DbSessio
         throttle.record_failure(session, actor.label)
         raise ValidationFailed(["body", "current_password"], "The current password is wrong.")
     throttle.give_back(session, charged)
-    accounts_service.change_own_password(session, actor.id, data.new_password, actor)
+    accounts_service.change_own_password(session, actor.id, data.current_password, data.new_password, actor)
     return Response(status_code=204)
 
 

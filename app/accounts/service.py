@@ -12,6 +12,7 @@ from app.accounts.models import User
 from app.accounts.schemas import ROLES
 from app.audit import service as audit_service
 from app.audit.service import Actor
+from app.db import get_row
 from app.errors import Conflict, NotFound, Unauthorized, ValidationFailed
 from app.organisations import service as organisations_service
 from app.organisations.models import Organisation
@@ -86,8 +87,8 @@ def count_users(session: Session) -> int:
     return session.scalar(select(func.count()).select_from(User)) or 0
 
 
-def get_user(session: Session, user_id: uuid.UUID) -> User:
-    user = session.get(User, user_id)
+def get_user(session: Session, user_id: uuid.UUID, *, lock: bool = False) -> User:
+    user = get_row(session, User, user_id, lock=lock)  # lock: for a write (see db.get_row)
     if user is None:
         raise NotFound(f"No user with id {user_id}.")
     return user
@@ -108,7 +109,7 @@ def update_user(
 ) -> User:
     """Change roles, name, active flag or password. Admins cannot disable or demote themselves,
     so the service can never be left without an admin by accident."""
-    user = get_user(session, user_id)
+    user = get_user(session, user_id, lock=True)
     concurrency.check_if_match(user, if_match, "user")
     before = user_snapshot(user)
     if user.id == actor.id and (
@@ -147,10 +148,16 @@ def password_matches(session: Session, user_id: uuid.UUID, password: str) -> boo
     return security.verify_password(user.password_hash if user else None, password) and user is not None
 
 
-def change_own_password(session: Session, user_id: uuid.UUID, new_password: str, actor: Actor) -> User:
-    """Set the caller's new password (the current one checked already) and refuse every token
-    issued before. Audited without the secret."""
-    user = get_user(session, user_id)
+def change_own_password(
+    session: Session, user_id: uuid.UUID, current_password: str, new_password: str, actor: Actor
+) -> User:
+    """Set the caller's new password and refuse every token issued before. Audited without the
+    secret. The caller checked `current_password` already (counting a wrong one as a failed
+    sign-in); it is checked again here, on the row locked for this write, so that of two changes
+    sent at once with the same current password only the first passes."""
+    user = get_user(session, user_id, lock=True)
+    if not security.verify_password(user.password_hash, current_password):
+        raise ValidationFailed(["body", "current_password"], "The current password is wrong.")
     validate_password(new_password, [user.email.split("@")[0], user.full_name], field="new_password")
     if security.verify_password(user.password_hash, new_password):
         raise ValidationFailed(["body", "new_password"], "The new password must differ from the current one.")

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from app.audit import service as audit_service
 from app.bundles import changelog
 from app.bundles.models import VISIBLE_KINDS, Bundle, BundlePublication, Delivery, PublicationTarget
-from app.db import start_writing, utcnow
+from app.db import get_row, start_writing, utcnow
 from app.errors import NotFound
 from app.taxonomy import service as taxonomy_service
 from app.units.models import Unit
@@ -313,7 +313,8 @@ def record_acknowledgement(
 ) -> bool:
     """The unit confirms it holds `version` (and, when given, the package with this manifest
     hash). False when exactly that was already recorded (acks are idempotent)."""
-    delivery = session.get(Delivery, (bundle_id, unit_id))
+    # Locked: the same ack sent twice at once records (and audits) one acknowledgement.
+    delivery = get_row(session, Delivery, (bundle_id, unit_id), lock=True)
     if delivery is None:
         raise NotFound(f"No bundle with id {bundle_id} in your feed.")
     same_version = delivery.acknowledged_at is not None and delivery.acknowledged_version == version

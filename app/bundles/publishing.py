@@ -124,7 +124,7 @@ def _freeze(
 def publish_bundle(session: Session, bundle_id: uuid.UUID, actor: Principal, if_match: str | None) -> Bundle:
     """Freeze the current version and deliver it to every unit its targets address (reviewer or
     admin, not its author or last editor). Released at once, or at `publish_at` by the releaser."""
-    bundle = bundles_service.get_bundle(session, bundle_id)
+    bundle = bundles_service.get_bundle(session, bundle_id, lock=True)
     if if_match is not None:
         concurrency.check_if_match(bundle, if_match, "bundle")
     _check_four_eyes(bundle, actor, "publish", writers_since_publication(session, bundle.id))
@@ -160,7 +160,7 @@ def publish_bundle(session: Session, bundle_id: uuid.UUID, actor: Principal, if_
 def recall_bundle(session: Session, bundle_id: uuid.UUID, actor: Principal, if_match: str | None) -> Bundle:
     """Withdraw a published bundle for good: units that have it get a `recalled` tombstone and
     its content and package answer 410; a scheduled release is cancelled."""
-    bundle = bundles_service.get_bundle(session, bundle_id)
+    bundle = bundles_service.get_bundle(session, bundle_id, lock=True)
     if if_match is not None:
         concurrency.check_if_match(bundle, if_match, "bundle")
     if bundle.status != "published":

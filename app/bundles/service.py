@@ -16,7 +16,7 @@ from app.accounts.principal import Principal
 from app.audit import service as audit_service
 from app.bundles.models import Bundle, BundlePublication
 from app.bundles.schemas import BundleCreate, BundleItem, BundleRead, BundleTargets, BundleUpdate
-from app.db import utcnow
+from app.db import get_row, utcnow
 from app.errors import Conflict, NotFound, ValidationFailed
 from app.materials.models import Material
 from app.pagination import decode_id_cursor, id_page, page_size
@@ -27,8 +27,8 @@ SENDABLE_STATUSES = frozenset({"approved", "published"})
 UNAUDITED = frozenset({"version", "updated_at"})
 
 
-def get_bundle(session: Session, bundle_id: uuid.UUID) -> Bundle:
-    bundle = session.get(Bundle, bundle_id)
+def get_bundle(session: Session, bundle_id: uuid.UUID, *, lock: bool = False) -> Bundle:
+    bundle = get_row(session, Bundle, bundle_id, lock=lock)  # lock: for a write (see db.get_row)
     if bundle is None:
         raise NotFound(f"No bundle with id {bundle_id}.")
     return bundle
@@ -174,7 +174,7 @@ def update_bundle(
 ) -> Bundle:
     """Change the fields sent. A published bundle may be edited: the edit is a new version that
     units receive only when it is published again; a recalled bundle is final (409)."""
-    bundle = get_bundle(session, bundle_id)
+    bundle = get_bundle(session, bundle_id, lock=True)
     concurrency.check_if_match(bundle, if_match, "bundle")
     if bundle.status == "recalled":
         raise Conflict("A recalled bundle cannot be edited; create a new one.", extra={"status_now": bundle.status})
@@ -201,7 +201,7 @@ def update_bundle(
 
 def delete_bundle(session: Session, bundle_id: uuid.UUID, actor: Principal, if_match: str | None) -> None:
     """Drafts only: a bundle that was ever published stays on record (recall it instead)."""
-    bundle = get_bundle(session, bundle_id)
+    bundle = get_bundle(session, bundle_id, lock=True)
     concurrency.check_if_match(bundle, if_match, "bundle")
     if bundle.status != "draft":
         raise Conflict(

@@ -19,7 +19,7 @@ from app.claims.models import PLACE_FIELDS, Claim, ClaimRebuttal, ClaimReport, C
 from app.claims.schemas import ClaimReportCreate, ClaimReportRead, ReportAttachmentRead, Reporter, SuggestedClaim
 from app.claims.urls import normalise_url, url_hash
 from app.config import Settings
-from app.db import new_id, utcnow
+from app.db import get_row, lock_rows, new_id, utcnow
 from app.errors import Conflict, NotFound, ValidationFailed
 from app.materials import attachments as attachments_service
 from app.materials import service as materials_service
@@ -73,7 +73,10 @@ def create_report(
         session, actor, "claim_report.created", "claim_report", report.id, {"summary": [None, report.summary]}
     )
     if match.claim_id is not None:
-        _join(session, claims_service.get_claim(session, match.claim_id), report, match.matched_by or "text", actor)
+        claim = claims_service.get_claim(session, match.claim_id, lock=True)
+        while claim.merged_into_id is not None:  # merged while this report was being matched
+            claim = claims_service.get_claim(session, claim.merged_into_id, lock=True)
+        _join(session, claim, report, match.matched_by or "text", actor)
     return report
 
 
@@ -90,8 +93,8 @@ def _join(session: Session, claim: Claim, report: ClaimReport, matched_by: str, 
         rebuttals.deliver_to_unit(session, claim, report.unit_id)
 
 
-def get_report(session: Session, report_id: uuid.UUID, reader: Principal) -> ClaimReport:
-    report = session.get(ClaimReport, report_id)
+def get_report(session: Session, report_id: uuid.UUID, reader: Principal, *, lock: bool = False) -> ClaimReport:
+    report = get_row(session, ClaimReport, report_id, lock=lock)  # lock: for a write (see db.get_row)
     if report is None or (not reader.is_staff and report.unit_id != reader.id):
         raise NotFound(f"No claim report with id {report_id}.")
     return report
@@ -165,7 +168,9 @@ def _attachment_read(report_id: uuid.UUID, a: ClaimReportAttachment) -> ReportAt
 
 def move_report(session: Session, report_id: uuid.UUID, claim_id: uuid.UUID, actor: Principal) -> ClaimReport:
     """Put a report into another claim (staff), taking it out of the one it was in."""
-    report = get_report(session, report_id, actor)
+    report = get_report(session, report_id, actor, lock=True)
+    # Both claims, in key order (as merges lock them), before either is read.
+    lock_rows(session, Claim, [claim_id, *([report.claim_id] if report.claim_id else [])])
     target = session.get(Claim, claim_id)
     if target is None:
         raise ValidationFailed(["body", "claim_id"], f"No claim with id {claim_id}.")

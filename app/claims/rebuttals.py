@@ -54,7 +54,7 @@ def publish_rebuttal(session: Session, material: Material, actor: Principal) -> 
     published = material.published_at or utcnow()
     claims = []
     for rebut in material.rebuts:
-        claim = claims_service.get_claim(session, rebut.claim_id)
+        claim = claims_service.get_claim(session, rebut.claim_id, lock=True)
         before = claims_service.snapshot(claim)
         link = next((r for r in claim.rebuttals if r.material_id == material.id), None)
         if link is None:

@@ -26,7 +26,7 @@ from app.claims.models import (
 )
 from app.claims.schemas import ClaimCreate, ClaimRead, ClaimUpdate
 from app.config import Settings
-from app.db import utcnow
+from app.db import get_row, lock_rows, utcnow
 from app.errors import Conflict, NotFound, ServiceUnavailable, ValidationFailed
 from app.materials import service as materials_service
 from app.organisations import service as organisations_service
@@ -48,8 +48,8 @@ MOVES: dict[str, tuple[str, ...]] = {
 UNAUDITED = frozenset({"version", "updated_at", "overdue"})
 
 
-def get_claim(session: Session, claim_id: uuid.UUID) -> Claim:
-    claim = session.get(Claim, claim_id)
+def get_claim(session: Session, claim_id: uuid.UUID, *, lock: bool = False) -> Claim:
+    claim = get_row(session, Claim, claim_id, lock=lock)  # lock: for a write (see db.get_row)
     if claim is None:
         raise NotFound(f"No claim with id {claim_id}.")
     return claim
@@ -169,7 +169,7 @@ def unlink_report(session: Session, report: ClaimReport) -> Claim | None:
     """Take the report out of its claim (if any); returns that claim, re-indexed."""
     if report.claim_id is None:
         return None
-    old = get_claim(session, report.claim_id)
+    old = get_claim(session, report.claim_id, lock=True)
     old.report_count = max(0, old.report_count - 1)
     report.claim_id = None
     report.status = "new"
@@ -180,7 +180,7 @@ def unlink_report(session: Session, report: ClaimReport) -> Claim | None:
 def update_claim(
     session: Session, settings: Settings, claim_id: uuid.UUID, data: ClaimUpdate, actor: Principal, if_match: str | None
 ) -> Claim:
-    claim = get_claim(session, claim_id)
+    claim = get_claim(session, claim_id, lock=True)
     concurrency.check_if_match(claim, if_match, "claim")
     if claim.merged_into_id is not None:
         raise Conflict(f"This claim was merged into {claim.merged_into_id}; change that one.")
@@ -274,6 +274,7 @@ def merge_claims(
 ) -> Claim:
     """Move the reports, places and organisations of `others` into the claim; each of them is
     kept, marked merged into it (and closed), for history."""
+    lock_rows(session, Claim, [claim_id, *others])  # two merges of the same claims wait for each other
     claim = get_claim(session, claim_id)
     if claim.merged_into_id is not None:
         raise Conflict(f"This claim was merged into {claim.merged_into_id}; merge into that one.")

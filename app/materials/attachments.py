@@ -81,7 +81,7 @@ def add_attachment(
     actor: Principal,
 ) -> Attachment:
     """Store the file (once per content), attach it, and save a new version of the material."""
-    material: Material = materials_service.get_material(session, material_id)
+    material: Material = materials_service.get_material(session, material_id, lock=True)
     workflow.check_editable(material)
     before = materials_service.snapshot(material)
     blob, sniffed = store_upload(settings, source, declared_type)

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from app import concurrency
 from app.accounts.principal import Principal
 from app.audit import service as audit_service
-from app.db import new_id, utcnow
+from app.db import get_row, new_id, utcnow
 from app.errors import Conflict, NotFound, ValidationFailed
 from app.materials import translations, workflow
 from app.materials.filters import MaterialFilters
@@ -38,8 +38,8 @@ PLAIN_FIELDS = ("title", "summary", "body", "kind", "language", "classification"
 # --- reading -----------------------------------------------------------------------------------
 
 
-def get_material(session: Session, material_id: uuid.UUID) -> Material:
-    material = session.get(Material, material_id)
+def get_material(session: Session, material_id: uuid.UUID, *, lock: bool = False) -> Material:
+    material = get_row(session, Material, material_id, lock=lock)  # lock: for a write (see db.get_row)
     if material is None:
         raise NotFound(f"No material with id {material_id}.")
     return material
@@ -261,7 +261,7 @@ def check_if_match(material: Material, if_match: str | None) -> None:
 def update_material(
     session: Session, material_id: uuid.UUID, data: MaterialUpdate, actor: Principal, if_match: str | None
 ) -> Material:
-    material = get_material(session, material_id)
+    material = get_material(session, material_id, lock=True)
     check_if_match(material, if_match)
     workflow.check_editable(material)
     before = snapshot(material)
@@ -301,7 +301,7 @@ def bump(material: Material, actor: Principal, *, content_edit: bool) -> None:
 
 
 def delete_material(session: Session, material_id: uuid.UUID, actor: Principal, if_match: str | None) -> None:
-    material = get_material(session, material_id)
+    material = get_material(session, material_id, lock=True)
     check_if_match(material, if_match)
     if material.status != "draft":
         raise Conflict(
@@ -318,7 +318,7 @@ def delete_material(session: Session, material_id: uuid.UUID, actor: Principal, 
 
 
 def transition(session: Session, material_id: uuid.UUID, to: str, actor: Principal) -> Material:
-    material = get_material(session, material_id)
+    material = get_material(session, material_id, lock=True)
     workflow.check_move(material, to, actor, content_contributors(session, material.id))
     before = snapshot(material)
     material.status = to

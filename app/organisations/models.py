@@ -3,7 +3,7 @@
 import uuid
 from datetime import datetime
 
-from sqlalchemy import Integer, String
+from sqlalchemy import Index, Integer, String, func, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db import Base, UTCDateTime, UUIDStr, new_id, utcnow
@@ -13,6 +13,8 @@ ORGANISATION_KINDS = ("ministry_unit", "provincial_department", "other")
 
 class Organisation(Base):
     __tablename__ = "organisations"
+    # Codes are unique in any case (the services compare them so; migration 0023).
+    __table_args__ = (Index("uq_organisations_code_lower", func.lower(text("code")), unique=True),)
 
     id: Mapped[uuid.UUID] = mapped_column(UUIDStr, primary_key=True, default=new_id)
     code: Mapped[str] = mapped_column(String(64), unique=True)

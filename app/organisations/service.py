@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from app import concurrency
 from app.audit import service as audit_service
 from app.audit.service import Actor
-from app.db import utcnow
+from app.db import get_row, utcnow
 from app.errors import Conflict, NotFound, ValidationFailed
 from app.organisations.models import Organisation
 from app.organisations.schemas import OrganisationCreate, OrganisationRead, OrganisationUpdate
@@ -21,8 +21,8 @@ from app.pagination import decode_id_cursor, id_page, page_size
 deletion_checks: list[Callable[[Session, Organisation], None]] = []
 
 
-def get_organisation(session: Session, organisation_id: uuid.UUID) -> Organisation:
-    organisation = session.get(Organisation, organisation_id)
+def get_organisation(session: Session, organisation_id: uuid.UUID, *, lock: bool = False) -> Organisation:
+    organisation = get_row(session, Organisation, organisation_id, lock=lock)  # lock: for a write (see db.get_row)
     if organisation is None:
         raise NotFound(f"No organisation with id {organisation_id}.")
     return organisation
@@ -66,7 +66,7 @@ def create_organisation(
 def update_organisation(
     session: Session, organisation_id: uuid.UUID, data: OrganisationUpdate, actor: Actor, if_match: str | None
 ) -> Organisation:
-    organisation = get_organisation(session, organisation_id)
+    organisation = get_organisation(session, organisation_id, lock=True)
     concurrency.check_if_match(organisation, if_match, "organisation")
     before = snapshot(organisation)
     for name, value in data.model_dump(exclude_unset=True).items():
@@ -83,7 +83,7 @@ def update_organisation(
 
 def delete_organisation(session: Session, organisation_id: uuid.UUID, actor: Actor, if_match: str | None) -> None:
     """Only an organisation nothing refers to (no staff, no claims) can be deleted (else 409)."""
-    organisation = get_organisation(session, organisation_id)
+    organisation = get_organisation(session, organisation_id, lock=True)
     concurrency.check_if_match(organisation, if_match, "organisation")
     for check in deletion_checks:
         check(session, organisation)

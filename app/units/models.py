@@ -3,7 +3,7 @@
 import uuid
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, Integer, String
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, func, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db import Base, JSONType, UTCDateTime, UUIDStr, new_id, utcnow
@@ -20,6 +20,8 @@ UNIT_TYPES = (
 
 class Unit(Base):
     __tablename__ = "units"
+    # Codes are unique in any case (the services compare them so; migration 0023).
+    __table_args__ = (Index("uq_units_code_lower", func.lower(text("code")), unique=True),)
 
     id: Mapped[uuid.UUID] = mapped_column(UUIDStr, primary_key=True, default=new_id)
     code: Mapped[str] = mapped_column(String(64), unique=True)

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from app import concurrency
 from app.accounts.principal import Principal
 from app.audit import service as audit_service
-from app.db import utcnow
+from app.db import get_row, utcnow
 from app.errors import Conflict, NotFound, ValidationFailed
 from app.pagination import decode_id_cursor, id_page
 from app.taxonomy import service as taxonomy_service
@@ -29,8 +29,8 @@ def _activated(session: Session, unit: Unit) -> None:
         hook(session, unit)
 
 
-def get_unit(session: Session, unit_id: uuid.UUID) -> Unit:
-    unit = session.get(Unit, unit_id)
+def get_unit(session: Session, unit_id: uuid.UUID, *, lock: bool = False) -> Unit:
+    unit = get_row(session, Unit, unit_id, lock=lock)  # lock: for a write (see db.get_row)
     if unit is None:
         raise NotFound(f"No unit with id {unit_id}.")
     return unit
@@ -92,7 +92,7 @@ def create_unit(session: Session, data: UnitCreate, actor: Principal | None) -> 
 
 
 def update_unit(session: Session, unit_id: uuid.UUID, data: UnitUpdate, actor: Principal, if_match: str | None) -> Unit:
-    unit = get_unit(session, unit_id)
+    unit = get_unit(session, unit_id, lock=True)
     concurrency.check_if_match(unit, if_match, "unit")
     before = snapshot(unit)
     was_active = unit.active

@@ -17,7 +17,7 @@ from app import concurrency
 from app.accounts.principal import Principal
 from app.audit import service as audit_service
 from app.config import Settings
-from app.db import new_id, utcnow
+from app.db import get_row, new_id, utcnow
 from app.errors import Conflict, NotFound, ValidationFailed
 from app.organisations import service as organisations_service
 from app.organisations.models import Organisation
@@ -153,8 +153,8 @@ def refuse_deleting_subscribed_organisation(session: Session, organisation: Orga
         raise Conflict(f"Organisation {organisation.code} has {count} webhook subscription(s); it is kept for them.")
 
 
-def get_webhook(session: Session, webhook_id: uuid.UUID) -> WebhookSubscription:
-    subscription = session.get(WebhookSubscription, webhook_id)
+def get_webhook(session: Session, webhook_id: uuid.UUID, *, lock: bool = False) -> WebhookSubscription:
+    subscription = get_row(session, WebhookSubscription, webhook_id, lock=lock)  # lock: for a write (see db.get_row)
     if subscription is None:
         raise NotFound(f"No webhook with id {webhook_id}.")
     return subscription
@@ -169,7 +169,7 @@ def update_webhook(
     if_match: str | None,
 ) -> WebhookSubscription:
     """Change a subscription (If-Match). Re-activating one clears its failure count."""
-    subscription = get_webhook(session, webhook_id)
+    subscription = get_webhook(session, webhook_id, lock=True)
     concurrency.check_if_match(subscription, if_match, "webhook")
     changes = data.model_dump(exclude_unset=True)
     for name, value in changes.items():
@@ -200,7 +200,7 @@ def update_webhook(
 def delete_webhook(session: Session, webhook_id: uuid.UUID, actor: Principal, if_match: str | None) -> None:
     """Unsubscribe (If-Match): the subscription and its delivery log go; the audit trail keeps
     what it was. A delivery being sent meanwhile finds its row gone and records nothing."""
-    subscription = get_webhook(session, webhook_id)
+    subscription = get_webhook(session, webhook_id, lock=True)
     concurrency.check_if_match(subscription, if_match, "webhook")
     before = snapshot(subscription)
     session.execute(
