@@ -12,6 +12,7 @@ from app.accounts.principal import Principal
 from app.bundles import changelog, feed_versions
 from app.bundles import delivery as bundles_delivery
 from app.db import DbSession, get_session
+from app.errors import ValidationFailed
 from app.feeds import package, signing, syndication
 from app.feeds import service as feeds_service
 from app.feeds.responses import PackageResponse, feed_response, not_modified, strong_etag
@@ -31,11 +32,18 @@ async def get_feed(
     unit: UnitPrincipal,
     since: Annotated[str | None, Query(max_length=200)] = None,
     limit: Limit = 20,
+    cursor: Annotated[
+        str | None, Query(max_length=200, description="The same as `since`, for clients that page every list so.")
+    ] = None,
 ) -> Response:
     """What changed for the calling unit since the cursor (everything without it): each bundle
     once, in its latest state, tombstones included; urgent first, then newest. Follow
-    `next_cursor` while it is set, then keep `cursor` for next time. Conditional GET and gzip."""
-    cursor = feeds_service.FeedCursor.decode(since) if since else None
+    `next_cursor` (as `since`, or as `cursor` as on every other list) while it is set, then keep
+    `cursor` for next time. Conditional GET and gzip."""
+    if cursor is not None and since is not None and cursor != since:
+        raise ValidationFailed(["query", "cursor"], "cursor and since name the same checkpoint; send one of them.")
+    since = since if since is not None else cursor
+    checkpoint = feeds_service.FeedCursor.decode(since) if since else None
     metrics.FEED_FETCHES.labels(unit.unit_type or "other", "json").inc()
     # An unchanged feed polled again: its version is remembered for a moment (feed_versions.py),
     # and the 304 is answered here without a thread or a database round trip.
@@ -44,7 +52,7 @@ async def get_feed(
         unchanged = not_modified(request, strong_etag("feed", unit.id, version[0], since, limit), version[1])
         if unchanged is not None:
             return unchanged
-    return await anyio.to_thread.run_sync(_feed_page, request, unit.id, cursor, since, limit)
+    return await anyio.to_thread.run_sync(_feed_page, request, unit.id, checkpoint, since, limit)
 
 
 def _feed_page(

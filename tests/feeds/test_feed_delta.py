@@ -199,3 +199,18 @@ def test_the_background_releaser_releases_what_is_due(client, session, session_f
     report = BackgroundReleaser(session_factory, settings).run_once()
     assert report is not None and report.released == 1
     assert feed_ids(client, unit) == [bundle["id"]]
+
+
+def test_the_feed_pages_with_cursor_as_every_list_does(client, make_unit, publish):
+    """`cursor` is `since` under the name every other list takes; two different ones are a 422."""
+    unit = make_unit("CURSOR-POST", border_routes=["VN-CN"])
+    first, second = publish(CN)["id"], publish(CN)["id"]
+    page = feed(client, unit, limit=1)
+    rest = feed(client, unit, limit=1, cursor=page["next_cursor"])
+    assert [i["bundle_id"] for i in page["items"] + rest["items"]] == [second, first]
+    same = feed(client, unit, limit=1, since=page["next_cursor"], cursor=page["next_cursor"])
+    assert same["items"] == rest["items"]
+    both = client.get(
+        "/api/v1/feed", params={"since": page["cursor"], "cursor": page["next_cursor"]}, headers=unit.headers
+    )
+    assert both.status_code == 422 and both.json()["errors"][0]["loc"] == ["query", "cursor"]
