@@ -12,7 +12,13 @@ from collections.abc import Callable, Sequence
 
 # Letters that Unicode decomposition leaves whole; the offline packages' search box folds with the same map.
 SPECIAL_FOLDS = {"đ": "d", "Đ": "d", "ð": "d", "Ð": "d", "ł": "l", "Ł": "l", "ø": "o", "Ø": "o"}
-_SPECIAL = str.maketrans(SPECIAL_FOLDS)
+# Dashes and apostrophes as typed by word processors fold to the ASCII ones: "Việt Nam – Lào"
+# names the route "Việt Nam - Lào", "H’Mông" the people "H'Mông".
+PUNCTUATION_FOLDS = {
+    **dict.fromkeys("\u2010\u2011\u2012\u2013\u2014\u2015\u2212", "-"),
+    **dict.fromkeys("\u2018\u2019", "'"),
+}
+_SPECIAL = str.maketrans({**SPECIAL_FOLDS, **PUNCTUATION_FOLDS})
 _WORD = re.compile(r"\w+", re.UNICODE)
 
 

@@ -95,7 +95,7 @@ def run(data_dir: Path, passes: int, top: int, only: list[dict[str, Any]] | None
                 sort=params.get("sort", "relevance"),
                 limit=params.get("limit", 20),
                 cursor=None,
-                names=data.names,
+                reference=data,
             )
             _timed("json", SearchResults.model_dump_json)(results, exclude_unset=True)
 

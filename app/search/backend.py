@@ -7,7 +7,7 @@ comes from them when their version is the database's, and is read from the datab
 """
 
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal, Protocol
@@ -53,6 +53,10 @@ class ClaimDocument:
     text: str
 
 
+# {facet: {value shown: the stored values it stands for}} (SearchQuery.facet_groups)
+FacetGroups = Mapping[str, Mapping[str, Sequence[str]]]
+
+
 @dataclass(frozen=True)
 class SearchQuery:
     """Filters are already resolved to stored values: codes, province ids (whole lines), slugs.
@@ -68,6 +72,10 @@ class SearchQuery:
     limit: int = 20
     cursor: str | None = None
     with_facets: bool = True
+    # Facets counted by groups of stored values, not value by value: {facet: {value shown: the
+    # stored values it stands for}}. Provinces are counted by line of succession, so that each
+    # count is what filtering on that province finds. Stored values in no group count alone.
+    facet_groups: FacetGroups = field(default_factory=dict)
     # One hit per translation family (its best-ranked member); totals count families. Pages
     # then go by offset (the cursor carries it), as Elasticsearch's collapse needs.
     collapse: bool = False

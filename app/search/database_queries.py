@@ -19,6 +19,7 @@ from app.search.backend import (
     FACETS,
     PLAIN_FILTERS,
     FacetCount,
+    FacetGroups,
     SearchHit,
     SearchPage,
     SearchQuery,
@@ -57,7 +58,7 @@ def search(session: Session, dialect: str, query: SearchQuery) -> SearchPage:
     """One page of hits, the total and the facet counts for `query`."""
     sort = effective_sort(query)
     parsers = (number, uuid_text) if sort == "relevance" else (aware_datetime, aware_datetime, uuid_text)
-    after = decode_cursor(query.cursor, sort, parsers) if query.cursor and not query.collapse else None
+    after = decode_cursor(query, sort, parsers) if query.cursor and not query.collapse else None
     bitmaps = _load_postings(session)
     chosen = {
         f: bm.union(bitmaps.get(f, {}).get(v, 0) for v in query.filters[f]) for f in FACETS if query.filters.get(f)
@@ -73,7 +74,7 @@ def search(session: Session, dialect: str, query: SearchQuery) -> SearchPage:
     matched = None if matches is None else bm.bitmap(doc_id for doc_id, _ in matches)
     base = filtered if matched is None else filtered & matched
     final = reduce(and_, chosen.values(), base)
-    facets = _facet_counts(bitmaps, base, chosen) if query.with_facets else {}
+    facets = _facet_counts(bitmaps, base, chosen, query.facet_groups) if query.with_facets else {}
     if query.collapse:
         return _collapsed_page(session, query, sort, matches, final, facets)
     if sort == "relevance":
@@ -90,7 +91,7 @@ def search(session: Session, dialect: str, query: SearchQuery) -> SearchPage:
     if len(rows) > query.limit:
         last = rows[query.limit - 1]
         values = [last[0], str(last[1])] if sort == "relevance" else [*(v.isoformat() for v in last[2:]), str(last[1])]
-        next_cursor = encode_cursor(sort, values)
+        next_cursor = encode_cursor(query, sort, values)
     return SearchPage(hits=hits, total=final.bit_count(), facets=facets, next_cursor=next_cursor)
 
 
@@ -189,14 +190,32 @@ def _base_set(session: Session, query: SearchQuery, bitmaps: dict[str, dict[str,
     return base
 
 
-def _facet_counts(bitmaps: dict[str, dict[str, int]], base: int, chosen: dict[str, int]) -> dict[str, list[FacetCount]]:
-    """Each facet counted over the documents that pass every filter but its own (disjunctive)."""
+def _facet_counts(
+    bitmaps: dict[str, dict[str, int]],
+    base: int,
+    chosen: dict[str, int],
+    groups: FacetGroups,
+) -> dict[str, list[FacetCount]]:
+    """Each facet counted over the documents that pass every filter but its own (disjunctive),
+    by value or by the value's group (`SearchQuery.facet_groups`)."""
     facets = {}
     for facet in FACETS:
         scope = reduce(and_, (bits for other, bits in chosen.items() if other != facet), base)
-        counts = [FacetCount(value, (bits & scope).bit_count()) for value, bits in bitmaps.get(facet, {}).items()]
+        counts = [
+            FacetCount(value, (bits & scope).bit_count()) for value, bits in _facet_values(bitmaps, facet, groups)
+        ]
         facets[facet] = sorted((c for c in counts if c.count), key=lambda c: (-c.count, c.value))
     return facets
+
+
+def _facet_values(bitmaps: dict[str, dict[str, int]], facet: str, groups: FacetGroups) -> list[tuple[str, int]]:
+    """(value shown, its documents) of one facet: a group's documents are its members' union."""
+    stored = bitmaps.get(facet, {})
+    grouped = groups.get(facet, {})
+    members = {member for group in grouped.values() for member in group}
+    return [(value, bm.union(stored.get(m, 0) for m in group)) for value, group in grouped.items()] + [
+        (value, bits) for value, bits in stored.items() if value not in members
+    ]
 
 
 def _top_scored(session: Session, matches: list, members: bytes | None, after: list[Any] | None, limit: int) -> list:
@@ -264,7 +283,7 @@ def _collapsed_page(
     session: Session, query: SearchQuery, sort: str, matches: list | None, final: int, facets: dict
 ) -> SearchPage:
     """One hit per translation family, its best-ranked member, paged by offset."""
-    offset = decode_cursor(query.cursor, f"collapse-{sort}", (integer,))[0] if query.cursor else 0
+    offset = decode_cursor(query, f"collapse-{sort}", (integer,))[0] if query.cursor else 0
     members = bm.members(final)
     if sort == "relevance":
         scored = {doc_id: score for doc_id, score in matches or [] if score is not None and bm.has(members, doc_id)}
@@ -289,7 +308,7 @@ def _collapsed_page(
         hits=[SearchHit(material_id, score) for score, material_id, _ in page],
         total=len(best),
         facets=facets,
-        next_cursor=encode_cursor(f"collapse-{sort}", [offset + query.limit]) if more else None,
+        next_cursor=encode_cursor(query, f"collapse-{sort}", [offset + query.limit]) if more else None,
     )
 
 

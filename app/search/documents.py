@@ -1,11 +1,14 @@
 """What the search backends share: the `SearchDocument` of a material, sort modes and cursors."""
 
+import hashlib
 import math
 import uuid
 from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
 from itertools import islice
 from typing import Any, TypeVar
+
+import orjson
 
 from app.materials.models import Material, tag_lists
 from app.pagination import decode_values, encode_values
@@ -86,24 +89,39 @@ def effective_sort(query: SearchQuery) -> str:
     return "newest"
 
 
-def encode_cursor(sort: str, after: list[Any]) -> str:
-    """Opaque to clients: the sort it was made for and the last hit's sort values."""
-    return encode_values({"s": sort, "a": after})
+def query_key(query: SearchQuery) -> str:
+    """What a cursor is bound to: the search's text, filters and date bounds (not its limit). A
+    cursor carries the last hit's sort values; after them, in another search, it means nothing."""
+    parts = [
+        query.text or "",
+        sorted((name, sorted(values)) for name, values in query.filters.items() if values),
+        [bound.isoformat() if bound else None for bound in (query.published_from, query.published_to)],
+    ]
+    return hashlib.sha256(orjson.dumps(parts)).hexdigest()[:16]
 
 
-def decode_cursor(cursor: str, sort: str, parsers: tuple[Callable[[Any], Any], ...]) -> list[Any]:
-    """The sort values in `cursor`, each read by its parser; InvalidCursor if it is garbage or
-    was made for another sort."""
+def encode_cursor(query: SearchQuery, sort: str, after: list[Any]) -> str:
+    """Opaque to clients: the search it was made for, its sort and the last hit's sort values."""
+    return encode_values({"s": sort, "k": query_key(query), "a": after})
+
+
+def decode_cursor(query: SearchQuery, sort: str, parsers: tuple[Callable[[Any], Any], ...]) -> list[Any]:
+    """The sort values in `query.cursor`, each read by its parser; InvalidCursor if it is garbage
+    or was made for another sort or another search."""
     try:
-        data = decode_values(cursor)
+        data = decode_values(query.cursor or "")
         if not isinstance(data, dict):
             raise TypeError("not an object")
         after = data["a"]
         if data["s"] != sort:
             raise InvalidCursor("The cursor was made for another sort order.")
+        if data["k"] != query_key(query):
+            raise InvalidCursor("The cursor was made for another search; send it with the q and filters it came with.")
         if not isinstance(after, list) or len(after) != len(parsers):
             raise ValueError("wrong number of sort values")
         return [parse(value) for parse, value in zip(parsers, after, strict=True)]
+    except InvalidCursor:
+        raise
     except (ValueError, TypeError, KeyError, RecursionError) as exc:
         # RecursionError: deeply nested JSON, which no cursor of ours ever is.
         raise InvalidCursor("The cursor is not one this search made.") from exc

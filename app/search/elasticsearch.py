@@ -25,6 +25,7 @@ from app.search.backend import (
     PLAIN_FILTERS,
     ClaimDocument,
     FacetCount,
+    FacetGroups,
     ProgressCallback,
     SearchDocument,
     SearchHit,
@@ -39,8 +40,8 @@ from app.search.documents import (
     effective_sort,
     encode_cursor,
     integer,
-    keyword,
     number,
+    uuid_text,
 )
 from app.search.elasticsearch_documents import (
     FIELDS,
@@ -72,8 +73,8 @@ SORTS: dict[str, list[Any]] = {
 }
 # Sort values as Elasticsearch returns them: a float score, epoch milliseconds, the id.
 CURSOR_VALUES: dict[str, tuple[Callable[[Any], Any], ...]] = {
-    "relevance": (number, keyword),
-    "newest": (integer, integer, keyword),
+    "relevance": (number, uuid_text),
+    "newest": (integer, integer, uuid_text),
 }
 # More than there are values of any facet (provinces over all periods are fewer than 200).
 FACET_SIZE = 500
@@ -227,23 +228,23 @@ class ElasticsearchBackend:
         if selected:
             request["post_filter"] = {"bool": {"filter": list(selected.values())}}
         if query.with_facets:
-            request["aggs"] = _facet_aggregations(selected)
+            request["aggs"] = _facet_aggregations(selected, query.facet_groups)
         offset = 0
         if query.collapse:
-            offset = decode_cursor(query.cursor, f"collapse-{sort}", (integer,))[0] if query.cursor else 0
+            offset = decode_cursor(query, f"collapse-{sort}", (integer,))[0] if query.cursor else 0
             request.update(collapse={"field": "family"}, from_=offset)
             request.setdefault("aggs", {})["families"] = _family_count(selected)
         elif query.cursor:
-            request["search_after"] = decode_cursor(query.cursor, sort, CURSOR_VALUES[sort])
+            request["search_after"] = decode_cursor(query, sort, CURSOR_VALUES[sort])
         with reachable():
             response = self.client.search(index=self.alias, **request)
         hits = response["hits"]["hits"]
         more = len(hits) > query.limit
         if query.collapse:
-            next_cursor = encode_cursor(f"collapse-{sort}", [offset + query.limit]) if more else None
+            next_cursor = encode_cursor(query, f"collapse-{sort}", [offset + query.limit]) if more else None
             total = response["aggregations"]["families"]["count"]["value"]
         else:
-            next_cursor = encode_cursor(sort, hits[query.limit - 1]["sort"]) if more else None
+            next_cursor = encode_cursor(query, sort, hits[query.limit - 1]["sort"]) if more else None
             total = response["hits"]["total"]["value"]
         return SearchPage(
             hits=[_hit(hit) for hit in hits[: query.limit]],
@@ -386,15 +387,24 @@ def _family_count(selected: dict[str, dict[str, Any]]) -> dict[str, Any]:
     return {"filter": {"bool": {"filter": list(selected.values())}}, "aggs": {"count": count}}
 
 
-def _facet_aggregations(selected: dict[str, dict[str, Any]]) -> dict[str, Any]:
-    """Per facet, the hits of every other selected facet: choosing a kind still counts the others."""
-    return {
-        facet: {
+def _facet_aggregations(selected: dict[str, dict[str, Any]], groups: FacetGroups) -> dict[str, Any]:
+    """Per facet, the hits of every other selected facet: choosing a kind still counts the others.
+    A facet with groups (`SearchQuery.facet_groups`) counts each group with a `filters`
+    aggregation (a document in two members of one group counts once), and its other values alone."""
+    aggregations = {}
+    for facet in FACETS:
+        field, grouped = FIELDS[facet], groups.get(facet, {})
+        values: dict[str, Any] = {"field": field, "size": FACET_SIZE}
+        aggs: dict[str, Any] = {"values": {"terms": values}}
+        if grouped:
+            values["exclude"] = sorted({member for group in grouped.values() for member in group})
+            filters = {value: {"terms": {field: list(group)}} for value, group in grouped.items()}
+            aggs["groups"] = {"filters": {"filters": filters}}
+        aggregations[facet] = {
             "filter": {"bool": {"filter": [clause for other, clause in selected.items() if other != facet]}},
-            "aggs": {"values": {"terms": {"field": FIELDS[facet], "size": FACET_SIZE}}},
+            "aggs": aggs,
         }
-        for facet in FACETS
-    }
+    return aggregations
 
 
 def _hit(hit: dict[str, Any]) -> SearchHit:
@@ -408,5 +418,7 @@ def _facet_counts(aggregations: dict[str, Any]) -> dict[str, list[FacetCount]]:
     for facet in FACETS:
         buckets = aggregations[facet]["values"]["buckets"]
         counts = [FacetCount(str(bucket["key"]), bucket["doc_count"]) for bucket in buckets]
+        grouped = aggregations[facet].get("groups", {}).get("buckets", {})
+        counts += [FacetCount(value, bucket["doc_count"]) for value, bucket in grouped.items() if bucket["doc_count"]]
         facets[facet] = sorted(counts, key=lambda c: (-c.count, c.value))
     return facets

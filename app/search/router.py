@@ -54,7 +54,6 @@ async def search_materials(
     memory = reference_cache(request)
 
     def run() -> SearchResults:
-        names = memory.data(session).names
         results = search_service.search_materials(
             session,
             backend,
@@ -64,7 +63,7 @@ async def search_materials(
             limit=limit,
             cursor=cursor,
             collapse=collapse is not None,
-            names=names,
+            reference=memory.data(session),
         )
         end_reading(session)  # a search only reads
         return results

@@ -12,10 +12,11 @@ facet names, on every search) need of them, read in one go, for a per-applicatio
 (app/taxonomy/cache.py) that keeps it as long as the reference lists' JSON.
 """
 
+import re
 import uuid
 from collections import defaultdict
 from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from typing import Any, TypeVar
 
@@ -24,7 +25,7 @@ from sqlalchemy.orm import Session
 
 from app.errors import NotFound, ValidationFailed
 from app.taxonomy.models import BorderRoute, EthnicGroup, Province, ProvinceSuccession, Topic
-from app.text import nfc, squash
+from app.text import fold, nfc, squash
 
 Node = TypeVar("Node", bound=Hashable)
 
@@ -84,6 +85,10 @@ def _first_level_matches(value: str, candidates: Sequence[_Candidate]) -> list[_
         if found:
             return found
     return []
+
+
+# What a province's name may be written after: "tỉnh" (province), "thành phố" or "TP" (city).
+_ADMINISTRATIVE_PREFIX = re.compile(r"(?:tinh|thanh pho|tp\.?)\s+(?=\S)")
 
 
 def _clean(value: str, loc: Loc, what: str) -> str:
@@ -277,6 +282,20 @@ def reachable(start: Node, links: Mapping[Node, list[Node]]) -> list[Node]:
     return list(seen)
 
 
+def current_province_lines(session: Session) -> dict[str, tuple[str, ...]]:
+    """Each province valid today (by id) with its line of succession, as `province_line_ids`
+    gives it. After the 2025 merger every earlier province is in the line of exactly one of
+    them, so these lines split the tagged materials the way province filters do."""
+    links = province_links(session)
+    return {str(p.id): tuple(_line(p.id, links)) for p in provinces_on(session, today())}
+
+
+def _line(province_id: uuid.UUID, links: ProvinceLinks) -> list[str]:
+    line = dict.fromkeys([province_id, *reachable(province_id, links.predecessors)])
+    line.update(dict.fromkeys(reachable(province_id, links.successors)))
+    return [str(member) for member in line]
+
+
 def province_line_ids(session: Session, province_ids: Sequence[uuid.UUID | str]) -> list[str]:
     """Every id in the lines of succession of the given provinces, as strings, for filters.
 
@@ -285,13 +304,10 @@ def province_line_ids(session: Session, province_ids: Sequence[uuid.UUID | str])
     {new Quảng Trị, old Quảng Trị, old Quảng Bình}.
     """
     links = province_links(session)
-    line: dict[uuid.UUID, None] = {}
+    line: dict[str, None] = {}
     for given in province_ids:
-        province_id = given if isinstance(given, uuid.UUID) else uuid.UUID(str(given))
-        line[province_id] = None
-        line.update(dict.fromkeys(reachable(province_id, links.predecessors)))
-        line.update(dict.fromkeys(reachable(province_id, links.successors)))
-    return [str(province_id) for province_id in line]
+        line.update(dict.fromkeys(_line(given if isinstance(given, uuid.UUID) else uuid.UUID(str(given)), links)))
+    return list(line)
 
 
 def valid_on(province: Province, day: date) -> bool:
@@ -378,6 +394,10 @@ def resolve_province(session: Session, value: str, loc: Loc, on: date | None = N
         for p in provinces
     ]
     found = _first_level_matches(value, candidates)
+    if not found and (prefix := _ADMINISTRATIVE_PREFIX.match(fold(value))):
+        # "Tỉnh Tây Ninh", "Thành phố Huế", "TP. Huế": the name after the kind of province
+        # (folding keeps one character per character, so the match's end is the name's start).
+        found = _first_level_matches(value[prefix.end() :], candidates)
     if not found:
         raise _unknown(value, loc, "province")
     return _one_line(session, value, [by_id[c.key] for c in found], loc, on)
@@ -402,6 +422,9 @@ class ReferenceData:
     border_route_candidates: tuple[_Candidate, ...]
     topic_candidates: tuple[_Candidate, ...]
     names: Mapping[str, Mapping[str, str]]  # "ethnic_group", "border_route", "province", "topic"
+    # Each province valid today, by id: the ids of its line of succession (itself included), which
+    # is what a filter on it matches; search counts the province facet by these lines.
+    province_lines: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
     def resolve(self, name: str, values: Sequence[str], loc: Loc) -> list[str]:
         """As `resolve_ethnic_groups`, `resolve_border_routes` or `resolve_topics` (`name`:
@@ -426,4 +449,5 @@ def reference_data(session: Session) -> ReferenceData:
             "province": province_names(session),
             "topic": {t.slug: t.name for t in topics},
         },
+        province_lines=current_province_lines(session),
     )

@@ -3,7 +3,9 @@
 from datetime import datetime, timedelta
 
 import pytest
+from sqlalchemy import select
 
+from app.taxonomy.models import Province
 from tests.factories import make_material
 
 SEARCH = "/api/v1/search"
@@ -198,3 +200,20 @@ def test_a_cursor_for_another_sort_is_422(client, auth, corpus):
     response = client.get(SEARCH, params={"q": "mong", "sort": "newest", "cursor": cursor}, headers=auth("analyst"))
     assert response.status_code == 422
     assert response.json()["errors"][0]["loc"] == ["query", "cursor"]
+
+
+def test_province_facets_count_what_filtering_on_them_finds(client, auth, session, users, index_now):
+    """The facet counts each of today's provinces with its predecessors, as its filter matches
+    them: material tagged with the old Quảng Bình counts under the new Quảng Trị, once even
+    when tagged with both, and the old province has no entry of its own."""
+    old = session.scalar(select(Province).where(Province.name == "Quảng Bình"))
+    new = session.scalar(select(Province).where(Province.name == "Quảng Trị", Province.valid_until.is_(None)))
+    for provinces in ([str(old.id)], [str(new.id)], [str(old.id), str(new.id)], ["Điện Biên"]):
+        make_material(session, users["editor"], title="Tin vùng biên", provinces=provinces, status="published")
+    session.commit()
+    index_now()
+    facets = search(client, auth)["facets"]["province"]
+    assert {"value": str(new.id), "name": "Quảng Trị", "count": 3} in facets
+    assert str(old.id) not in {f["value"] for f in facets}
+    for facet in facets:
+        assert search(client, auth, province=facet["value"])["total"] == facet["count"], facet["name"]

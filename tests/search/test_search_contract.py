@@ -262,6 +262,22 @@ def test_a_cursor_made_for_another_sort_is_refused(backend: SearchBackend) -> No
         backend.search(SearchQuery(sort="relevance", cursor=relevance_cursor))  # no text: newest order
 
 
+def test_a_cursor_made_for_another_search_is_refused(backend: SearchBackend) -> None:
+    """A cursor holds the last hit's sort values; after them, another search's page is meaningless."""
+    put(backend, *_collection())
+    first = backend.search(SearchQuery(text="bien gioi", limit=2, filters={"kind": ["article"]}))
+    assert first.next_cursor
+    same = SearchQuery(text="bien gioi", limit=3, filters={"kind": ["article"]}, cursor=first.next_cursor)
+    assert backend.search(same).hits  # another limit is the same search
+    for other in (
+        SearchQuery(text="an ninh", filters={"kind": ["article"]}, cursor=first.next_cursor),
+        SearchQuery(text="bien gioi", filters={"kind": ["video"]}, cursor=first.next_cursor),
+        SearchQuery(text="bien gioi", cursor=first.next_cursor),
+    ):
+        with pytest.raises(InvalidCursor, match="another search"):
+            backend.search(other)
+
+
 def test_rebuild_keeps_results_identical_and_drops_what_is_gone(backend: SearchBackend) -> None:
     docs = [*_collection(), doc("Lễ hội Gầu Tào", kind="video", ethnic_groups=["08"], topics=["ethnic-policy"])]
     put(backend, *docs)

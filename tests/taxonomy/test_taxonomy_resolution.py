@@ -37,6 +37,8 @@ BEFORE_MERGER = date(2025, 6, 30)
         ("H-Mông", "08"),
         ("e de", "11"),
         ("bru van kieu", "24"),
+        ("Bru–Vân Kiều", "24"),  # an en dash
+        ("H’Mông", "08"),  # a typographic apostrophe
         # (4) other name, exactly: "Xá" is Dao's; "Xa" is Giáy's.
         ("Xá", "09"),
         ("xa", "26"),
@@ -97,6 +99,8 @@ def test_resolve_many_deduplicates_in_input_order(session: Session) -> None:
         ("lao", "VN-LA"),
         ("Laos", "VN-LA"),
         ("Việt Nam - Lào", "VN-LA"),
+        ("Việt Nam – Lào", "VN-LA"),  # an en dash, as word processors write it
+        ("Việt Nam—Lào", "VN-LA"),
         ("viet nam trung quoc", "VN-CN"),
         ("China", "VN-CN"),
         ("Trung Quốc", "VN-CN"),
@@ -210,3 +214,23 @@ def test_name_lookups(session: Session) -> None:
     }
     assert len(service.province_names(session)) == 58
     assert service.topic_names(session)["reading-culture"] == "Văn hóa đọc"
+
+
+@pytest.mark.parametrize(
+    ("value", "name"),
+    [
+        ("Tỉnh Tây Ninh", "Tây Ninh"),
+        ("tinh tay ninh", "Tây Ninh"),
+        ("Thành phố Huế", "Huế"),
+        ("TP. Huế", "Huế"),
+        ("tp huế", "Huế"),
+    ],
+)
+def test_a_province_named_with_its_kind_resolves(session: Session, value: str, name: str) -> None:
+    assert service.resolve_province(session, value, ["query", "province"]).name == name
+
+
+def test_a_kind_alone_or_before_an_unknown_name_is_unknown(session: Session) -> None:
+    for value in ("Tỉnh", "Thành phố Gotham", "tp"):
+        with pytest.raises(ValidationFailed, match="Unknown province"):
+            service.resolve_province(session, value, ["query", "province"])
