@@ -103,13 +103,19 @@ def folded_words(value: str) -> list[str]:
     return _WORD.findall(fold(value))
 
 
+# A letter and an apostrophe before a name: H'Mông, M'Nông, K'Ho ("H'Mông" is written "Mông" too).
+_NAME_PREFIX = re.compile(r"(?<!\w)\w'(?=\w)")
+
+
 def query_words(value: str) -> tuple[list[str], list[str]]:
     """(folded, exact) words of a search query, each once, in the order typed: a word typed
-    twice asks for nothing more, and every copy costs the full-text engine another pass."""
+    twice asks for nothing more, and every copy costs the full-text engine another pass. The
+    folded words are the ones every match must hold; a letter before an apostrophe is not one of
+    them, so "H'Mông" finds texts that say "Mông" too (those that say "H'Mông" rank higher)."""
     exact: dict[str, str] = {}
     for word in words(value):
         exact.setdefault(word.casefold(), word)  # the engines ignore case too
-    return list(dict.fromkeys(folded_words(value))), list(exact.values())
+    return list(dict.fromkeys(_WORD.findall(_NAME_PREFIX.sub("", fold(value))))), list(exact.values())
 
 
 def squash(value: str) -> str:

@@ -72,3 +72,8 @@ def test_query_words_are_each_given_once_in_the_order_typed():
     assert query_words("Mông mông MÔNG dân tộc Mông") == (["mong", "dan", "toc"], ["Mông", "dân", "tộc"])
     assert query_words("ở Ở " * 125) == (["o"], ["ở"])
     assert query_words("!!! …") == ([], [])
+
+
+def test_a_letter_and_apostrophe_before_a_name_is_not_required():
+    assert query_words("H'Mông") == (["mong"], ["H", "Mông"])
+    assert query_words("dân tộc M’Nông") == (["dan", "toc", "nong"], ["dân", "tộc", "M", "Nông"])

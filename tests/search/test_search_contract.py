@@ -88,6 +88,15 @@ def test_words_typed_together_rank_above_the_same_words_apart(backend: SearchBac
     assert ids(backend, text="co lao")[0] == together.id
 
 
+def test_a_name_typed_with_its_letter_and_apostrophe_finds_it_written_without(backend: SearchBackend) -> None:
+    """ "H'Mông" is also written "Mông"; "M'Nông" "Mnông" less often, but always "Nông" after M'."""
+    with_prefix = doc("Đồng bào H'Mông giữ rừng")
+    without = doc("Người Mông ở Hà Giang")
+    put(backend, without, with_prefix, *fillers())
+    assert ids(backend, text="H'Mông") == [with_prefix.id, without.id]
+    assert set(ids(backend, text="h’mong")) == {with_prefix.id, without.id}  # no exact spelling to rank by
+
+
 def test_a_word_typed_twice_asks_for_nothing_more(backend: SearchBackend) -> None:
     wanted = doc("Đồn biên phòng tuần tra", body="Tuần tra song phương trên tuyến biên giới.")
     put(backend, wanted, doc("Tuần tra"), *fillers())
