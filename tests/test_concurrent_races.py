@@ -274,3 +274,38 @@ def test_the_same_acknowledgement_sent_at_once_is_recorded_once(live):
             .where(AuditRecord.action == "delivery.acknowledged", AuditRecord.entity_id == bundle["id"])
         )
     assert acks == 1
+
+
+def test_a_report_moved_while_its_claim_is_merged_waits_instead_of_deadlocking(live):
+    """The move locks the claims before the report, as the merge does: no deadlock (a 503)."""
+    for _ in range(4):
+        _, key = live.unit()
+        report = live.post("/claim-reports", {"summary": f"Tin đồn {unique('r')}", "urls": []}, key).json()
+        a, b, c = (live.post("/claims", {"title": f"Tin đồn {n}"}, live.editor).json() for n in "ABC")
+        live.post(f"/claim-reports/{report['id']}/move", {"claim_id": b["id"]}, live.editor)
+        move, merge = race(
+            lambda report=report, c=c: live.post(
+                f"/claim-reports/{report['id']}/move", {"claim_id": c["id"]}, live.editor
+            ),
+            lambda a=a, b=b: live.post(f"/claims/{a['id']}/merge", {"claim_ids": [b["id"]]}, live.editor),
+        )
+        assert move.status_code == 200 and merge.status_code == 200, (move.text, merge.text)
+        counts = {
+            x["id"]: live.client.get(f"/api/v1/claims/{x['id']}", headers=live.editor).json()["report_count"]
+            for x in (a, c)
+        }
+        assert sum(counts.values()) == 1
+
+
+def test_a_key_revoked_twice_at_once_is_revoked_and_recorded_once(live):
+    unit, _ = live.unit()
+    key = live.post(f"/units/{unit['id']}/keys").json()
+    url = f"/api/v1/units/{unit['id']}/keys/{key['id']}"
+    answers = race(*(lambda: live.client.delete(url, headers=live.admin) for _ in range(4)))
+    assert statuses(answers) == {204: 4}
+    assert live.client.delete(url, headers=live.admin).status_code == 204  # and once more, later
+    with live.db.session_factory() as session:
+        records = session.scalars(
+            select(AuditRecord).where(AuditRecord.action == "key.revoked", AuditRecord.entity_id == unit["id"])
+        ).all()
+    assert [r.changes["key_id"][0] for r in records] == [key["id"]]

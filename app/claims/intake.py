@@ -168,9 +168,12 @@ def _attachment_read(report_id: uuid.UUID, a: ClaimReportAttachment) -> ReportAt
 
 def move_report(session: Session, report_id: uuid.UUID, claim_id: uuid.UUID, actor: Principal) -> ClaimReport:
     """Put a report into another claim (staff), taking it out of the one it was in."""
-    report = get_report(session, report_id, actor, lock=True)
-    # Both claims, in key order (as merges lock them), before either is read.
+    report = get_report(session, report_id, actor)
+    # Claims first, in key order, then the report: as a merge locks the claims and then moves
+    # their reports, so the two wait for each other instead of deadlocking. A merge that moved
+    # the report meanwhile is seen when it is read locked; unlinking locks that claim too.
     lock_rows(session, Claim, [claim_id, *([report.claim_id] if report.claim_id else [])])
+    report = get_report(session, report_id, actor, lock=True)
     target = session.get(Claim, claim_id)
     if target is None:
         raise ValidationFailed(["body", "claim_id"], f"No claim with id {claim_id}.")

@@ -19,7 +19,9 @@ from datetime import timedelta
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from app.db import start_writing, utcnow
+from app.accounts.principal import Principal
+from app.audit import service as audit_service
+from app.db import get_row, start_writing, utcnow
 from app.pagination import decode_id_cursor, id_page, page_size
 from app.units.models import ApiKey, Unit
 
@@ -145,13 +147,15 @@ def get_key(session: Session, unit_id: uuid.UUID, key_id: uuid.UUID) -> ApiKey |
     return api_key if api_key is not None and api_key.unit_id == unit_id else None
 
 
-def revoke_key(session: Session, unit_id: uuid.UUID, key_id: uuid.UUID) -> ApiKey | None:
-    """Revoke (idempotently); None when the unit has no such key."""
-    api_key = get_key(session, unit_id, key_id)
-    if api_key is None:
+def revoke_key(session: Session, unit_id: uuid.UUID, key_id: uuid.UUID, actor: Principal) -> ApiKey | None:
+    """Revoke (idempotently: revoking a revoked key changes and records nothing); None when the
+    unit has no such key. The row is read locked, so two revocations at once record one."""
+    api_key = get_row(session, ApiKey, key_id, lock=True)
+    if api_key is None or api_key.unit_id != unit_id:
         return None
     if api_key.revoked_at is None:
         api_key.revoked_at = utcnow()
         session.flush()
+        audit_service.record(session, actor, "key.revoked", "unit", unit_id, {"key_id": [str(key_id), None]})
     forget(api_key.prefix)
     return api_key

@@ -116,8 +116,6 @@ def read_unit_key(unit_id: uuid.UUID, key_id: uuid.UUID, session: DbSession, _: 
 @router.delete("/units/{unit_id}/keys/{key_id}", status_code=204, operation_id="revoke_unit_key")
 def revoke_unit_key(unit_id: uuid.UUID, key_id: uuid.UUID, session: DbSession, actor: AdminUser) -> Response:
     """Revoke a key; it stops working at once (within seconds on other server processes)."""
-    api_key = keys.revoke_key(session, unit_id, key_id)
-    if api_key is None:
+    if keys.revoke_key(session, unit_id, key_id, actor) is None:
         raise NotFound(f"Unit {unit_id} has no key {key_id}.")
-    audit_service.record(session, actor, "key.revoked", "unit", unit_id, {"key_id": [str(key_id), None]})
     return Response(status_code=204)
