@@ -80,11 +80,17 @@ def delete_material(
 
 @router.post("/materials/{material_id}/transitions", response_model=MaterialRead, operation_id="transition_material")
 def transition_material(
-    material_id: uuid.UUID, data: TransitionRequest, session: DbSession, actor: WorkflowUser, response: Response
+    material_id: uuid.UUID,
+    data: TransitionRequest,
+    session: DbSession,
+    actor: WorkflowUser,
+    response: Response,
+    if_match: IfMatch = None,
 ) -> MaterialRead:
     """Move through the workflow (draft, in_review, approved, published, archived); an illegal move is 409.
-    Approving and publishing need a reviewer who neither wrote nor last edited the material."""
-    material = materials_service.transition(session, material_id, data.to, actor)
+    Approving and publishing need a reviewer who neither wrote nor last edited the material.
+    If-Match is optional: when sent, the version you reviewed must still be the current one (412)."""
+    material = materials_service.transition(session, material_id, data.to, actor, if_match)
     return concurrency.tagged(response, material, MaterialRead)
 
 

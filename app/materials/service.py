@@ -317,8 +317,12 @@ def delete_material(session: Session, material_id: uuid.UUID, actor: Principal, 
     session.flush()
 
 
-def transition(session: Session, material_id: uuid.UUID, to: str, actor: Principal) -> Material:
+def transition(
+    session: Session, material_id: uuid.UUID, to: str, actor: Principal, if_match: str | None = None
+) -> Material:
     material = get_material(session, material_id, lock=True)
+    if if_match is not None:
+        check_if_match(material, if_match)
     workflow.check_move(material, to, actor, content_contributors(session, material.id))
     before = snapshot(material)
     material.status = to

@@ -33,6 +33,19 @@ def test_full_path_to_publication(client, auth, draft):
     ]
 
 
+def test_a_transition_sent_with_if_match_applies_to_that_version_only(client, auth, draft):
+    """A reviewer who approves what they read: an edit made since is a 412, not approved unseen."""
+    url = f"/api/v1/materials/{draft.id}"
+    submitted = move(client, auth("editor"), draft.id, "in_review")
+    read = submitted.headers["etag"]
+    edited = client.patch(url, json={"summary": "Sửa sau khi gửi duyệt"}, headers={**auth("editor"), "If-Match": read})
+    assert edited.status_code == 200
+    stale = client.post(f"{url}/transitions", json={"to": "approved"}, headers={**auth("reviewer"), "If-Match": read})
+    assert stale.status_code == 412 and stale.json()["current_version"] == edited.json()["version"]
+    current = {**auth("reviewer"), "If-Match": edited.headers["etag"]}
+    assert client.post(f"{url}/transitions", json={"to": "approved"}, headers=current).status_code == 200
+
+
 @pytest.mark.parametrize("to", ["approved", "published", "archived", "draft", "nonsense"])
 def test_illegal_moves_from_draft(client, auth, draft, to):
     response = move(client, auth("admin"), draft.id, to)
