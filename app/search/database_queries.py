@@ -113,15 +113,14 @@ def _text_matches(
         return _sqlite_matches(session, folded, exact, scored=scored, only=only)
     score = "ts_rank(t.folded_vector, q.folded) + ts_rank(t.exact_vector, q.exact)" if scored else "0.0"
     params = {"folded": " ".join(folded), "exact": " | ".join(exact)}
-    if scored and as_phrase(folded) and as_phrase(exact):
+    if scored and as_phrase(folded):
         # The words found together, in the order typed, score again (documents.PHRASE_BOOST).
         # ts_rank ignores the distance `<->` asks for, so only rows that match the phrase get it.
-        score += "".join(
-            f" + CASE WHEN t.{vector} @@ to_tsquery('simple', :{name})"
-            f" THEN {PHRASE_BOOST} * ts_rank(t.{vector}, to_tsquery('simple', :{name})) ELSE 0 END"
-            for vector, name in (("folded_vector", "folded_phrase"), ("exact_vector", "exact_phrase"))
+        score += (
+            " + CASE WHEN t.folded_vector @@ to_tsquery('simple', :phrase)"
+            f" THEN {PHRASE_BOOST} * ts_rank(t.folded_vector, to_tsquery('simple', :phrase)) ELSE 0 END"
         )
-        params |= {"folded_phrase": " <-> ".join(folded), "exact_phrase": " <-> ".join(exact)}
+        params["phrase"] = " <-> ".join(folded)
     sql = (
         f"SELECT t.doc_id, {score} FROM search_document_texts t, (SELECT plainto_tsquery('simple', :folded)"
         " AS folded, to_tsquery('simple', :exact) AS exact) q WHERE t.folded_vector @@ q.folded"
@@ -158,18 +157,11 @@ def _fts_required(folded: list[str]) -> str:
 
 def _fts_expression(folded: list[str], original: list[str]) -> str:
     required = _fts_required(folded)
-    exact = [f'"{w}"' for w in original]
-    groups = []
-    if as_phrase(folded) and as_phrase(original):
-        # The words found together, in the order typed, score again, PHRASE_BOOST times (bm25
-        # adds up every phrase of the expression found in the row).
-        exact += [f'"{" ".join(original)}"'] * PHRASE_BOOST
-        groups.append(
-            "{title_folded summary_folded body_folded} : ("
-            + " OR ".join([f'"{" ".join(folded)}"'] * PHRASE_BOOST)
-            + ")"
-        )
-    groups.insert(0, "{title summary body} : (" + " OR ".join(exact) + ")")
+    groups = ["{title summary body} : (" + " OR ".join(f'"{w}"' for w in original) + ")"]
+    if as_phrase(folded):
+        # The words found together, in the order typed, score again (bm25 adds up every phrase
+        # of the expression found in the row). Once: each copy is another pass over positions.
+        groups.append("{title_folded summary_folded body_folded} : " + f'"{" ".join(folded)}"')
     # `required AND (scoring OR required)` matches exactly the rows `required` matches.
     return f"{required} AND ({' OR '.join(groups)} OR {required})"
 

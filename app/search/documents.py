@@ -19,9 +19,10 @@ from app.text import Remembered, fold, folded_words, nfc, words
 T = TypeVar("T")
 
 # How much more a query's words found together, in the order typed, weigh than each word found
-# alone: "Cơ Lao" (a people) ranks above "lao động ở cơ sở". Every backend applies it, to the
-# folded words ("co lao") and to the exact ones, for queries of 2 to PHRASE_MAX_WORDS words.
-PHRASE_BOOST = 3
+# alone: "Cơ Lao" (a people) ranks above "lao động ở cơ sở". For queries of 2 to PHRASE_MAX_WORDS
+# words, on the folded text (the exact words already favour the exact spelling): a boost on
+# PostgreSQL and Elasticsearch; SQLite's bm25 weighs the phrase once, like another word.
+PHRASE_BOOST = 5
 PHRASE_MAX_WORDS = 8
 
 

@@ -356,7 +356,7 @@ def _scoring_query(query: SearchQuery) -> dict[str, Any]:
     if query.published_from or query.published_to:
         bounds = {"gte": query.published_from, "lte": query.published_to}
         plain.append({"range": {"published_at": {k: v.isoformat() for k, v in bounds.items() if v}}})
-    folded, exact_words = query_words(query.text or "")
+    folded, _ = query_words(query.text or "")
     if not folded:
         return {"bool": {"filter": plain}}
     required = {
@@ -368,15 +368,12 @@ def _scoring_query(query: SearchQuery) -> dict[str, Any]:
         }
     }
     # The text as typed, analysed as the stored text is ("H'Mông" stays one word there).
-    exact, exact_fields = nfc(query.text or ""), ["title^3", "summary^2", "body"]
-    should: list[dict[str, Any]] = [{"multi_match": {"query": exact, "fields": exact_fields}}]
-    if as_phrase(folded) and as_phrase(exact_words):
+    exact = {"multi_match": {"query": nfc(query.text or ""), "fields": ["title^3", "summary^2", "body"]}}
+    should: list[dict[str, Any]] = [exact]
+    if as_phrase(folded):
         # The words found together, in the order typed, score again (documents.PHRASE_BOOST).
-        phrases = ((" ".join(folded), required["multi_match"]["fields"]), (exact, exact_fields))
-        should += [
-            {"multi_match": {"query": text, "fields": fields, "type": "phrase", "boost": PHRASE_BOOST}}
-            for text, fields in phrases
-        ]
+        phrase = {"query": " ".join(folded), "fields": required["multi_match"]["fields"], "type": "phrase"}
+        should.append({"multi_match": {**phrase, "boost": PHRASE_BOOST}})
     return {"bool": {"must": [required], "should": should, "filter": plain}}
 
 
