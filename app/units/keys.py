@@ -141,17 +141,17 @@ def list_keys(session: Session, unit_id: uuid.UUID, limit: int, cursor: str | No
     return id_page(session.scalars(query.order_by(ApiKey.id).limit(page_size(limit))).all(), limit)
 
 
-def get_key(session: Session, unit_id: uuid.UUID, key_id: uuid.UUID) -> ApiKey | None:
+def get_key(session: Session, unit_id: uuid.UUID, key_id: uuid.UUID, *, lock: bool = False) -> ApiKey | None:
     """The unit's key `key_id`; None when the unit has no such key."""
-    api_key = session.get(ApiKey, key_id)
+    api_key = get_row(session, ApiKey, key_id, lock=lock)  # lock: for a write (see db.get_row)
     return api_key if api_key is not None and api_key.unit_id == unit_id else None
 
 
 def revoke_key(session: Session, unit_id: uuid.UUID, key_id: uuid.UUID, actor: Principal) -> ApiKey | None:
     """Revoke (idempotently: revoking a revoked key changes and records nothing); None when the
     unit has no such key. The row is read locked, so two revocations at once record one."""
-    api_key = get_row(session, ApiKey, key_id, lock=True)
-    if api_key is None or api_key.unit_id != unit_id:
+    api_key = get_key(session, unit_id, key_id, lock=True)
+    if api_key is None:
         return None
     if api_key.revoked_at is None:
         api_key.revoked_at = utcnow()
