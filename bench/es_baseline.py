@@ -19,7 +19,7 @@ from sqlalchemy.orm import noload, selectinload
 from app.db import build_engine, build_session_factory
 from app.materials.models import Material
 from app.search.documents import chunks, document_for
-from app.search.elasticsearch import BULK_CHUNK, SETTINGS
+from app.search.elasticsearch import BULK_ANSWER, BULK_CHUNK, SETTINGS
 from app.search.elasticsearch_documents import MAPPINGS, index_operations
 from bench.common import ES_URL, log
 
@@ -64,7 +64,8 @@ def raw_bulk(client: httpx.Client, index: str, payloads: list[bytes], *, refresh
     response = client.put(f"{ES_URL}/{index}", json={"mappings": MAPPINGS, "settings": settings})
     response.raise_for_status()
     for body in payloads:
-        response = client.post(f"{ES_URL}/_bulk", content=body, headers=NDJSON)
+        # The answer filtered as the backend asks for it (only failed items), like for like.
+        response = client.post(f"{ES_URL}/_bulk", content=body, headers=NDJSON, params={"filter_path": BULK_ANSWER})
         response.raise_for_status()
         if response.json().get("errors"):
             raise RuntimeError(f"raw _bulk refused documents: {response.text[:500]}")

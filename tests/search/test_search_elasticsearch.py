@@ -5,8 +5,11 @@ deselected (`__test__` below is false, so pytest collects nothing here); they ar
 skipped: with postgres-es they run, and fail if Elasticsearch cannot be reached.
 """
 
+import dataclasses
 import os
+import uuid
 
+import orjson
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
@@ -16,7 +19,8 @@ from app.materials.models import Material
 from app.search import elasticsearch as elasticsearch_module
 from app.search import indexer
 from app.search.backend import BackendUnavailable
-from app.search.elasticsearch import ElasticsearchBackend
+from app.search.documents import document_for
+from app.search.elasticsearch import ElasticsearchBackend, IndexingFailed
 from app.search.factory import build_elasticsearch_client, index_settings
 from tests.factories import make_material, material_data
 
@@ -152,6 +156,28 @@ def test_rebuild_with_two_requests_in_flight_reports_in_order_and_stops_at_a_fai
     # The alias still points at the index it had; the half-filled one is gone.
     assert search_backend.client.indices.get_alias(name=search_backend.alias) == before
     assert list(search_backend.client.indices.get(index=f"{search_backend.alias}-*")) == list(before)
+
+
+def test_bulk_keeps_a_newer_stored_version_and_names_a_refused_document(session, users, search_backend):
+    material = make_material(session, users["editor"], title="Bản tin phiên bản")
+    session.commit()
+    newer = document_for(material)
+    search_backend.index_many([newer])
+    older = dataclasses.replace(newer, version=newer.version - 1, title="Bản cũ")
+    # Sent again, older: the conflict is what is wanted, not a failure, and the newer copy stays.
+    search_backend.index_many([older, newer])
+    assert indexed_versions(search_backend) == {str(material.id): material.version}
+    assert search_backend.client.get(index=search_backend.alias, id=str(material.id))["_source"]["title"] == newer.title
+
+    # A document the mapping refuses, among good ones: the failure names it and why.
+    bad_id = str(uuid.uuid4())
+    body = orjson.dumps({"index": {"_index": search_backend.alias, "_id": bad_id}}) + b"\n"
+    body += orjson.dumps({"id": bad_id, "updated_at": "not a date"}) + b"\n"
+    with pytest.raises(IndexingFailed) as refused:
+        search_backend._bulk(body)
+    message = str(refused.value)
+    assert message.startswith("1 document(s) refused") and "document_parsing_exception" in message
+    assert bad_id in message and "updated_at" in message
 
 
 def test_search_answers_503_while_elasticsearch_is_down(outage_client, auth):
