@@ -55,6 +55,9 @@ class ClaimDocument:
 
 # {facet: {value shown: the stored values it stands for}} (SearchQuery.facet_groups)
 FacetGroups = Mapping[str, Mapping[str, Sequence[str]]]
+# Names written as one word: {the folded word ("hmong", "ede"): the words of the name it joins,
+# as a query finds them ((("mong",), ("e", "de"))...)}. From the reference data (SearchQuery.spellings).
+Spellings = Mapping[str, tuple[tuple[str, ...], ...]]
 
 
 @dataclass(frozen=True)
@@ -76,6 +79,9 @@ class SearchQuery:
     # stored values it stands for}}. Provinces are counted by line of succession, so that each
     # count is what filtering on that province finds. Stored values in no group count alone.
     facet_groups: FacetGroups = field(default_factory=dict)
+    # A query word that is a known name written as one word ("Hmong", "Ede") also finds the
+    # name as the texts write it ("H'Mông", "Ê Đê"): the words of the name, found together.
+    spellings: Spellings = field(default_factory=dict)
     # One hit per translation family (its best-ranked member); totals count families. Pages
     # then go by offset (the cursor carries it), as Elasticsearch's collapse needs.
     collapse: bool = False

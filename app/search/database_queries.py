@@ -31,6 +31,7 @@ from app.search.database_tables import (
 )
 from app.search.documents import (
     PHRASE_BOOST,
+    QueryWords,
     as_phrase,
     aware_datetime,
     chunks,
@@ -39,9 +40,10 @@ from app.search.documents import (
     encode_cursor,
     integer,
     number,
+    search_words,
     uuid_text,
 )
-from app.text import folded_words, query_words
+from app.text import folded_words
 
 # bm25 column weights in TEXT_COLUMNS order: title over summary over body.
 BM25_WEIGHTS = (3.0, 2.0, 1.0, 3.0, 2.0, 1.0)
@@ -69,7 +71,7 @@ def search(session: Session, dialect: str, query: SearchQuery) -> SearchPage:
     universe = bm.union(bitmaps.get("kind", {}).values())
     shown = reduce(and_, chosen.values(), filtered)
     matches = _text_matches(
-        session, dialect, query.text or "", scored=sort == "relevance", only=None if shown == universe else shown
+        session, dialect, search_words(query), scored=sort == "relevance", only=None if shown == universe else shown
     )
     matched = None if matches is None else bm.bitmap(doc_id for doc_id, _ in matches)
     base = filtered if matched is None else filtered & matched
@@ -96,7 +98,7 @@ def search(session: Session, dialect: str, query: SearchQuery) -> SearchPage:
 
 
 def _text_matches(
-    session: Session, dialect: str, text: str, *, scored: bool, only: int | None = None
+    session: Session, dialect: str, words: QueryWords, *, scored: bool, only: int | None = None
 ) -> list[tuple[int, float | None]] | None:
     """(doc_id, score) of every document holding all the folded words; None without words.
 
@@ -106,13 +108,13 @@ def _text_matches(
     Plain SQL text, no ORM types: with tens of thousands of matches, per-row processing
     would cost more than the full-text search itself.
     """
-    folded, exact = query_words(text)
+    folded, exact = words.folded, words.exact
     if not folded:
         return None
     if dialect == "sqlite":
-        return _sqlite_matches(session, folded, exact, scored=scored, only=only)
+        return _sqlite_matches(session, words, scored=scored, only=only)
     score = "ts_rank(t.folded_vector, q.folded) + ts_rank(t.exact_vector, q.exact)" if scored else "0.0"
-    params = {"folded": " ".join(folded), "exact": " | ".join(exact)}
+    params = {"folded": _ts_required(words), "exact": " | ".join(exact)}
     if scored and as_phrase(folded):
         # The words found together, in the order typed, score again (documents.PHRASE_BOOST).
         # ts_rank ignores the distance `<->` asks for, so only rows that match the phrase get it.
@@ -122,14 +124,22 @@ def _text_matches(
         )
         params["phrase"] = " <-> ".join(folded)
     sql = (
-        f"SELECT t.doc_id, {score} FROM search_document_texts t, (SELECT plainto_tsquery('simple', :folded)"
+        f"SELECT t.doc_id, {score} FROM search_document_texts t, (SELECT to_tsquery('simple', :folded)"
         " AS folded, to_tsquery('simple', :exact) AS exact) q WHERE t.folded_vector @@ q.folded"
     )
     return [(row[0], row[1]) for row in session.execute(sa.text(sql), params)]
 
 
+def _ts_required(words: QueryWords) -> str:
+    """Every folded word (a word that spells a name as one word, or the name's words together),
+    as a tsquery: the words are whole runs of word characters, quoted all the same."""
+    return " & ".join(
+        "(" + " | ".join(" <-> ".join(f"'{w}'" for w in form) for form in forms) + ")" for forms in words.required
+    )
+
+
 def _sqlite_matches(
-    session: Session, folded: list[str], original: list[str], *, scored: bool, only: int | None
+    session: Session, words: QueryWords, *, scored: bool, only: int | None
 ) -> list[tuple[int, float | None]]:
     """FTS5 matches, read through the driver's own cursor (SQLAlchemy rows cost more per row).
 
@@ -137,10 +147,10 @@ def _sqlite_matches(
     """
     driver = session.connection().connection.driver_connection
     if not scored:
-        sql, expression = "SELECT rowid, 0.0 FROM search_fts WHERE search_fts MATCH ?", _fts_required(folded)
+        sql, expression = "SELECT rowid, 0.0 FROM search_fts WHERE search_fts MATCH ?", _fts_required(words)
     else:
         score = f"-bm25(search_fts, {', '.join(map(str, BM25_WEIGHTS))})"
-        expression = _fts_expression(folded, original)
+        expression = _fts_expression(words)
         if only is not None:
             # One byte per document, 1 where it is shown: tested by SQLite itself, where a Python
             # function called for every match cost as much as scoring the shown ones.
@@ -151,13 +161,15 @@ def _sqlite_matches(
     return driver.execute(sql, (expression,)).fetchall()
 
 
-def _fts_required(folded: list[str]) -> str:
-    return "{title_folded summary_folded body_folded} : (" + " AND ".join(f'"{w}"' for w in folded) + ")"
+def _fts_required(words: QueryWords) -> str:
+    """Every folded word; a word that spells a name as one word, or the name's words as a phrase."""
+    each = ("(" + " OR ".join(f'"{" ".join(form)}"' for form in forms) + ")" for forms in words.required)
+    return "{title_folded summary_folded body_folded} : (" + " AND ".join(each) + ")"
 
 
-def _fts_expression(folded: list[str], original: list[str]) -> str:
-    required = _fts_required(folded)
-    groups = ["{title summary body} : (" + " OR ".join(f'"{w}"' for w in original) + ")"]
+def _fts_expression(words: QueryWords) -> str:
+    folded, required = words.folded, _fts_required(words)
+    groups = ["{title summary body} : (" + " OR ".join(f'"{w}"' for w in words.exact) + ")"]
     if as_phrase(folded):
         # The words found together, in the order typed, score again (bm25 adds up every phrase
         # of the expression found in the row). Once: each copy is another pass over positions.

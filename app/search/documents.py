@@ -4,6 +4,7 @@ import hashlib
 import math
 import uuid
 from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 from datetime import datetime
 from itertools import islice
 from typing import Any, TypeVar
@@ -14,7 +15,7 @@ from app.materials.models import Material, tag_lists
 from app.pagination import decode_values, encode_values
 from app.schemas import to_utc
 from app.search.backend import InvalidCursor, SearchDocument, SearchQuery
-from app.text import Remembered, fold, folded_words, nfc, words
+from app.text import Remembered, fold, folded_words, nfc, query_words, words
 
 T = TypeVar("T")
 
@@ -29,6 +30,38 @@ PHRASE_MAX_WORDS = 8
 def as_phrase(words: list[str]) -> list[str] | None:
     """The query's words as one phrase to score, or None (one word, or too many to be a name)."""
     return words if 1 < len(words) <= PHRASE_MAX_WORDS else None
+
+
+# One way of finding a query word: the word itself, or the words of a name it joins, found together.
+Form = tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class QueryWords:
+    """What the backends search for a query's text.
+
+    `required`: per folded word, in the order typed, the forms any of which a match must hold
+    (most words have one: themselves); `exact`: the words as typed, which add to the score;
+    `folded`: the folded words as typed, for the phrase bonus (`as_phrase`)."""
+
+    folded: list[str]
+    exact: list[str]
+    required: list[tuple[Form, ...]]
+
+    @property
+    def spelled(self) -> bool:
+        """Whether some word has more than one form (the plain query paths do not apply)."""
+        return any(len(forms) > 1 for forms in self.required)
+
+    @property
+    def extra_forms(self) -> tuple[Form, ...]:
+        """The forms that are not a word as typed: what a highlight marks too."""
+        return tuple(form for forms in self.required for form in forms[1:])
+
+
+def search_words(query: SearchQuery) -> QueryWords:
+    folded, exact = query_words(query.text or "")
+    return QueryWords(folded, exact, [((word,), *query.spellings.get(word, ())) for word in folded])
 
 
 def document_for(material: Material) -> SearchDocument:

@@ -11,7 +11,7 @@ newer document: Elasticsearch answers it with a 409, which here means "already n
 
 import uuid
 from collections import deque
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import suppress
 from datetime import UTC, datetime
@@ -34,6 +34,7 @@ from app.search.backend import (
 )
 from app.search.documents import (
     PHRASE_BOOST,
+    QueryWords,
     as_phrase,
     chunks,
     decode_cursor,
@@ -41,6 +42,7 @@ from app.search.documents import (
     encode_cursor,
     integer,
     number,
+    search_words,
     uuid_text,
 )
 from app.search.elasticsearch_documents import (
@@ -52,7 +54,7 @@ from app.search.elasticsearch_documents import (
     source_excludes,
 )
 from app.search.es_errors import describe_failure, reachable
-from app.text import folded_words, nfc, query_words
+from app.text import folded_words, nfc
 
 SETTINGS: dict[str, Any] = {
     "number_of_shards": 1,
@@ -358,25 +360,43 @@ def _scoring_query(query: SearchQuery) -> dict[str, Any]:
     if query.published_from or query.published_to:
         bounds = {"gte": query.published_from, "lte": query.published_to}
         plain.append({"range": {"published_at": {k: v.isoformat() for k, v in bounds.items() if v}}})
-    folded, _ = query_words(query.text or "")
+    words = search_words(query)
+    folded = words.folded
     if not folded:
         return {"bool": {"filter": plain}}
-    required = {
-        "multi_match": {
-            "query": " ".join(folded),
-            "fields": ["title_folded^3", "summary_folded^2", "body_folded"],
-            "type": "cross_fields",
-            "operator": "and",
-        }
-    }
     # The text as typed, analysed as the stored text is ("H'Mông" stays one word there).
     exact = {"multi_match": {"query": nfc(query.text or ""), "fields": ["title^3", "summary^2", "body"]}}
     should: list[dict[str, Any]] = [exact]
     if as_phrase(folded):
         # The words found together, in the order typed, score again (documents.PHRASE_BOOST).
-        phrase = {"query": " ".join(folded), "fields": required["multi_match"]["fields"], "type": "phrase"}
-        should.append({"multi_match": {**phrase, "boost": PHRASE_BOOST}})
-    return {"bool": {"must": [required], "should": should, "filter": plain}}
+        phrase = _folded_match(folded, phrase=True)
+        should.append({"multi_match": {**phrase["multi_match"], "boost": PHRASE_BOOST}})
+    return {"bool": {"must": _required(words), "should": should, "filter": plain}}
+
+
+FOLDED_FIELDS = ["title_folded^3", "summary_folded^2", "body_folded"]
+
+
+def _required(words: QueryWords) -> list[dict[str, Any]]:
+    """Every folded word, in any folded field; a word that spells a name as one word, or the
+    name's words found together."""
+    if not words.spelled:
+        return [_folded_match(words.folded)]
+    plain = [forms[0][0] for forms in words.required if len(forms) == 1]
+    either = [
+        {"bool": {"should": [_folded_match(form, phrase=True) for form in forms], "minimum_should_match": 1}}
+        for forms in words.required
+        if len(forms) > 1
+    ]
+    return [_folded_match(plain)] * bool(plain) + either
+
+
+def _folded_match(words: Sequence[str], *, phrase: bool = False) -> dict[str, Any]:
+    """All of `words` in the folded fields, each anywhere, or together in the order given."""
+    if phrase:
+        return {"multi_match": {"query": " ".join(words), "fields": FOLDED_FIELDS, "type": "phrase"}}
+    query = {"query": " ".join(words), "fields": FOLDED_FIELDS, "type": "cross_fields", "operator": "and"}
+    return {"multi_match": query}
 
 
 def _family_count(selected: dict[str, dict[str, Any]]) -> dict[str, Any]:

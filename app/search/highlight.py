@@ -15,9 +15,11 @@ FRAGMENT_CHARS = 150
 MAX_FRAGMENTS = 3
 
 
-def highlight(text: str, query_text: str | None) -> list[str]:
-    """Up to three ~150-character fragments of `text` with the query's words in <mark>."""
-    wanted = _wanted(query_text or "")
+def highlight(text: str, query_text: str | None, spelled: tuple[tuple[str, ...], ...] = ()) -> list[str]:
+    """Up to three ~150-character fragments of `text` with the query's words in <mark>, and the
+    names a query word spells as one word (`spelled`: their folded words, marked where found
+    together, as the backends find them: "Ê Đê" and "Ê-đê" for "Ede")."""
+    wanted = _wanted(query_text or "", spelled)
     if not text or wanted is None:
         return []
     original = nfc(text)
@@ -25,16 +27,18 @@ def highlight(text: str, query_text: str | None) -> list[str]:
 
 
 @lru_cache(maxsize=256)
-def _wanted(query_text: str) -> re.Pattern[str] | None:
+def _wanted(query_text: str, spelled: tuple[tuple[str, ...], ...] = ()) -> re.Pattern[str] | None:
     """What finds the query's folded words in folded text, followed by no word character. Each
     word is a whole `\\w+` run, so an occurrence with no word character on either side is exactly
     a word that `folded_words` would give; the character before is checked by `_windows`, as
     a leading look-behind makes the expression scan three to ten times slower. One search
     highlights three fields of each hit with one query."""
-    words = sorted(set(folded_words(query_text)), key=lambda w: (-len(w), w))
+    # A name's words, found together: separated by anything but a word character.
+    forms = {*map(re.escape, folded_words(query_text)), *(r"\W+".join(map(re.escape, form)) for form in spelled)}
+    words = sorted(forms, key=lambda w: (-len(w), w))
     if not words:
         return None
-    return re.compile(r"(?:" + "|".join(map(re.escape, words)) + r")(?!\w)", re.UNICODE)
+    return re.compile(r"(?:" + "|".join(words) + r")(?!\w)", re.UNICODE)
 
 
 _WORD_CHAR = re.compile(r"\w", re.UNICODE)

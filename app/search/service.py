@@ -24,6 +24,7 @@ from app.search.backend import (
     SearchHit,
     SearchQuery,
 )
+from app.search.documents import search_words
 from app.search.highlight import highlight
 from app.search.schemas import SearchItem, SearchResults
 from app.taxonomy import service as taxonomy_service
@@ -64,6 +65,7 @@ def search_materials(
         cursor=cursor,
         collapse=collapse,
         facet_groups={"province": reference.province_lines},
+        spellings=reference.spellings,
     )
     try:
         page = backend.search(query)
@@ -74,7 +76,8 @@ def search_materials(
             "Search is unavailable right now; try again shortly.", headers={"Retry-After": "5"}
         ) from exc
     shown = _shown_documents(session, page.hits)
-    items = [_item(doc, _highlights(doc, text)) for doc in shown]
+    spelled = search_words(query).extra_forms
+    items = [_item(doc, _highlights(doc, text, spelled)) for doc in shown]
     if collapse:
         _add_family_languages(session, items, shown)
     # Plain data validated in one call: a model built per item and per facet value cost
@@ -131,8 +134,10 @@ def _documents_by_id(session: Session, ids: list[uuid.UUID]) -> dict[uuid.UUID, 
 _ITEM_FIELDS = tuple(name for name in SearchItem.model_fields if name not in ("languages", "highlights"))
 
 
-def _highlights(document: SearchDocument, text: str | None) -> dict[str, list[str]]:
-    found = {field: highlight(getattr(document, field), text) for field in HIGHLIGHTED_FIELDS}
+def _highlights(
+    document: SearchDocument, text: str | None, spelled: tuple[tuple[str, ...], ...]
+) -> dict[str, list[str]]:
+    found = {field: highlight(getattr(document, field), text, spelled) for field in HIGHLIGHTED_FIELDS}
     return {field: fragments for field, fragments in found.items() if fragments}
 
 

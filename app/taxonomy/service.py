@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 
 from app.errors import NotFound, ValidationFailed
 from app.taxonomy.models import BorderRoute, EthnicGroup, Province, ProvinceSuccession, Topic
-from app.text import fold, nfc, squash
+from app.text import fold, nfc, query_words, squash
 
 Node = TypeVar("Node", bound=Hashable)
 
@@ -425,6 +425,9 @@ class ReferenceData:
     # Each province valid today, by id: the ids of its line of succession (itself included), which
     # is what a filter on it matches; search counts the province facet by these lines.
     province_lines: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    # Ethnic group names of two or more words written as one ("Hmong", "Ede"): what search
+    # finds for such a word too (`spelled_names`).
+    spellings: Mapping[str, tuple[tuple[str, ...], ...]] = field(default_factory=dict)
 
     def resolve(self, name: str, values: Sequence[str], loc: Loc) -> list[str]:
         """As `resolve_ethnic_groups`, `resolve_border_routes` or `resolve_topics` (`name`:
@@ -450,4 +453,23 @@ def reference_data(session: Session) -> ReferenceData:
             "topic": {t.slug: t.name for t in topics},
         },
         province_lines=current_province_lines(session),
+        spellings=spelled_names((g.code, (g.name, *g.spelling_variants)) for g in groups),
     )
+
+
+def spelled_names(names: Iterable[tuple[str, Iterable[str]]]) -> dict[str, tuple[tuple[str, ...], ...]]:
+    """For (key, names) pairs: each name of two or more words whose letters make one word
+    ("H'Mông" -> "hmong", "Ê Đê" -> "ede", "Ba-na" -> "bana"), that word -> the name's words as a
+    query finds them (("mong",); ("e", "de")). A word that two keys' names would give is left
+    out: it names neither for sure."""
+    found: dict[str, dict[tuple[str, ...], str]] = {}
+    for key, written in names:
+        for name in written:
+            words = tuple(query_words(name)[0])
+            joined = squash(name)
+            if len(joined) >= 3 and _ONE_WORD.fullmatch(joined) and words and words != (joined,):
+                found.setdefault(joined, {}).setdefault(words, key)
+    return {joined: tuple(forms) for joined, forms in sorted(found.items()) if len(set(forms.values())) == 1}
+
+
+_ONE_WORD = re.compile(r"\w+")

@@ -97,6 +97,29 @@ def test_a_name_typed_with_its_letter_and_apostrophe_finds_it_written_without(ba
     assert set(ids(backend, text="h’mong")) == {with_prefix.id, without.id}  # no exact spelling to rank by
 
 
+# What the reference data gives for these names (tests/taxonomy checks it is what it gives).
+SPELLINGS = {"hmong": (("mong",),), "ede": (("e", "de"),)}
+
+
+def test_a_name_written_as_one_word_finds_it_written_apart(backend: SearchBackend) -> None:
+    """ "Hmong" and "Ede" are how H'Mông and Ê Đê are written in one word (and in English)."""
+    h_mong = doc("Đồng bào H'Mông giữ rừng")
+    mong = doc("Người Mông ở Hà Giang")
+    hmong = doc("Tiếng Hmong trên sóng phát thanh")
+    e_de = doc("Lễ hội của người Ê Đê", summary="Đắk Lắk")
+    e_de_hyphen = doc("Sử thi Ê-đê được số hóa")
+    apart = doc("Để bà con hiểu rõ", body="Mùa ê chề đã qua.")  # "e" and "de", not together
+    put(backend, h_mong, mong, hmong, e_de, e_de_hyphen, apart, *fillers())
+    assert set(ids(backend, text="Hmong", spellings=SPELLINGS)) == {h_mong.id, mong.id, hmong.id}
+    assert ids(backend, text="Hmong", spellings=SPELLINGS)[0] == hmong.id  # as typed ranks first
+    assert set(ids(backend, text="ede", spellings=SPELLINGS)) == {e_de.id, e_de_hyphen.id}
+    assert set(ids(backend, text="le hoi Ede", spellings=SPELLINGS)) == {e_de.id}
+    assert ids(backend, text="Ede Hmong", spellings=SPELLINGS) == []
+    # Without the reference data's spellings, a word is only itself.
+    assert ids(backend, text="ede") == []
+    assert ids(backend, text="Hmong") == [hmong.id]
+
+
 def test_a_word_typed_twice_asks_for_nothing_more(backend: SearchBackend) -> None:
     wanted = doc("Đồn biên phòng tuần tra", body="Tuần tra song phương trên tuyến biên giới.")
     put(backend, wanted, doc("Tuần tra"), *fillers())

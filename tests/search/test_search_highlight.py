@@ -62,3 +62,13 @@ def test_text_that_looks_like_a_mark_is_escaped_between_real_marks():
     # Escaping goes by position (text, tag, text, tag...), never by what a piece looks like.
     assert highlight("dân <mark> dân & tộc>", "dan") == ["<mark>dân</mark> &lt;mark&gt; <mark>dân</mark> &amp; tộc&gt;"]
     assert highlight("<mark>dân</mark>", "dan") == ["&lt;mark&gt;<mark>dân</mark>&lt;/mark&gt;"]
+
+
+def test_a_name_a_word_spells_is_marked_where_its_words_are_together():
+    text = "Lễ hội Ê Đê, sử thi Ê-đê; để ê chề, Ede"
+    assert highlight(text, "Ede", (("e", "de"),)) == [
+        "Lễ hội <mark>Ê Đê</mark>, sử thi <mark>Ê-đê</mark>; để ê chề, <mark>Ede</mark>"
+    ]
+    assert highlight("Người H'Mông, người Mông", "hmong", (("mong",),)) == [
+        "Người H'<mark>Mông</mark>, người <mark>Mông</mark>"
+    ]

@@ -234,3 +234,20 @@ def test_a_kind_alone_or_before_an_unknown_name_is_unknown(session: Session) -> 
     for value in ("Tỉnh", "Thành phố Gotham", "tp"):
         with pytest.raises(ValidationFailed, match="Unknown province"):
             service.resolve_province(session, value, ["query", "province"])
+
+
+def test_names_written_as_one_word_are_what_search_finds_them_as(session: Session) -> None:
+    spellings = service.reference_data(session).spellings
+    assert spellings["hmong"] == (("mong",),)  # H'Mông: the letter before the apostrophe is optional
+    assert spellings["ede"] == (("e", "de"),)  # Ê Đê, Ê-đê
+    assert spellings["giarai"] == (("gia", "rai"),)
+    assert spellings["bana"] == (("ba", "na"),)
+    assert spellings["colao"] == (("co", "lao"),)
+    # One-word names are only themselves; the list holds words, never a name's own spelling.
+    assert "tay" not in spellings and "mong" not in spellings
+    assert all(len(form) >= 1 and (joined,) != form for joined, forms in spellings.items() for form in forms)
+
+
+def test_a_word_two_groups_would_spell_names_neither() -> None:
+    spellings = service.spelled_names([("01", ["Ba Na", "Ba-na"]), ("02", ["Ban A"]), ("03", ["Xơ Đăng"])])
+    assert spellings == {"xodang": (("xo", "dang"),)}
