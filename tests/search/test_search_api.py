@@ -89,6 +89,22 @@ def test_highlights_mark_the_original_text_and_escape_the_rest(client, auth, cor
     assert item["highlights"]["body"][0].endswith("Lễ hội <mark>Gầu</mark> <mark>Tào</mark> của dân tộc Mông.")
 
 
+def test_a_name_written_as_one_word_finds_and_marks_it_written_apart(client, auth, session, users, index_now):
+    """The reference data's spellings reach the search: "Ede" is Ê Đê, "Hmong" H'Mông and Mông."""
+    e_de = make_material(session, users["editor"], title="Sử thi của người Ê Đê", summary="Đắk Lắk", status="published")
+    session.commit()
+    index_now()
+    (item,) = search(client, auth, q="ede")["items"]
+    assert item["id"] == str(e_de.id)
+    assert item["highlights"]["title"] == ["Sử thi của người <mark>Ê Đê</mark>"]
+    assert search(client, auth, q="bana")["total"] == 0
+
+
+def test_hmong_finds_mong(client, auth, corpus):
+    found = {item["id"] for item in search(client, auth, q="Hmong")["items"]}
+    assert found == {str(corpus["mong"].id), str(corpus["mong_draft"].id)}
+
+
 def test_facets_carry_names(client, auth, corpus):
     facets = search(client, auth)["facets"]
     assert {"value": "08", "name": "Mông", "count": 2} in facets["ethnic_group"]
