@@ -24,7 +24,7 @@ from standardwebhooks import Webhook
 
 from app.audit import service as audit_service
 from app.config import Settings
-from app.db import utcnow
+from app.db import get_row, utcnow
 from app.webhooks import secrets, targets
 from app.webhooks.models import WebhookDelivery, WebhookEvent, WebhookSubscription
 from app.worker import PeriodicWorker
@@ -180,7 +180,7 @@ def record(session: Session, claimed: Claimed, outcome: Outcome, settings: Setti
     if still_ours.rowcount != 1:
         return None
     delivery = session.get(WebhookDelivery, claimed.delivery_id, populate_existing=True)
-    subscription = session.get(WebhookSubscription, delivery.webhook_id, with_for_update=True, populate_existing=True)
+    subscription = get_row(session, WebhookSubscription, delivery.webhook_id, lock=True)
     if outcome.ok:
         delivery.status, delivery.delivered_at, delivery.next_attempt_at = "delivered", now, None
         subscription.consecutive_failures = 0
