@@ -160,13 +160,16 @@ def get_ethnic_group(session: Session, code: str) -> EthnicGroup:
 
 
 def list_ethnic_groups(session: Session, q: str | None = None) -> list[EthnicGroup]:
-    """All groups, or those whose name, spelling variant or other name contains `q`, ignoring
-    diacritics, case, hyphens and apostrophes. Hidden names match too; they are never shown."""
+    """All groups, or the one whose code `q` is ("08", "8"; as a filter reads it) and those whose
+    name, spelling variant or other name contains `q`, ignoring diacritics, case, hyphens and
+    apostrophes. Hidden names match too; they are never shown."""
     groups = _ethnic_groups(session)
     needle = squash(q) if q else ""
     if not needle:
         return groups
-    return [g for g in groups if any(needle in squash(name) for name in _all_names(g))]
+    return [
+        g for g in groups if needle in (g.code, g.code.lstrip("0")) or any(needle in squash(n) for n in _all_names(g))
+    ]
 
 
 def _all_names(group: EthnicGroup) -> tuple[str, ...]:

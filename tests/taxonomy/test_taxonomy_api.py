@@ -78,6 +78,10 @@ def test_ethnic_groups_q_ignores_diacritics_and_matches_hidden_names(client: Tes
     assert codes("meo xanh") == ["08"]
     assert codes("xa la vang") == ["21", "44", "46"]
     assert codes("no such people") == []
+    # A code, as a filter takes it: the group it names, and only that one ("1" is not "10").
+    assert codes("08") == codes("8") == codes(" 08 ") == ["08"]
+    assert codes("1") == ["01"]
+    assert codes("99") == []
 
 
 def test_one_ethnic_group_and_404(client: TestClient, auth: Auth) -> None:
