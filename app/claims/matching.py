@@ -3,7 +3,8 @@
 1. A report naming a page (normalised, app.claims.urls) that a report of a claim named joins
    that claim: an indexed lookup in the database, immediate.
 2. Otherwise the search backend finds candidate claims sharing words with the report (diacritics
-   folded, both backends through `SearchBackend.match_claims`), and each candidate is scored here
+   folded, both backends through `SearchBackend.match_claims`), with the claims written since the
+   indexer's last pass (`not_yet_indexed`), and each candidate is scored here
    on folded words against the claim's title and summary and each of its reports, so the score
    means the same on both backends: 0 (nothing alike) to 1 (the same words). The score is a
    cosine over word sets, each word weighted by how rare it is among the candidates: false
@@ -37,6 +38,7 @@ from sqlalchemy.orm import Session
 from app.claims.models import Claim, ClaimReport, ClaimReportUrl
 from app.config import Settings
 from app.search.backend import BackendUnavailable, SearchBackend
+from app.search.outbox import ClaimOutbox
 from app.text import fold, folded_words
 
 log = logging.getLogger("ttdn.claims.matching")
@@ -177,6 +179,23 @@ def score_candidates(session: Session, text: str, claim_ids: list[uuid.UUID]) ->
     return sorted(scored, key=lambda s: (-s.score, str(s.claim_id)))
 
 
+# Claims written since the indexer's last pass: a few, unless the search backend has been away.
+UNINDEXED_CANDIDATES = 200
+
+
+def not_yet_indexed(session: Session) -> list[uuid.UUID]:
+    """Claims whose latest text the claim index may not hold yet (queued, not sent): candidates
+    too, so that a report sent right after a claim was opened or edited can join it (the index
+    is drained about every second). Scored like the others, from the database."""
+    pending = (
+        select(ClaimOutbox.claim_id)
+        .where(ClaimOutbox.processed_at.is_(None))
+        .order_by(ClaimOutbox.id.desc())
+        .limit(UNINDEXED_CANDIDATES)
+    )
+    return list(dict.fromkeys(session.scalars(pending)))
+
+
 def match_report(
     session: Session, backend: SearchBackend, settings: Settings, text: str, url_hashes: list[str]
 ) -> Match:
@@ -189,7 +208,8 @@ def match_report(
         # The report is kept all the same; staff see it among the unassigned ones.
         log.warning("claim matching skipped, search backend unavailable: %s", exc)
         return Match()
-    scored = score_candidates(session, text, [hit.id for hit in hits])
+    candidates = [hit.id for hit in hits]
+    scored = score_candidates(session, text, list(dict.fromkeys([*candidates, *not_yet_indexed(session)])))
     best = max(scored, key=lambda s: s.joinable, default=None)
     if best is not None and best.joinable >= settings.claim_autojoin_score:
         return Match(claim_id=best.claim_id, matched_by="text", suggestions=[])

@@ -58,6 +58,25 @@ def test_close_text_without_diacritics_joins_and_distant_text_gets_suggestions(
     assert unrelated["claim_id"] is None and unrelated["suggested_claims"] == []
 
 
+def test_a_report_sent_before_the_indexer_ran_joins_the_claim_just_opened_or_edited(client, auth, report):
+    """The claim index is drained about every second; a report arriving in that second still joins."""
+    title = "Tin giả về dịch bệnh ở Lạng Sơn lan rộng"
+    opened = client.post("/api/v1/claims", json={"title": title}, headers=auth("editor")).json()
+    same = report(auth("editor"), urls=[], summary=title, excerpt="")
+    assert same.json()["claim_id"] == opened["id"] and same.json()["matched_by"] == "text", same.json()
+
+    # Edited, not indexed again yet: the new text is what a report is compared with.
+    etag = client.get(f"/api/v1/claims/{opened['id']}", headers=auth("editor")).headers["ETag"]
+    edited = client.patch(
+        f"/api/v1/claims/{opened['id']}",
+        json={"title": "Tin đồn cửa khẩu Tà Lùng ở Cao Bằng sẽ đóng 30 ngày"},
+        headers={**auth("editor"), "If-Match": etag},
+    )
+    assert edited.status_code == 200, edited.text
+    later = report(auth("editor"), urls=[], summary="tin don cua khau Ta Lung o Cao Bang se dong 30 ngay", excerpt="")
+    assert later.json()["claim_id"] == opened["id"], later.json()
+
+
 def test_bad_reports_are_422s_naming_the_field(auth, report):
     assert report(auth("editor"), urls=["http://"]).json()["errors"][0]["loc"] == ["body", "urls", 0]
     missing = report(auth("editor"), summary="")
