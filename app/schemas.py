@@ -52,11 +52,14 @@ def _days_as(moment: Callable[[date], datetime]) -> BeforeValidator:
 # From (>=): the day's first moment. Through (<=): its last. Before (<): the next day's first.
 FromTime = Annotated[datetime, _days_as(lambda day: datetime.combine(day, time.min, UTC)), AfterValidator(to_utc)]
 ThroughTime = Annotated[datetime, _days_as(lambda day: datetime.combine(day, time.max, UTC)), AfterValidator(to_utc)]
-BeforeTime = Annotated[
-    datetime,
-    _days_as(lambda day: datetime.combine(day, time.min, UTC) + timedelta(days=1)),
-    AfterValidator(to_utc),
-]
+def _next_day(day: date) -> datetime:
+    """The first moment after `day`; after the last day there is, the last moment there is."""
+    if day == date.max:
+        return datetime.max.replace(tzinfo=UTC)
+    return datetime.combine(day + timedelta(days=1), time.min, UTC)
+
+
+BeforeTime = Annotated[datetime, _days_as(_next_day), AfterValidator(to_utc)]
 
 
 class Schedule(BaseModel):

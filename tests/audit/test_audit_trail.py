@@ -103,3 +103,15 @@ def test_filters_and_paging(client, auth):
     day_before = (date.fromisoformat(today) - timedelta(days=1)).isoformat()
     earlier = client.get("/api/v1/audit", params={"until": day_before}, headers=auth("admin")).json()
     assert earlier["items"] == []
+
+
+def test_the_first_and_last_days_there_are_are_bounds_like_any_other(client, auth):
+    client.post("/api/v1/materials", json=material_data(), headers=auth("editor"))
+    params = {"action": "material.created"}
+    everything = client.get(
+        "/api/v1/audit", params={**params, "since": "0001-01-01", "until": "9999-12-31"}, headers=auth("admin")
+    )
+    assert everything.status_code == 200, everything.text
+    assert len(everything.json()["items"]) == 1
+    last_day = client.get("/api/v1/audit", params={"since": "9999-12-31", "until": "9999-12-31"}, headers=auth("admin"))
+    assert last_day.status_code == 200 and last_day.json()["items"] == []
