@@ -96,9 +96,23 @@ def report_yearly(
         chosen = yearly.one_table(review, table)
         return Response(exports.table_csv(chosen), media_type="text/csv; charset=utf-8", headers=_download(year, "csv"))
     if media_type == "text/html":
-        return Response(render_html(review), media_type="text/html; charset=utf-8")
-    return JSONResponse(jsonable_encoder(review))
+        return Response(render_html(review), media_type="text/html; charset=utf-8", headers=PAGE_HEADERS)
+    return JSONResponse(jsonable_encoder(review), headers=VARY)
+
+
+# One URL, four representations chosen by Accept: a cache must keep them apart.
+VARY = {"Vary": "Accept"}
+# The page has no script; its styles are inline (a <style> element, and the style attributes of
+# the SVG charts matplotlib draws), which the strict default policy would block. Nothing else
+# may load.
+PAGE_HEADERS = {
+    **VARY,
+    "Content-Security-Policy": (
+        "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; "
+        "form-action 'none'; frame-ancestors 'none'"
+    ),
+}
 
 
 def _download(year: int, extension: str) -> dict[str, str]:
-    return {"Content-Disposition": f'attachment; filename="bao-cao-nam-{year}.{extension}"'}
+    return {**VARY, "Content-Disposition": f'attachment; filename="bao-cao-nam-{year}.{extension}"'}

@@ -202,6 +202,7 @@ def test_yearly_honours_the_accept_header_preferences(client, auth, accept, medi
     headers = {**auth("analyst"), "Accept": accept}
     response = client.get("/api/v1/reports/yearly", params={"year": YEAR}, headers=headers)
     assert response.status_code == 200 and response.headers["content-type"].split(";")[0] == media_type
+    assert response.headers["Vary"] == "Accept"  # one URL, several representations: caches keep them apart
 
 
 def test_yearly_in_a_format_it_does_not_offer_is_a_406(client, auth):
@@ -233,6 +234,11 @@ def test_yearly_html_is_one_self_contained_vietnamese_page_with_svg_charts(clien
     # Namespaces and RDF metadata in the SVG name URIs but load nothing; these would load something.
     for loads in ('src="http', "src='http", 'href="http', "url(http", "@import", "<link", "<script", "<img"):
         assert loads not in page
+    # The page's policy lets its own inline styles (the <style> element and the charts' style
+    # attributes) apply, and nothing else: the strict default would leave it unstyled.
+    policy = dict(part.strip().split(" ", 1) for part in response.headers["Content-Security-Policy"].split(";"))
+    assert policy["default-src"] == "'none'" and policy["style-src"] == "'unsafe-inline'"
+    assert "script-src" not in policy and 'style="' in page and "<style>" in page
     assert len(response.content) < 2 * 1024 * 1024
 
 
