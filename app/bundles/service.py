@@ -190,6 +190,8 @@ def update_bundle(
         bundle.targets = resolve_targets(session, data.targets or BundleTargets())
     for name, value in changes.items():
         setattr(bundle, name, value)
+    if snapshot(bundle) == before:
+        return bundle  # nothing changed: no new version (see materials_service.update_material)
     bundle.version += 1
     bundle.updated_at = utcnow()
     bundle.updated_by = bundle.last_edited_by = actor.id

@@ -287,6 +287,10 @@ def update_material(
         setattr(material, name, value)
     for field, values in tag_changes.items():
         _set_tags(material, field, values)
+    if snapshot(material) == before:
+        # Nothing changed (an empty body, or the values it already has): no new version, so
+        # nobody else's ETag goes stale for it, and no revision that records nothing.
+        return material
     bump(material, actor, content_edit=True)
     record_version(session, material, actor, "updated", before)
     return material

@@ -87,6 +87,15 @@ def test_patch_needs_if_match(client, auth, make_bundle):
     )
 
 
+def test_a_patch_that_changes_nothing_saves_no_version(client, auth, make_bundle):
+    bundle = make_bundle(ROUTE_LA)
+    url = f"/api/v1/bundles/{bundle['id']}"
+    etag = client.get(url, headers=auth("editor")).headers["etag"]
+    for body in ({}, {"title": bundle["title"]}):
+        same = client.patch(url, json=body, headers={**auth("editor"), "If-Match": etag})
+        assert same.status_code == 200 and same.json()["version"] == 1 and same.headers["etag"] == etag
+
+
 def test_delete_drafts_only(client, auth, make_bundle, publish):
     draft = make_bundle(ROUTE_LA)
     url = f"/api/v1/bundles/{draft['id']}"

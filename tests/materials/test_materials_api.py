@@ -170,6 +170,17 @@ def test_update_changes_only_sent_fields_and_rejects_null_title(client, auth, cr
     assert bad.status_code == 422
 
 
+def test_a_patch_that_changes_nothing_saves_no_version(client, auth, created):
+    url, etag = created.headers["location"], created.headers["etag"]
+    headers = {**auth("editor"), "If-Match": etag}
+    for body in ({}, {"title": "Chính sách dân tộc Mông", "ethnic_groups": ["Mông"]}):
+        same = client.patch(url, json=body, headers=headers)
+        assert same.status_code == 200 and same.json()["version"] == 1 and same.headers["etag"] == etag
+    assert [r["version"] for r in client.get(f"{url}/revisions", headers=auth("analyst")).json()["items"]] == [1]
+    changed = client.patch(url, json={"title": "Khác"}, headers=headers)
+    assert changed.json()["version"] == 2  # the ETag read before the no-op edits still holds
+
+
 def test_every_version_is_kept_whole(client, auth, created):
     url, etag = created.headers["location"], created.headers["etag"]
     client.patch(
