@@ -170,6 +170,14 @@ def clash(exc: BaseException, extra: dict[str, Any] | None = None) -> JSONRespon
     )
 
 
+# RFC 9110's names where Python's (3.11) are the older ones.
+_TITLES = {413: "Content Too Large", 416: "Range Not Satisfiable", 422: "Unprocessable Content"}
+
+
+def status_title(status: int) -> str:
+    return _TITLES.get(status) or HTTPStatus(status).phrase
+
+
 def problem(
     status: int,
     detail: str,
@@ -181,7 +189,7 @@ def problem(
 ) -> JSONResponse:
     body: dict[str, Any] = {
         "type": "about:blank",
-        "title": title or HTTPStatus(status).phrase,
+        "title": title or status_title(status),
         "status": status,
         "detail": detail,
     }
@@ -266,7 +274,7 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        detail = exc.detail if isinstance(exc.detail, str) else HTTPStatus(exc.status_code).phrase
+        detail = exc.detail if isinstance(exc.detail, str) else status_title(exc.status_code)
         headers = getattr(exc, "headers", None)
         if exc.status_code == 405:
             # Starlette names the methods of the first route whose path matched; a path served

@@ -1,6 +1,5 @@
 """Plain ASGI middleware: request ids, security headers, body limits."""
 
-import json
 import os
 import re
 import uuid
@@ -164,7 +163,7 @@ class BodyLimitMiddleware(HttpMiddleware):
         limit += 64 * 1024 if is_upload else 0
         length = dict(scope["headers"]).get(b"content-length")
         if length is not None and length.isdigit() and int(length) > limit:
-            await _send_too_large(send, limit)
+            await _send_too_large(scope, receive, send, limit)
             return
         received = 0
         tracked = TrackedSend(send)
@@ -182,26 +181,13 @@ class BodyLimitMiddleware(HttpMiddleware):
             await self.app(scope, counting_receive, tracked)
         except BodyTooLarge:
             if not tracked.started:
-                await _send_too_large(send, limit)
+                await _send_too_large(scope, receive, send, limit)
 
 
-async def _send_too_large(send: Send, limit: int) -> None:
-    body = json.dumps(
-        {
-            "type": "about:blank",
-            "title": "Content Too Large",
-            "status": 413,
-            "detail": f"The request body is larger than the limit of {limit} bytes.",
-        }
-    ).encode()
-    await send(
-        {
-            "type": "http.response.start",
-            "status": 413,
-            "headers": [(b"content-type", b"application/problem+json"), (b"content-length", str(len(body)).encode())],
-        }
-    )
-    await send({"type": "http.response.body", "body": body})
+async def _send_too_large(scope: Scope, receive: Receive, send: Send, limit: int) -> None:
+    """The 413 problem, as every other problem is written (errors.problem: request id included)."""
+    response = problem(413, f"The request body is larger than the limit of {limit} bytes.")
+    await response(scope, receive, send)
 
 
 class RangedFileResponse(FileResponse):

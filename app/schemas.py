@@ -52,6 +52,8 @@ def _days_as(moment: Callable[[date], datetime]) -> BeforeValidator:
 # From (>=): the day's first moment. Through (<=): its last. Before (<): the next day's first.
 FromTime = Annotated[datetime, _days_as(lambda day: datetime.combine(day, time.min, UTC)), AfterValidator(to_utc)]
 ThroughTime = Annotated[datetime, _days_as(lambda day: datetime.combine(day, time.max, UTC)), AfterValidator(to_utc)]
+
+
 def _next_day(day: date) -> datetime:
     """The first moment after `day`; after the last day there is, the last moment there is."""
     if day == date.max:

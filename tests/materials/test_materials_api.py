@@ -261,9 +261,19 @@ def test_a_failed_commit_is_a_500_and_nothing_is_saved(client, auth, session_fac
 
 def test_json_body_over_the_limit_is_413(client, auth, settings):
     big = material_data(body="x" * (settings.max_json_body_bytes + 10))
-    response = client.post("/api/v1/materials", json=big, headers=auth("editor"))
+    response = client.post("/api/v1/materials", json=big, headers={**auth("editor"), "X-Request-ID": "big-1"})
     assert response.status_code == 413
     assert response.headers["content-type"].startswith(PROBLEM)
+    # Written like every other problem: RFC 9110's title, and the request id the log lines carry.
+    assert response.json()["title"] == "Content Too Large" and response.json()["request_id"] == "big-1"
+
+
+def test_every_422_has_one_title(client, auth):
+    """A body of the wrong shape (checked by the framework) and a value refused by a rule alike."""
+    shape = client.post("/api/v1/materials", json={"title": 5}, headers=auth("editor"))
+    rule = client.get("/api/v1/search", params={"ethnic_group": "no such people"}, headers=auth("editor"))
+    assert shape.status_code == rule.status_code == 422
+    assert shape.json()["title"] == rule.json()["title"] == "Unprocessable Content"
 
 
 def test_security_headers_and_request_id(client, auth):
