@@ -1,7 +1,7 @@
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import APIRouter, Depends, Form, Request, Response
 from fastapi.security import OAuth2PasswordRequestForm
 
 from app import concurrency
@@ -17,9 +17,23 @@ from app.pagination import Limit
 router = APIRouter(tags=["accounts"])
 
 
+class SignInForm(OAuth2PasswordRequestForm):
+    """The OAuth2 password form, with an empty or missing password read as a wrong one (401,
+    counted like any failed sign-in) rather than a malformed request (422)."""
+
+    def __init__(
+        self,
+        username: Annotated[str, Form()],
+        password: Annotated[str, Form(json_schema_extra={"format": "password"})] = "",
+        grant_type: Annotated[str | None, Form(pattern="^password$")] = None,
+        scope: Annotated[str, Form()] = "",
+    ) -> None:
+        super().__init__(username=username, password=password, grant_type=grant_type, scope=scope)
+
+
 @router.post("/auth/token", response_model=TokenRead, operation_id="issue_token")
 def issue_token(
-    form: Annotated[OAuth2PasswordRequestForm, Depends()],
+    form: Annotated[SignInForm, Depends()],
     request: Request,
     session: ReadingSession,
     settings: AppSettings,

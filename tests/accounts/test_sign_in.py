@@ -42,10 +42,13 @@ def test_wrong_credentials_are_401_problems_that_reveal_nothing(client, users, u
     assert response.json()["detail"] == "Wrong e-mail or password."
 
 
-def test_missing_form_fields_are_422(client):
-    response = client.post("/api/v1/auth/token", data={"username": "x"})
+def test_a_missing_username_is_422_and_an_empty_password_a_wrong_one(client, users):
+    response = client.post("/api/v1/auth/token", data={"password": "x"})
     assert response.status_code == 422
-    assert any(e["loc"] == ["body", "password"] for e in response.json()["errors"])
+    assert any(e["loc"] == ["body", "username"] for e in response.json()["errors"])
+    for form in ({"username": "editor@example.test", "password": ""}, {"username": "editor@example.test"}):
+        refused = client.post("/api/v1/auth/token", data=form)
+        assert refused.status_code == 401 and refused.json()["detail"] == "Wrong e-mail or password."
 
 
 def test_disabled_user_cannot_sign_in_and_tokens_stop_within_the_bound(client, users, auth, session):
