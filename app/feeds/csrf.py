@@ -71,6 +71,10 @@ def check_origin(request: Request) -> None:
     origin = request.headers.get("origin")
     referer = request.headers.get("referer")
     claimed = origin if origin is not None else (_origin_of(referer) if referer else None)
+    if claimed is None and fetch_site is None:
+        # Every browser that shows the page names where a form post comes from (Origin, or at
+        # least Sec-Fetch-Site or Referer); a post that names nothing shows no origin at all.
+        raise Forbidden("Form post with no origin refused; acknowledge from the bundle's page.")
     if claimed is not None and claimed != own_origin(request):
         raise Forbidden(f"Form post from another origin refused ({claimed}); acknowledge from the bundle's page.")
 

@@ -135,7 +135,16 @@ def test_acknowledging_from_the_page_end_to_end(client, auth, session, posted):
 
 @pytest.mark.parametrize(
     "attack",
-    ["foreign origin", "foreign referer", "cross-site fetch", "null origin", "no token", "altered token", "no cookie"],
+    [
+        "foreign origin",
+        "foreign referer",
+        "cross-site fetch",
+        "null origin",
+        "no origin at all",
+        "no token",
+        "altered token",
+        "no cookie",
+    ],
 )
 def test_a_forged_post_is_refused(client, auth, session, posted, attack):
     unit, _, normal, *_ = posted
@@ -150,6 +159,8 @@ def test_a_forged_post_is_refused(client, auth, session, posted, attack):
         headers["Sec-Fetch-Site"] = "cross-site"
     elif attack == "null origin":
         headers["Origin"] = "null"
+    elif attack == "no origin at all":
+        del headers["Origin"]  # nor Referer, nor Sec-Fetch-Site: nothing says where it comes from
     elif attack == "no token":
         fields.pop("token")
     elif attack == "altered token":
@@ -180,5 +191,7 @@ def test_an_expired_token_is_refused(client, session, settings, posted):
     nonce = fields["token"].split(".")[1]
     binding = csrf.Binding(uuid.UUID(unit.id), uuid.UUID(normal["id"]), 1)
     fields["token"] = csrf.issue(settings.secret_key, binding, nonce, now=0)
-    refused = client.post(f"/api/v1/feed/bundles/{normal['id']}.html", data=fields, headers={**unit.basic})
+    refused = client.post(
+        f"/api/v1/feed/bundles/{normal['id']}.html", data=fields, headers={**unit.basic, "Origin": ORIGIN}
+    )
     assert refused.status_code == 403 and "expired" in refused.json()["detail"] and _acks(session) == 0
