@@ -201,3 +201,6 @@ class TranslationFamily(BaseModel):
     languages: list[str] = Field(description="Every language the family exists in, sorted")
     published_languages: list[str] = Field(description="The languages with a published member")
     items: list[TranslationMember]
+    # The whole family is one page (a few languages at most); the key is there so that a client
+    # reading every list alike finds it.
+    next_cursor: None = Field(default=None, description="Always null: the family is listed whole")

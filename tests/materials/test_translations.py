@@ -30,6 +30,7 @@ def test_a_translation_names_its_source_and_the_family_lists_both(client, auth, 
             (translation["id"], "hnj", False),
         ]
         assert family["languages"] == ["hnj", "vi"] and family["published_languages"] == ["vi"]
+        assert family["next_cursor"] is None  # listed whole, in the shape of every list
 
 
 def test_a_translation_has_its_own_workflow_and_four_eyes(client, auth, source):
