@@ -234,11 +234,13 @@ def list_claims(
     limit: int,
     cursor: str | None,
 ) -> tuple[list[Claim], str | None]:
-    """Newest first. Claims merged into another are left out unless a status is asked for."""
+    """Newest first; a filter not given does not restrict, so claims merged into another (closed,
+    `merged_into_id` set) are listed too."""
     query = select(Claim).order_by(Claim.id.desc()).limit(page_size(limit))
     if claim_ids is not None:
         query = query.where(Claim.id.in_(claim_ids))
-    query = query.where(Claim.status.in_(status)) if status else query.where(Claim.merged_into_id.is_(None))
+    if status:
+        query = query.where(Claim.status.in_(status))
     if severity:
         query = query.where(Claim.severity.in_(severity))
     for facet, values in places.items():

@@ -86,6 +86,9 @@ def test_merge_moves_the_reports_and_refuses_self_and_unknown_claims(client, aut
     assert len(reports) == 2 and {r["claim_id"] for r in reports} == {a["id"]}
     again = client.post(url, json={"claim_ids": [b["id"]]}, headers=auth("editor"))
     assert again.status_code == 422
+    # A filter not given does not restrict: the merged claim is still listed, closed, saying where it went.
+    listed = {c["id"]: c for c in client.get("/api/v1/claims", headers=auth("analyst")).json()["items"]}
+    assert set(listed) == {a["id"], b["id"]} and listed[b["id"]]["merged_into_id"] == a["id"]
 
 
 def test_a_report_moves_to_another_claim(client, auth, report, claim_from, border_unit):
