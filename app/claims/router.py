@@ -32,7 +32,7 @@ from app.claims.schemas import (
 )
 from app.concurrency import IfMatch
 from app.db import DbSession
-from app.errors import NotFound, ValidationFailed
+from app.errors import ValidationFailed
 from app.organisations import service as organisations_service
 from app.pagination import Limit
 from app.search.router import SearchBackendDep
@@ -285,12 +285,11 @@ def get_timeline(claim_id: uuid.UUID, session: DbSession, _: StaffUser) -> Timel
 def get_claim_review(claim_id: uuid.UUID, request: Request, session: DbSession, _: StaffUser) -> Response:
     """schema.org ClaimReview JSON-LD (`application/ld+json`), a list with one review per published
     rebuttal. `reviewRating.alternateName` is the verdict; `ratingValue` is on a 1 (false) to 5
-    (true) scale: false 1, misleading 2, missing_context 3, true 5. 404 until a rebuttal is published."""
+    (true) scale: false 1, misleading 2, missing_context 3, true 5. Until a rebuttal is published,
+    an empty list."""
     claim = claims_service.get_claim(session, claim_id)
     author = _author(session, claim)
     reviews = rebuttals.claim_review(session, claim, author, str(request.base_url).rstrip("/"))
-    if not reviews:
-        raise NotFound("This claim has no published rebuttal yet.")
     return JSONResponse(reviews, media_type="application/ld+json")
 
 

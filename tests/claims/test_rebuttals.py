@@ -134,8 +134,12 @@ def test_claimreview_carries_what_fact_check_markup_requires(client, auth, rebut
     assert review["url"].endswith(f"/api/v1/materials/{rebutted['material']['id']}")
     assert review["author"]["@type"] == "Organization" and review["author"]["name"]
     assert review["itemReviewed"]["appearance"][0]["url"].startswith("https://www.facebook.com/")
+    # One review per published rebuttal: none yet is an empty list; a claim that is not there, a 404.
     not_yet = client.get(f"/api/v1/claims/{claim_from([])['id']}/claimreview", headers=auth("analyst"))
-    assert not_yet.status_code == 404
+    assert not_yet.status_code == 200 and not_yet.json() == []
+    assert not_yet.headers["content-type"].startswith("application/ld+json")
+    missing = client.get("/api/v1/claims/0190d0a8-0000-7000-8000-000000000000/claimreview", headers=auth("analyst"))
+    assert missing.status_code == 404
 
 
 def test_the_timeline_runs_from_the_first_report_to_the_last_acknowledgement(
