@@ -61,17 +61,24 @@ def not_modified_since(request: Request, changed_at: datetime | None) -> bool:
         since = parsedate_to_datetime(given)
     except (TypeError, ValueError):
         return False
-    return since.tzinfo is not None and changed_at.replace(microsecond=0) <= since
+    # A date later than the server's clock says nothing of what the client holds: ignored.
+    if since.tzinfo is None or since > datetime.now(UTC):
+        return False
+    return changed_at.replace(microsecond=0) <= since
 
 
 def _conditional(request: Request, version_tag: str, changed_at: datetime | None) -> tuple[dict[str, str], bool, bool]:
     """(headers, gzipped, whether the caller's copy is current) for a feed representation."""
     gzipped = accepts_gzip(request.headers.get("accept-encoding"))
-    etag = version_tag[:-1] + ("-gzip" if gzipped else "") + '"'
+    plain, compressed = version_tag, version_tag[:-1] + '-gzip"'
+    etag = compressed if gzipped else plain
     headers = {"ETag": etag, "Cache-Control": CACHE_CONTROL, "Vary": VARY}
     if (modified := last_modified(changed_at, datetime.now(UTC))) is not None:
         headers["Last-Modified"] = format_datetime(modified, usegmt=True)
-    return headers, gzipped, none_match(request, etag) or not_modified_since(request, changed_at)
+    # Either encoding's tag names the same version of the feed: a client that fetched it with
+    # gzip and polls without (or the other way round) holds it all the same.
+    current = none_match(request, plain) or none_match(request, compressed)
+    return headers, gzipped, current or not_modified_since(request, changed_at)
 
 
 def not_modified(request: Request, version_tag: str, changed_at: datetime | None) -> Response | None:
