@@ -91,6 +91,9 @@ class Settings(BaseSettings):
     webhook_retry_max_seconds: float = 3600.0
     webhook_max_attempts: int = 10
     webhook_disable_after_failures: int = 20
+    # ... and only once they have gone on this long: a receiver down for a minute (a restart, a
+    # deploy) fails many attempts at once when events come in bursts, and is not "gone".
+    webhook_disable_after_seconds: float = Field(default=86400.0, ge=0)
     # Logs: "auto" writes JSON lines unless stderr is a terminal; "json" or "text" force one.
     log_format: str = Field(default="auto", pattern="^(auto|json|text)$")
     log_level: str = Field(default="INFO", pattern="^(?i:debug|info|warning|error)$")

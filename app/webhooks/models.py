@@ -25,6 +25,8 @@ class WebhookSubscription(Base):
     # Fernet token of the signing secret, under a key derived from SECRET_KEY (see secrets.py).
     secret_encrypted: Mapped[str] = mapped_column(Text)
     consecutive_failures: Mapped[int] = mapped_column(Integer, default=0)
+    # When the current run of failures began (None while deliveries succeed).
+    failing_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
     disabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     disabled_reason: Mapped[str | None] = mapped_column(String(500))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -46,6 +46,7 @@ class WebhookRead(BaseModel):
     unit_id: uuid.UUID | None
     active: bool
     consecutive_failures: int
+    failing_since: datetime | None = Field(description="When the current run of failed attempts began")
     disabled_at: datetime | None
     disabled_reason: str | None
     created_at: datetime

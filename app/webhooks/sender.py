@@ -183,7 +183,7 @@ def record(session: Session, claimed: Claimed, outcome: Outcome, settings: Setti
     subscription = get_row(session, WebhookSubscription, delivery.webhook_id, lock=True)
     if outcome.ok:
         delivery.status, delivery.delivered_at, delivery.next_attempt_at = "delivered", now, None
-        subscription.consecutive_failures = 0
+        subscription.consecutive_failures, subscription.failing_since = 0, None
         return False
     DELIVERY_FAILURES.inc()
     if delivery.attempts >= settings.webhook_max_attempts:
@@ -191,14 +191,28 @@ def record(session: Session, claimed: Claimed, outcome: Outcome, settings: Setti
     else:
         delivery.next_attempt_at = now + retry_delay(delivery.attempts, settings)
     subscription.consecutive_failures += 1
-    if subscription.active and subscription.consecutive_failures >= settings.webhook_disable_after_failures:
+    subscription.failing_since = subscription.failing_since or now
+    if subscription.active and _gone(subscription, settings, now):
         _disable(session, subscription, outcome, now)
         return True
     return False
 
 
+def _gone(subscription: WebhookSubscription, settings: Settings, now: datetime) -> bool:
+    """Failing often enough and long enough to stop trying: a burst of failed attempts during a
+    short outage is not enough (the deliveries keep their own retries meanwhile)."""
+    failing_for = now - (subscription.failing_since or now)
+    return subscription.consecutive_failures >= settings.webhook_disable_after_failures and failing_for >= timedelta(
+        seconds=settings.webhook_disable_after_seconds
+    )
+
+
 def _disable(session: Session, subscription: WebhookSubscription, outcome: Outcome, now: datetime) -> None:
-    reason = f"{subscription.consecutive_failures} failed attempts in a row; last: {outcome.error}"[:ERROR_CHARS]
+    since = subscription.failing_since or now
+    reason = (
+        f"{subscription.consecutive_failures} failed attempts in a row since {since:%Y-%m-%dT%H:%M:%SZ};"
+        f" last: {outcome.error}"
+    )[:ERROR_CHARS]
     subscription.active, subscription.disabled_at, subscription.disabled_reason = False, now, reason
     subscription.version += 1
     subscription.updated_at = now

@@ -180,7 +180,7 @@ def update_webhook(
     before = snapshot(subscription)
     if changes.get("active") and not subscription.active:
         subscription.consecutive_failures = 0
-        subscription.disabled_at = subscription.disabled_reason = None
+        subscription.failing_since = subscription.disabled_at = subscription.disabled_reason = None
     for name, value in changes.items():
         setattr(subscription, name, list(dict.fromkeys(value)) if name == "events" else value)
     subscription.version += 1

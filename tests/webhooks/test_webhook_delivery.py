@@ -164,17 +164,39 @@ def test_disabled_after_repeated_failures_with_an_audit_event(
     hook = subscribe(receiver.url)
     receiver.answers = [500] * 10
     publish({"border_routes": ["VN-CN"]})
-    worker = run_sender(webhook_disable_after_failures=3)
+    worker = run_sender(webhook_disable_after_failures=3, webhook_disable_after_seconds=0)
     for _ in range(6):
         worker.run_once()
     assert len(receiver.requests) == 3
     read = client.get(f"/api/v1/webhooks/{hook['id']}", headers=auth("admin")).json()
     assert read["active"] is False and read["disabled_at"] and "3 failed attempts" in read["disabled_reason"]
+    assert read["failing_since"] is not None
     audit = client.get("/api/v1/audit", params={"action": "webhook.disabled"}, headers=auth("admin")).json()["items"]
     assert [(a["entity_id"], a["actor"]["type"]) for a in audit] == [(hook["id"], "system")]
     publish({"border_routes": ["VN-CN"]})
     worker.run_once()
     assert len(receiver.requests) == 3
+
+
+def test_a_short_outage_does_not_switch_a_webhook_off_and_a_success_ends_the_run(
+    client, auth, receiver, subscribe, publish, run_sender
+):
+    """Many failed attempts in a burst (a receiver restarting while events pour in) are not a
+    receiver gone: it is switched off only once it has also been failing for
+    webhook_disable_after_seconds (a day by default)."""
+    hook = subscribe(receiver.url)
+    receiver.answers = [500] * 3 + [200] * 10
+    publish({"border_routes": ["VN-CN"]})
+    worker = run_sender(webhook_disable_after_failures=3)
+    for _ in range(3):
+        worker.run_once()
+    failing = client.get(f"/api/v1/webhooks/{hook['id']}", headers=auth("admin")).json()
+    assert failing["active"] is True and failing["consecutive_failures"] == 3 and failing["failing_since"]
+    worker.run_once()
+    [entry] = log(client, auth, hook)
+    assert entry["status"] == "delivered"
+    healthy = client.get(f"/api/v1/webhooks/{hook['id']}", headers=auth("admin")).json()
+    assert healthy["consecutive_failures"] == 0 and healthy["failing_since"] is None
 
 
 def test_a_delivery_gives_up_after_its_last_attempt(client, auth, receiver, subscribe, publish, run_sender):
