@@ -62,12 +62,25 @@ def bundle_json(publication: BundlePublication, items: list[PublishedItem]) -> b
     )
 
 
-def material_json(item: PublishedItem, attachment_paths: dict[str, str]) -> bytes:
-    """The material exactly as published; each attachment also says where it is in the package."""
-    material = dict(item.material or {})
-    material["attachments"] = [
-        {**a, "url": None, "path": attachment_paths.get(a["id"])} for a in material.get("attachments", [])
+# Which staff account wrote or edited a material is the newsroom's business, not a unit's.
+STAFF_ONLY = ("created_by", "updated_by", "last_edited_by")
+
+
+def material_for_units(material: dict[str, Any], attachment_paths: dict[str, str] | None = None) -> dict[str, Any]:
+    """A published material as a unit gets it (feed and package alike): without the staff
+    accounts, and with no attachment links (they point at staff routes; files come in the
+    package, where `attachment_paths` says where each one is)."""
+    shown = {key: value for key, value in material.items() if key not in STAFF_ONLY}
+    shown["attachments"] = [
+        {**a, "url": None, **({"path": attachment_paths.get(a["id"])} if attachment_paths is not None else {})}
+        for a in material.get("attachments", [])
     ]
+    return shown
+
+
+def material_json(item: PublishedItem, attachment_paths: dict[str, str]) -> bytes:
+    """The material as published, as a unit gets it; each attachment also says where it is in the package."""
+    material = material_for_units(item.material or {}, attachment_paths)
     return stable_json(
         {
             "position": item.position,

@@ -48,8 +48,10 @@ class FeedPage(BaseModel):
 
 
 class FeedBundle(FeedLinks):
-    """A bundle exactly as it was sent to the unit, materials whole at the frozen versions."""
+    """A bundle exactly as it was sent to the unit, materials whole at the frozen versions.
+    `id` is the bundle's id, as in every bundle; `bundle_id` the same, as the feed's items name it."""
 
+    id: uuid.UUID
     bundle_id: uuid.UUID
     version: int
     title: str

@@ -18,7 +18,7 @@ from app.bundles.models import VISIBLE_KINDS, BundlePublication
 from app.bundles.schemas import PublishedItem
 from app.config import Settings
 from app.errors import Conflict, Gone, NotFound, ValidationFailed
-from app.feeds import package
+from app.feeds import package, render
 from app.feeds.schemas import AckRequest, FeedBundle, FeedItem, FeedPage
 from app.feeds.syndication import FeedEntry
 from app.pagination import decode_values, encode_values, page_size, split_page
@@ -104,6 +104,7 @@ def bundle_for_unit(session: Session, unit_id: uuid.UUID, bundle_id: uuid.UUID) 
     publication = visible_publication(session, unit_id, bundle_id)
     bundles_delivery.mark_fetched(session, unit_id, publication)
     return FeedBundle(
+        id=bundle_id,
         bundle_id=bundle_id,
         version=publication.version,
         title=publication.title,
@@ -117,14 +118,10 @@ def bundle_for_unit(session: Session, unit_id: uuid.UUID, bundle_id: uuid.UUID) 
 
 
 def _for_units(items: list[PublishedItem]) -> list[PublishedItem]:
-    """Attachment links in snapshots point at staff routes; units get files from the package."""
-    out = []
-    for item in items:
-        material = item.material
-        if material is not None:
-            material = {**material, "attachments": [{**a, "url": None} for a in material.get("attachments", [])]}
-        out.append(item.model_copy(update={"material": material}))
-    return out
+    return [
+        item.model_copy(update={"material": render.material_for_units(item.material) if item.material else None})
+        for item in items
+    ]
 
 
 def acknowledge(

@@ -68,6 +68,8 @@ def test_package_holds_signed_manifest_materials_and_attachments(client, shipped
     )
     material = json.loads(archive.read(f"{folder}/material.json"))
     assert material["material"]["attachments"][0]["path"] == attachment and material["note"] == "Ghi chú 0"
+    # Which staff account wrote the material is not the unit's business.
+    assert not {"created_by", "updated_by", "last_edited_by"} & set(material["material"])
     path = tmp_path / "package.zip"
     path.write_bytes(response.content)
     result = verify(path, "--public-key", public_key(client, unit))
@@ -176,7 +178,9 @@ def test_what_was_sent_stays_as_it_was_sent(client, auth, shipped, with_attachme
     )
     assert edited.status_code == 200
     as_sent = client.get(f"/api/v1/feed/bundles/{bundle['id']}", headers=unit.headers).json()
+    assert as_sent["id"] == as_sent["bundle_id"] == bundle["id"]  # "id", as every bundle has
     first = as_sent["items"][0]
+    assert not {"created_by", "updated_by", "last_edited_by"} & set(first["material"])
     assert (
         first["material"]["title"].startswith("Tài liệu <script>")
         and first["material_version"] < edited.json()["version"]
