@@ -85,8 +85,9 @@ BULK_CHUNK = 1000
 # receives the next. `ttdn reindex` of 100,000 materials on 2 cores, alternated: 31.3-33.8 s
 # with one (four runs), 27.1-29.0 s with two (four runs), 26.5-29.1 s with three (two runs).
 REBUILD_REQUESTS = 2
-# What a new index is created with while `rebuild` fills it.
+# What a `_bulk` answer holds: only the failed items (a refused document's reason names its id).
 BULK_ANSWER = "errors,items.*.error"
+# What a new index is created with while `rebuild` fills it.
 _FILLING = {"refresh_interval": "-1", "number_of_replicas": 0, "auto_expand_replicas": False}
 
 
@@ -198,8 +199,7 @@ class ElasticsearchBackend:
     def _bulk(self, operations: list[dict[str, Any]] | bytes) -> None:
         """One `_bulk` request: operations, or their NDJSON body already serialised."""
         with reachable():
-            # Only the failed items come back (a refused document's reason names its id): the
-            # answer for a chunk of 1,000 is otherwise 1,000 items to write and to parse.
+            # Unfiltered, the answer for a chunk of 1,000 is 1,000 items to write and to parse.
             response = self.client.bulk(operations=operations, filter_path=BULK_ANSWER)
         if not response.get("errors"):
             return
@@ -388,7 +388,7 @@ def _required(words: QueryWords) -> list[dict[str, Any]]:
         for forms in words.required
         if len(forms) > 1
     ]
-    return [_folded_match(plain)] * bool(plain) + either
+    return ([_folded_match(plain)] if plain else []) + either
 
 
 def _folded_match(words: Sequence[str], *, phrase: bool = False) -> dict[str, Any]:
