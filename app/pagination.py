@@ -9,6 +9,7 @@ anything is decoded, so no cursor can be expensive to read).
 
 import base64
 import binascii
+import hashlib
 import json
 import uuid
 from collections.abc import Callable, Sequence
@@ -63,17 +64,28 @@ def _no_constant(name: str) -> Any:
     raise ValueError(f"{name} is not a value any cursor carries")
 
 
-def encode_id_cursor(value: uuid.UUID) -> str:
-    return base64.urlsafe_b64encode(value.bytes).decode().rstrip("=")
+def _list_tag(of: type | str) -> bytes:
+    """Two bytes naming the list an id cursor belongs to (its table's name): a cursor one list
+    gave out is refused by another, instead of paging it from an id of something else."""
+    name = of if isinstance(of, str) else of.__tablename__  # type: ignore[attr-defined]
+    return hashlib.sha256(name.encode()).digest()[:2]
 
 
-def decode_id_cursor(cursor: str, loc: str = "cursor") -> str:
-    """The id a cursor carries, as stored text; a cursor this service did not make is a 422."""
+def encode_id_cursor(value: uuid.UUID, of: type | str) -> str:
+    """The cursor after `value` in the list of `of` (a mapped class, or a table's name)."""
+    return base64.urlsafe_b64encode(_list_tag(of) + value.bytes).decode().rstrip("=")
+
+
+def decode_id_cursor(cursor: str, of: type | str, loc: str = "cursor") -> str:
+    """The id a cursor of the list of `of` carries, as stored text; any other text (a cursor
+    this service did not make, or made for another list) is a 422."""
     try:
         if len(cursor) > MAX_CURSOR_LENGTH:
             raise ValueError("too long")
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        return str(uuid.UUID(bytes=raw))
+        if len(raw) != 18 or raw[:2] != _list_tag(of):
+            raise ValueError("not this list's")
+        return str(uuid.UUID(bytes=raw[2:]))
     except (ValueError, binascii.Error):
         raise ValidationFailed(["query", loc], "The cursor is not one this list gave out.") from None
 
@@ -99,8 +111,8 @@ def decode_uuid_pair(cursor: str) -> tuple[str, str]:
 
 
 def id_page(rows: Sequence[T], limit: int) -> tuple[list[T], str | None]:
-    """`split_page` for lists keyed by their time-ordered `id`."""
-    return split_page(rows, limit, lambda row: encode_id_cursor(row.id))  # type: ignore[attr-defined]
+    """`split_page` for lists of mapped objects keyed by their time-ordered `id`."""
+    return split_page(rows, limit, lambda row: encode_id_cursor(row.id, type(row)))  # type: ignore[attr-defined]
 
 
 def list_page(

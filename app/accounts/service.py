@@ -173,7 +173,7 @@ def change_own_password(
 def list_users(session: Session, limit: int, cursor: str | None) -> tuple[list[User], str | None]:
     query = select(User).order_by(User.id).limit(page_size(limit))
     if cursor:
-        query = query.where(User.id > decode_id_cursor(cursor))
+        query = query.where(User.id > decode_id_cursor(cursor, User))
     return id_page(list(session.scalars(query)), limit)
 
 

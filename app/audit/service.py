@@ -106,7 +106,7 @@ def list_records(
     if until:
         query = query.where(AuditRecord.at < until)
     if cursor:
-        query = query.where(AuditRecord.id < decode_id_cursor(cursor))
+        query = query.where(AuditRecord.id < decode_id_cursor(cursor, AuditRecord))
     return id_page(list(session.scalars(query.order_by(AuditRecord.id.desc()).limit(page_size(limit)))), limit)
 
 

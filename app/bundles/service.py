@@ -48,7 +48,7 @@ def list_bundles(
     if priority:
         query = query.where(Bundle.priority.in_(priority))
     if cursor:
-        query = query.where(Bundle.id < decode_id_cursor(cursor))
+        query = query.where(Bundle.id < decode_id_cursor(cursor, Bundle))
     return id_page(list(session.scalars(query)), limit)
 
 

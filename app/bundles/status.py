@@ -37,8 +37,10 @@ def list_deliveries(
     if status:
         query = query.where(Delivery.status.in_(status))
     if cursor:
-        query = query.where(Delivery.unit_id > decode_id_cursor(cursor))
-    rows, next_cursor = split_page(session.execute(query).all(), limit, lambda row: encode_id_cursor(row[0].unit_id))
+        query = query.where(Delivery.unit_id > decode_id_cursor(cursor, Delivery))
+    rows, next_cursor = split_page(
+        session.execute(query).all(), limit, lambda row: encode_id_cursor(row[0].unit_id, Delivery)
+    )
     items = [
         DeliveryRead(
             unit=UnitRef(id=d.unit_id, code=code, name=name),

@@ -118,7 +118,7 @@ def list_reports(
     if unassigned is not None:
         query = query.where(ClaimReport.claim_id.is_(None) if unassigned else ClaimReport.claim_id.is_not(None))
     if cursor:
-        query = query.where(ClaimReport.id < decode_id_cursor(cursor))
+        query = query.where(ClaimReport.id < decode_id_cursor(cursor, ClaimReport))
     return id_page(list(session.scalars(query)), limit)
 
 

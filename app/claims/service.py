@@ -257,7 +257,7 @@ def list_claims(
         late = and_(Claim.status.in_(OPEN_STATUSES), Claim.merged_into_id.is_(None), Claim.deadline_at < utcnow())
         query = query.where(late if overdue else not_(late))
     if cursor:
-        query = query.where(Claim.id < decode_id_cursor(cursor))
+        query = query.where(Claim.id < decode_id_cursor(cursor, Claim))
     return id_page(list(session.scalars(query)), limit)
 
 

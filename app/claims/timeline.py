@@ -125,5 +125,5 @@ def list_comments(
     query = select(ClaimComment).where(ClaimComment.claim_id == claim_id)
     query = query.order_by(ClaimComment.id).limit(page_size(limit))
     if cursor:
-        query = query.where(ClaimComment.id > decode_id_cursor(cursor))
+        query = query.where(ClaimComment.id > decode_id_cursor(cursor, ClaimComment))
     return id_page(list(session.scalars(query)), limit)

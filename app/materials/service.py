@@ -87,7 +87,7 @@ def list_materials(
     """Newest first (ids are time-ordered); the cursor is the last id seen."""
     query = apply_filters(select(Material), filters).order_by(Material.id.desc()).limit(page_size(limit))
     if cursor:
-        query = query.where(Material.id < decode_id_cursor(cursor))
+        query = query.where(Material.id < decode_id_cursor(cursor, Material))
     return id_page(list(session.scalars(query)), limit)
 
 

@@ -101,5 +101,5 @@ def list_organisations(
     if kind:
         query = query.where(Organisation.kind.in_(kind))
     if cursor:
-        query = query.where(Organisation.id > decode_id_cursor(cursor))
+        query = query.where(Organisation.id > decode_id_cursor(cursor, Organisation))
     return id_page(list(session.scalars(query)), limit)

@@ -137,7 +137,7 @@ def list_keys(session: Session, unit_id: uuid.UUID, limit: int, cursor: str | No
     """A page of the unit's keys, oldest first (ids are time-ordered)."""
     query = select(ApiKey).where(ApiKey.unit_id == unit_id)
     if cursor is not None:
-        query = query.where(ApiKey.id > decode_id_cursor(cursor))
+        query = query.where(ApiKey.id > decode_id_cursor(cursor, ApiKey))
     return id_page(session.scalars(query.order_by(ApiKey.id).limit(page_size(limit))).all(), limit)
 
 

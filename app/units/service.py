@@ -145,7 +145,7 @@ def list_units(
     if province_line:
         query = query.where(Unit.province.in_(province_line))
     if cursor:
-        query = query.where(Unit.id > decode_id_cursor(cursor))
+        query = query.where(Unit.id > decode_id_cursor(cursor, Unit))
     rows = list(session.scalars(query))
     if border_route:
         # Border routes are a small JSON list per unit; filter in Python to stay portable.

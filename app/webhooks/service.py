@@ -218,7 +218,7 @@ def delete_webhook(session: Session, webhook_id: uuid.UUID, actor: Principal, if
 def list_webhooks(session: Session, *, limit: int, cursor: str | None) -> tuple[list[WebhookSubscription], str | None]:
     query = select(WebhookSubscription).order_by(WebhookSubscription.id).limit(page_size(limit))
     if cursor:
-        query = query.where(WebhookSubscription.id > decode_id_cursor(cursor))
+        query = query.where(WebhookSubscription.id > decode_id_cursor(cursor, WebhookSubscription))
     return id_page(list(session.scalars(query)), limit)
 
 
@@ -238,6 +238,6 @@ def list_deliveries(
     if status:
         query = query.where(WebhookDelivery.status == status)
     if cursor:
-        query = query.where(WebhookDelivery.id < decode_id_cursor(cursor))
+        query = query.where(WebhookDelivery.id < decode_id_cursor(cursor, WebhookDelivery))
     rows, next_cursor = id_page(list(session.scalars(query)), limit)
     return [DeliveryRead.model_validate(delivery) for delivery in rows], next_cursor

@@ -97,6 +97,21 @@ def test_cursor_paging_never_repeats_or_skips(client, auth, session, users):
     assert seen == [str(m.id) for m in sorted(made, key=lambda m: m.id, reverse=True)]
 
 
+def test_a_cursor_belongs_to_the_list_that_gave_it(client, auth, session, users):
+    """A cursor from another list, or 16 bytes of an id made by hand, is a 422, not a page of
+    this list after an id of something else."""
+    for _ in range(2):
+        make_material(session, users["editor"])
+    session.commit()
+    cursor = client.get("/api/v1/materials", params={"limit": 1}, headers=auth("admin")).json()["next_cursor"]
+    for path in ("/api/v1/units", "/api/v1/bundles", "/api/v1/audit", "/api/v1/users", "/api/v1/claims"):
+        refused = client.get(path, params={"cursor": cursor}, headers=auth("admin"))
+        assert refused.status_code == 422 and refused.json()["errors"][0]["loc"] == ["query", "cursor"], path
+    for made_up in ("AAAAAAAAAAAAAAAAAAAAAA", "_____________________w"):
+        assert client.get("/api/v1/materials", params={"cursor": made_up}, headers=auth("admin")).status_code == 422
+    assert client.get("/api/v1/materials", params={"cursor": cursor}, headers=auth("admin")).status_code == 200
+
+
 def test_published_bounds_may_be_dates_meaning_whole_utc_days(client, auth, session, users):
     times = [
         "2026-03-10T23:59:59+00:00",
