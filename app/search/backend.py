@@ -57,7 +57,9 @@ class ClaimDocument:
 FacetGroups = Mapping[str, Mapping[str, Sequence[str]]]
 # Names written as one word: {the folded word ("hmong", "ede"): the words of the name it joins,
 # as a query finds them ((("mong",), ("e", "de"))...)}. From the reference data (SearchQuery.spellings).
-Spellings = Mapping[str, tuple[tuple[str, ...], ...]]
+# One way of finding a query word: the word itself, or the words of a name it joins, found together.
+Form = tuple[str, ...]
+Spellings = Mapping[str, tuple[Form, ...]]
 
 
 @dataclass(frozen=True)

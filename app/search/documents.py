@@ -14,7 +14,7 @@ import orjson
 from app.materials.models import Material, tag_lists
 from app.pagination import decode_values, encode_values
 from app.schemas import to_utc
-from app.search.backend import InvalidCursor, SearchDocument, SearchQuery
+from app.search.backend import Form, InvalidCursor, SearchDocument, SearchQuery
 from app.text import Remembered, fold, folded_words, nfc, query_words, words
 
 T = TypeVar("T")
@@ -30,10 +30,6 @@ PHRASE_MAX_WORDS = 8
 def as_phrase(words: list[str]) -> list[str] | None:
     """The query's words as one phrase to score, or None (one word, or too many to be a name)."""
     return words if 1 < len(words) <= PHRASE_MAX_WORDS else None
-
-
-# One way of finding a query word: the word itself, or the words of a name it joins, found together.
-Form = tuple[str, ...]
 
 
 @dataclass(frozen=True)

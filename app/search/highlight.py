@@ -9,13 +9,14 @@ import html
 import re
 from functools import lru_cache
 
+from app.search.backend import Form
 from app.text import fold_with_offsets, folded_words, nfc
 
 FRAGMENT_CHARS = 150
 MAX_FRAGMENTS = 3
 
 
-def highlight(text: str, query_text: str | None, spelled: tuple[tuple[str, ...], ...] = ()) -> list[str]:
+def highlight(text: str, query_text: str | None, spelled: tuple[Form, ...] = ()) -> list[str]:
     """Up to three ~150-character fragments of `text` with the query's words in <mark>, and the
     names a query word spells as one word (`spelled`: their folded words, marked where found
     together, as the backends find them: "Ê Đê" and "Ê-đê" for "Ede")."""
@@ -27,7 +28,7 @@ def highlight(text: str, query_text: str | None, spelled: tuple[tuple[str, ...],
 
 
 @lru_cache(maxsize=256)
-def _wanted(query_text: str, spelled: tuple[tuple[str, ...], ...] = ()) -> re.Pattern[str] | None:
+def _wanted(query_text: str, spelled: tuple[Form, ...] = ()) -> re.Pattern[str] | None:
     """What finds the query's folded words in folded text, followed by no word character. Each
     word is a whole `\\w+` run, so an occurrence with no word character on either side is exactly
     a word that `folded_words` would give; the character before is checked by `_windows`, as

@@ -18,6 +18,7 @@ from app.search.backend import (
     FACETS,
     BackendUnavailable,
     FacetCount,
+    Form,
     InvalidCursor,
     SearchBackend,
     SearchDocument,
@@ -134,9 +135,7 @@ def _documents_by_id(session: Session, ids: list[uuid.UUID]) -> dict[uuid.UUID, 
 _ITEM_FIELDS = tuple(name for name in SearchItem.model_fields if name not in ("languages", "highlights"))
 
 
-def _highlights(
-    document: SearchDocument, text: str | None, spelled: tuple[tuple[str, ...], ...]
-) -> dict[str, list[str]]:
+def _highlights(document: SearchDocument, text: str | None, spelled: tuple[Form, ...]) -> dict[str, list[str]]:
     found = {field: highlight(getattr(document, field), text, spelled) for field in HIGHLIGHTED_FIELDS}
     return {field: fragments for field, fragments in found.items() if fragments}
 
