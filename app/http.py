@@ -1,4 +1,4 @@
-"""Plain ASGI middleware: request ids, security headers, body limits."""
+"""Plain ASGI middleware (request ids, security headers, body limits) and file responses."""
 
 import os
 import re
@@ -8,9 +8,11 @@ from typing import Any
 
 from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException
-from starlette.responses import FileResponse, MalformedRangeHeader, RangeNotSatisfiable
+from starlette.requests import Request
+from starlette.responses import FileResponse, MalformedRangeHeader, RangeNotSatisfiable, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from app.concurrency import none_match
 from app.config import Settings
 from app.context import RequestInfo, current_request
 from app.errors import log_server_error, problem, server_error
@@ -215,3 +217,15 @@ class RangedFileResponse(FileResponse):
                 await response(scope, receive, send)
                 return
         await super().__call__(scope, receive, send)
+
+
+def stored_file(
+    request: Request, path: str | os.PathLike[str], *, sha256: str, media_type: str, filename: str
+) -> Response:
+    """A stored file, named by its SHA-256 (the ETag): 304 to a matching If-None-Match, else the
+    file with Range support. One place for every route that serves an attachment."""
+    tag = f'"{sha256}"'
+    if none_match(request, tag):
+        return Response(status_code=304, headers={"ETag": tag})
+    headers = {"ETag": tag, "Cache-Control": "private, no-cache"}
+    return RangedFileResponse(path, media_type=media_type, filename=filename, headers=headers)

@@ -79,6 +79,7 @@ MATRIX: dict[tuple[str, str], set[str]] = {
     ("GET", "/api/v1/feed/signing-key"): ANYONE,
     ("GET", "/api/v1/feed/bundles/{bundle_id}"): UNITS,
     ("GET", "/api/v1/feed/bundles/{bundle_id}/package"): UNITS,
+    ("GET", "/api/v1/feed/bundles/{bundle_id}/attachments/{attachment_id}"): UNITS,
     ("POST", "/api/v1/feed/bundles/{bundle_id}/ack"): UNITS,
     ("GET", "/api/v1/feed.html"): UNITS,
     ("GET", "/api/v1/feed/bundles/{bundle_id}.html"): UNITS,

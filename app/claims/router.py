@@ -4,7 +4,7 @@ import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response, UploadFile
-from fastapi.responses import FileResponse, JSONResponse
+from fastapi.responses import JSONResponse
 
 from app import concurrency
 from app.accounts.deps import AppSettings, ClaimReporter, ClaimReportReader, StaffUser, WorkflowUser
@@ -33,6 +33,7 @@ from app.claims.schemas import (
 from app.concurrency import IfMatch
 from app.db import DbSession
 from app.errors import ValidationFailed
+from app.http import stored_file
 from app.organisations import service as organisations_service
 from app.pagination import Limit
 from app.search.router import SearchBackendDep
@@ -122,17 +123,15 @@ def upload_claim_report_attachment(
 def download_claim_report_attachment(
     report_id: uuid.UUID,
     attachment_id: uuid.UUID,
+    request: Request,
     session: DbSession,
     settings: AppSettings,
     reader: ClaimReportReader,
 ) -> Response:
     """The file (Range supported; SHA-256 as ETag). A unit reads only its own reports' files."""
     attachment, path = intake.attachment_file(session, settings, report_id, attachment_id, reader)
-    return FileResponse(
-        path,
-        media_type=attachment.media_type,
-        filename=attachment.filename,
-        headers={"ETag": f'"{attachment.sha256}"', "Cache-Control": "private, no-cache"},
+    return stored_file(
+        request, path, sha256=attachment.sha256, media_type=attachment.media_type, filename=attachment.filename
     )
 
 

@@ -40,9 +40,10 @@ OFFLINE_CSP = (
     f"default-src 'none'; script-src 'self'; style-src {CSS_HASH}; img-src 'self'; media-src 'self'; "
     "base-uri 'none'; form-action 'none'"
 )
-# Sent with the unit's pages: no script at all, the page's own style, forms to this service only.
+# Sent with the unit's pages: no script at all, the page's own style, images and media (a
+# bundle's attachments) and forms from this service only.
 WEB_CSP = (
-    f"default-src 'none'; style-src {CSS_HASH}; img-src 'self'; form-action 'self'; "
+    f"default-src 'none'; style-src {CSS_HASH}; img-src 'self'; media-src 'self'; form-action 'self'; "
     "base-uri 'none'; frame-ancestors 'none'"
 )
 SEARCH_SUMMARY_CHARS = 160
@@ -93,7 +94,7 @@ def material_view(
     item: PublishedItem, names: labels.Names, released: datetime, paths: dict[str, str] | None
 ) -> MaterialView:
     """One material as read: names, labels, dates, rendered body; `paths` maps attachment ids to
-    their place in the package (None: no links, as on the web page)."""
+    their place in the package, or on the web page to their feed route (None: no links)."""
     m = item.material or {}
     now = _day(released, released.date())
     on = _day(m.get("published_at"), now)

@@ -66,13 +66,16 @@ def bundle_json(publication: BundlePublication, items: list[PublishedItem]) -> b
 STAFF_ONLY = ("created_by", "updated_by", "last_edited_by")
 
 
-def material_for_units(material: dict[str, Any], attachment_paths: dict[str, str] | None = None) -> dict[str, Any]:
+def material_for_units(
+    material: dict[str, Any], *, paths: dict[str, str] | None = None, urls: dict[str, str] | None = None
+) -> dict[str, Any]:
     """A published material as a unit gets it (feed and package alike): without the staff
-    accounts, and with no attachment links (they point at staff routes; files come in the
-    package, where `attachment_paths` says where each one is)."""
+    accounts, and with attachment links a unit can follow: `urls` in the feed (the feed's own
+    route for each file, never the staff route), `paths` in the package (where each file is in
+    it; its `url` is null there, as a package links to nothing outside itself)."""
     shown = {key: value for key, value in material.items() if key not in STAFF_ONLY}
     shown["attachments"] = [
-        {**a, "url": None, **({"path": attachment_paths.get(a["id"])} if attachment_paths is not None else {})}
+        {**a, "url": (urls or {}).get(a["id"]), **({"path": paths.get(a["id"])} if paths is not None else {})}
         for a in material.get("attachments", [])
     ]
     return shown
@@ -80,7 +83,7 @@ def material_for_units(material: dict[str, Any], attachment_paths: dict[str, str
 
 def material_json(item: PublishedItem, attachment_paths: dict[str, str]) -> bytes:
     """The material as published, as a unit gets it; each attachment also says where it is in the package."""
-    material = material_for_units(item.material or {}, attachment_paths)
+    material = material_for_units(item.material or {}, paths=attachment_paths)
     return stable_json(
         {
             "position": item.position,

@@ -17,6 +17,8 @@ from app.feeds import package, signing, syndication
 from app.feeds import service as feeds_service
 from app.feeds.responses import PackageResponse, feed_response, not_modified, strong_etag
 from app.feeds.schemas import AckRequest, FeedBundle, FeedPage, SigningKeyRead
+from app.http import stored_file
+from app.materials import attachments as attachments_service
 from app.pagination import Limit
 from app.urls import api_path
 
@@ -132,6 +134,29 @@ def get_feed_package(
     if concurrency.none_match(request, etag):
         return Response(status_code=304, headers={"ETag": etag})
     return PackageResponse(built.path, etag, f"ttdn-{bundle_id}-v{publication.version}.zip")
+
+
+@router.get(
+    "/feed/bundles/{bundle_id}/attachments/{attachment_id}",
+    operation_id="get_feed_attachment",
+    response_class=Response,
+)
+def get_feed_attachment(
+    bundle_id: uuid.UUID,
+    attachment_id: uuid.UUID,
+    request: Request,
+    session: DbSession,
+    settings: AppSettings,
+    unit: UnitPrincipal,
+) -> Response:
+    """One file of the bundle's materials as sent, by itself (its `url` in the bundle): for a unit
+    on a poor link that needs only this one. Range and If-Range supported, its SHA-256 the ETag.
+    404 if no material of the bundle had it; 410 once the bundle was recalled or expired."""
+    attachment = feeds_service.published_attachment(session, unit.id, bundle_id, attachment_id)
+    path = attachments_service.stored_path(settings, attachment["sha256"])
+    return stored_file(
+        request, path, sha256=attachment["sha256"], media_type=attachment["media_type"], filename=attachment["filename"]
+    )
 
 
 @router.post("/feed/bundles/{bundle_id}/ack", status_code=204, operation_id="acknowledge_bundle")

@@ -7,6 +7,7 @@ the frozen publication the change names, never the editable bundle.
 
 import uuid
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -22,6 +23,7 @@ from app.feeds import package, render
 from app.feeds.schemas import AckRequest, FeedBundle, FeedItem, FeedPage
 from app.feeds.syndication import FeedEntry
 from app.pagination import decode_values, encode_values, page_size, split_page
+from app.urls import api_path
 
 SYNDICATION_ENTRIES = 100
 MAX_SEQ = 2**63 - 1
@@ -113,15 +115,36 @@ def bundle_for_unit(session: Session, unit_id: uuid.UUID, bundle_id: uuid.UUID) 
         status="published",
         published_at=publication.release_at,
         expires_at=publication.expires_at,
-        items=_for_units(publications.published_items(session, publication)),
+        items=_for_units(publications.published_items(session, publication), bundle_id),
     )
 
 
-def _for_units(items: list[PublishedItem]) -> list[PublishedItem]:
-    return [
-        item.model_copy(update={"material": render.material_for_units(item.material) if item.material else None})
-        for item in items
-    ]
+def _for_units(items: list[PublishedItem], bundle_id: uuid.UUID) -> list[PublishedItem]:
+    def shown(material: dict[str, Any] | None) -> dict[str, Any] | None:
+        if not material:
+            return None
+        urls = {a["id"]: attachment_url(bundle_id, a["id"]) for a in material.get("attachments", [])}
+        return render.material_for_units(material, urls=urls)
+
+    return [item.model_copy(update={"material": shown(item.material)}) for item in items]
+
+
+def attachment_url(bundle_id: uuid.UUID, attachment_id: str) -> str:
+    """Where a unit fetches one file of a bundle by itself (the package holds them all)."""
+    return api_path(f"/feed/bundles/{bundle_id}/attachments/{attachment_id}")
+
+
+def published_attachment(
+    session: Session, unit_id: uuid.UUID, bundle_id: uuid.UUID, attachment_id: uuid.UUID
+) -> dict[str, Any]:
+    """An attachment of one of the bundle's materials as they were sent to the unit: 404 if none
+    of them had it then (or the bundle is not in its feed), 410 once the bundle was recalled."""
+    publication = visible_publication(session, unit_id, bundle_id)
+    for item in publications.published_items(session, publication):
+        for attachment in (item.material or {}).get("attachments", []):
+            if attachment.get("id") == str(attachment_id):
+                return attachment
+    raise NotFound(f"No attachment with id {attachment_id} in bundle {bundle_id}.")
 
 
 def acknowledge(

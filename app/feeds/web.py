@@ -70,7 +70,11 @@ def bundle_page(
     bundles_delivery.mark_fetched(session, unit_id, publication)
     items = publications.published_items(session, publication)
     names = labels.Names.load(session)
-    views = [pages.material_view(i, names, publication.release_at, None) for i in items if i.material]
+    views = [
+        pages.material_view(i, names, publication.release_at, _attachment_urls(bundle_id, i.material))
+        for i in items
+        if i.material
+    ]
     delivery = session.get(Delivery, (bundle_id, unit_id))
     acknowledged = (
         labels.vn_datetime(delivery.acknowledged_at)
@@ -92,3 +96,8 @@ def bundle_page(
         ack_url=page_url(bundle_id),
         package_url=f"{API_PREFIX}/feed/bundles/{bundle_id}/package",
     )
+
+
+def _attachment_urls(bundle_id: uuid.UUID, material: dict[str, Any]) -> dict[str, str]:
+    """Each attachment's own feed route: the page shows images and media, and links the rest."""
+    return {a["id"]: feeds_service.attachment_url(bundle_id, a["id"]) for a in material.get("attachments", [])}

@@ -7,7 +7,7 @@ from app import concurrency
 from app.accounts.deps import AppSettings, EditorUser, StaffUser, WorkflowUser
 from app.concurrency import IfMatch
 from app.db import DbSession
-from app.http import RangedFileResponse
+from app.http import stored_file
 from app.materials import attachments as attachments_service
 from app.materials import ninjs as ninjs_export
 from app.materials import service as materials_service
@@ -158,12 +158,6 @@ def download_attachment(
     """The file, with Range support; its SHA-256 is the ETag."""
     attachment = attachments_service.get_attachment(session, attachment_id)
     path = attachments_service.blob_path(settings, attachment)
-    tag = f'"{attachment.sha256}"'
-    if concurrency.none_match(request, tag):
-        return Response(status_code=304, headers={"ETag": tag})
-    return RangedFileResponse(
-        path,
-        media_type=attachment.media_type,
-        filename=attachment.filename,
-        headers={"ETag": tag, "Cache-Control": "private, no-cache"},
+    return stored_file(
+        request, path, sha256=attachment.sha256, media_type=attachment.media_type, filename=attachment.filename
     )

@@ -95,7 +95,13 @@ def test_attachments_of_a_report_are_stored_and_kept_from_other_units(client, au
     assert uploaded.status_code == 201, uploaded.text
     attachment = uploaded.json()
     assert attachment["media_type"] == "image/png" and attachment["size"] == len(png)
-    assert client.get(attachment["url"], headers=border_unit.headers).content == png
+    got = client.get(attachment["url"], headers=border_unit.headers)
+    assert got.content == png and got.headers["etag"] == f'"{attachment["sha256"]}"'
+    # Served as every stored file is: a current copy is a 304, a part of it a 206.
+    current = client.get(attachment["url"], headers={**border_unit.headers, "If-None-Match": got.headers["etag"]})
+    assert current.status_code == 304 and current.content == b""
+    part = client.get(attachment["url"], headers={**border_unit.headers, "Range": "bytes=0-7"})
+    assert part.status_code == 206 and part.content == png[:8]
     other = make_unit("LC-DON3", province="Lào Cai")
     assert client.get(attachment["url"], headers=other.headers).status_code == 404
     assert client.post(url, files={"file": ("a.png", png, "image/png")}, headers=other.headers).status_code == 404
