@@ -237,6 +237,15 @@ def validation_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
     return out
 
 
+def unreadable_body_type(request: Request, exc: RequestValidationError) -> str | None:
+    """The Content-Type of a body FastAPI did not read as JSON: it reads only JSON types (and,
+    against cross-site forms, no body without a type) and passes anything else on as bytes,
+    which no model accepts. That is a 415, not a field error."""
+    if not any(err.get("loc") == ("body",) and isinstance(err.get("input"), bytes) for err in exc.errors()):
+        return None
+    return request.headers.get("content-type", "").split(";")[0].strip()
+
+
 _HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 
 
@@ -267,7 +276,15 @@ def install_error_handlers(app: FastAPI) -> None:
         return problem(exc.status, exc.detail, title=exc.title, errors=exc.errors, headers=exc.headers, extra=exc.extra)
 
     @app.exception_handler(RequestValidationError)
-    async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
+    async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
+        if (sent := unreadable_body_type(request, exc)) is not None:
+            said = f"was {sent}" if sent else "had no Content-Type"
+            return problem(
+                415,
+                f"The body must be JSON, sent with Content-Type: application/json; this one {said}.",
+                errors=[{"loc": ["header", "content-type"], "msg": f"Unsupported media type: the body {said}."}],
+                headers={"Accept": "application/json"},
+            )
         errors = validation_errors(exc)
         fields = ", ".join(".".join(str(p) for p in e["loc"]) for e in errors[:5])
         return problem(422, f"Invalid input: {fields}.", errors=errors)

@@ -7,11 +7,11 @@ route added later is documented without doing anything:
 - any parameter or body: 400 (not UTF-8) and 422 (RFC 9457 problem with `errors`);
 - a caller resolved from credentials (`get_principal`): 401 and 403;
 - an id in the path: 404;
-- a write (POST, PUT, PATCH, DELETE): 409; a body: 413;
+- a write (POST, PUT, PATCH, DELETE): 409; a body: 413, and 415 (not sent as JSON);
 - `If-Match`: 412, and on PATCH and DELETE, where API.md requires it, 428 and `required: true`;
 - the database (`request_session`): 503 (overloaded, or a backing service down; see Retry-After).
 
-What cannot be derived (429 on sign-in, 415 on upload, 416 on ranges, 410 on recalled bundles,
+What cannot be derived (429 on sign-in, 415 on upload (the file's type), 416 on ranges, 410 on recalled bundles,
 the media type of a route that is not JSON) is named per operation below, or by the route itself
 with FastAPI's `responses={status: {"description": ...}}`, whose content this fills in.
 """
@@ -187,7 +187,7 @@ def derived_statuses(route: Any, method: str) -> set[int]:
     if method in WRITE_METHODS:
         statuses.add(409)
     if any(node.body_params for node in _nodes(dependant)):
-        statuses.add(413)
+        statuses |= {413, 415}
     if "if_match" in _header_names(dependant):
         statuses |= {412, 428} if method in IF_MATCH_REQUIRED else {412}
     if request_session in calls or get_principal in calls:

@@ -7,7 +7,9 @@ import base64
 import json
 
 import pytest
+from sqlalchemy import func, select
 
+from app.materials.models import Material
 from tests.factories import make_material, material_data
 
 PROBLEM = "application/problem+json"
@@ -126,6 +128,35 @@ def test_utf16_json_body_is_refused(client, auth):
     )
     body = assert_problem(response, 400)
     assert "UTF-8" in body["detail"]
+
+
+@pytest.mark.parametrize(
+    "content_type", ["text/plain", "text/plain; charset=utf-8", "application/x-www-form-urlencoded", "application/xml"]
+)
+def test_a_body_that_is_not_json_is_a_415_naming_its_type(client, auth, session, content_type):
+    raw = json.dumps(material_data(), ensure_ascii=False).encode()
+    before = session.scalar(select(func.count()).select_from(Material))
+    response = client.post("/api/v1/materials", content=raw, headers={**auth("editor"), "Content-Type": content_type})
+    body = assert_problem(response, 415, ["header", "content-type"])
+    assert content_type.split(";")[0] in body["detail"] and response.headers["accept"] == "application/json"
+    assert session.scalar(select(func.count()).select_from(Material)) == before
+    # JSON under a +json type is read as JSON; a JSON type with a body that is not JSON stays a
+    # 422 naming the body.
+    merge = client.post(
+        "/api/v1/materials", content=raw, headers={**auth("editor"), "Content-Type": "application/merge-patch+json"}
+    )
+    assert merge.status_code == 201
+    broken = client.post(
+        "/api/v1/materials", content=b"{not json", headers={**auth("editor"), "Content-Type": "application/json"}
+    )
+    assert_problem(broken, 422, ["body", 1])
+
+
+def test_a_body_without_a_content_type_is_a_415(client, auth):
+    raw = json.dumps(material_data(), ensure_ascii=False).encode()
+    response = client.post("/api/v1/materials", content=raw, headers=auth("editor"))
+    assert "had no Content-Type" in assert_problem(response, 415, ["header", "content-type"])["detail"]
+    assert client.post("/api/v1/materials", headers=auth("editor")).status_code == 422  # no body at all
 
 
 def test_invalid_utf8_in_the_query_string_is_400_not_every_material(client, auth, session, users, index_now):
