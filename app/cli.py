@@ -23,7 +23,6 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from app import migrate as migrations
 from app.accounts import service as accounts_service
-from app.audit import service as audit_service
 from app.bundles import demo as bundles_demo
 from app.config import Settings, get_settings
 from app.db import build_engine, build_session_factory, session_scope
@@ -45,7 +44,6 @@ from app.search.factory import build_search_backend
 from app.taxonomy import seed as taxonomy_seed
 from app.units import demo as units_demo
 from app.units import importer as units_importer
-from app.units import keys
 from app.units import service as units_service
 from app.units.models import UNIT_TYPES
 from app.units.schemas import UnitCreate
@@ -174,8 +172,7 @@ def issue_key(unit_code: str) -> None:
     try:
         with open_session() as session:
             unit = units_service.get_unit_by_code(session, unit_code)
-            api_key, plain = keys.issue_key(session, unit.id, None)
-            audit_service.record(session, None, "key.issued", "unit", unit.id, {"key_id": [None, str(api_key.id)]})
+            _, plain = units_service.issue_key(session, unit, None)
     except AppError as exc:
         fail(f"error: {exc.detail}")
     typer.echo(plain)
@@ -222,8 +219,7 @@ def _demo_bundles(session: Session, settings: Settings) -> None:
         return
     typer.echo(f"demo set: {published} bundles published to the demo units on VN-CN (one urgent, one recalled)")
     unit = units_service.get_unit_by_code(session, bundles_demo.DEMO_UNIT)
-    api_key, plain = keys.issue_key(session, unit.id, None)
-    audit_service.record(session, None, "key.issued", "unit", unit.id, {"key_id": [None, str(api_key.id)]})
+    _, plain = units_service.issue_key(session, unit, None)
     typer.secho(
         f"demo unit: {unit.code} / key {plain}  (shown once; the feed page is /api/v1/feed.html, HTTP Basic)",
         fg=typer.colors.YELLOW,

@@ -5,7 +5,6 @@ from fastapi import APIRouter, Query, Response
 
 from app import concurrency
 from app.accounts.deps import AdminUser, StaffUser
-from app.audit import service as audit_service
 from app.concurrency import IfMatch
 from app.db import DbSession
 from app.errors import NotFound
@@ -86,8 +85,7 @@ def issue_unit_key(unit_id: uuid.UUID, session: DbSession, actor: AdminUser, res
     """A new API key for the unit (admins). The key is shown in this answer only; keep it safe.
     A unit may hold several keys, so a new one can be rolled out before the old is revoked."""
     unit = units_service.get_unit(session, unit_id)
-    api_key, plain = keys.issue_key(session, unit.id, actor.id)
-    audit_service.record(session, actor, "key.issued", "unit", unit.id, {"key_id": [None, str(api_key.id)]})
+    api_key, plain = units_service.issue_key(session, unit, actor)
     concurrency.located(response, f"/units/{unit.id}/keys/{api_key.id}")
     response.headers["Cache-Control"] = "no-store"
     return KeyCreated(id=api_key.id, prefix=api_key.prefix, key=plain, created_at=api_key.created_at)

@@ -15,7 +15,7 @@ from app.errors import Conflict, NotFound, ValidationFailed
 from app.pagination import decode_id_cursor, id_page
 from app.taxonomy import service as taxonomy_service
 from app.units import keys
-from app.units.models import Unit
+from app.units.models import ApiKey, Unit
 from app.units.schemas import UnitCreate, UnitRead, UnitUpdate
 
 # Called (in the caller's transaction) when a unit starts receiving: created active, or
@@ -151,3 +151,15 @@ def list_units(
         # Border routes are a small JSON list per unit; filter in Python to stay portable.
         rows = [u for u in rows if set(u.border_routes) & set(border_route)]
     return id_page(rows, limit)
+
+
+def issue_key(session: Session, unit: Unit, actor: Principal | None) -> tuple[ApiKey, str]:
+    """A new key for the unit, recorded in the audit log; the plain key is returned here only.
+    A deactivated unit's keys are refused, so issuing one is a 409 until it is reactivated."""
+    if not unit.active:
+        raise Conflict(
+            f"Unit {unit.code} is deactivated and its keys are refused; reactivate it (PATCH active: true) first."
+        )
+    api_key, plain = keys.issue_key(session, unit.id, actor.id if actor else None)
+    audit_service.record(session, actor, "key.issued", "unit", unit.id, {"key_id": [None, str(api_key.id)]})
+    return api_key, plain

@@ -191,3 +191,19 @@ def test_deactivated_unit_keys_stop_at_once(client, auth, unit, unit_key):
     assert deactivated.status_code == 200 and deactivated.json()["active"] is False
     assert client.get("/api/v1/me", headers=headers).status_code == 401
     assert client.get(url, headers=auth("admin")).json()["active"] is False  # kept, not deleted
+
+
+def test_a_deactivated_unit_gets_no_new_key_until_reactivated(client, auth, unit):
+    url = unit.headers["location"]
+    deactivated = client.delete(url, headers={**auth("admin"), "If-Match": unit.headers["etag"]})
+    assert deactivated.status_code == 200
+    keys_url = f"{url}/keys"
+    refused = client.post(keys_url, headers=auth("admin"))
+    assert refused.status_code == 409 and refused.headers["content-type"] == "application/problem+json"
+    assert "reactivate" in refused.json()["detail"] and "key" not in refused.json()
+    assert client.get(keys_url, headers=auth("admin")).json()["items"] == []
+    again = client.patch(url, json={"active": True}, headers={**auth("admin"), "If-Match": deactivated.headers["etag"]})
+    assert again.status_code == 200
+    issued = client.post(keys_url, headers=auth("admin"))
+    assert issued.status_code == 201
+    assert client.get("/api/v1/me", headers={"Authorization": f"Bearer {issued.json()['key']}"}).status_code == 200
