@@ -30,8 +30,22 @@ def to_utc(value: datetime) -> datetime:
         raise ValueError("is out of range: in UTC it must fall within the years 1 to 9999") from None
 
 
+# The start of an RFC 3339 timestamp. Pydantic would also read a number, or a string of digits,
+# as seconds (or milliseconds) since 1970: 253402300800 became 1978-01-11.
+_TIMESTAMP_TEXT = re.compile(r"\d{4}-\d{2}-\d{2}[Tt ]")
+
+
+def _timestamp_text(value: Any) -> Any:
+    """Only RFC 3339 text (or a datetime, from Python callers) is a timestamp."""
+    if isinstance(value, datetime) or (isinstance(value, str) and _TIMESTAMP_TEXT.match(value.strip())):
+        return value
+    raise ValueError("must be an RFC 3339 timestamp with a time zone, e.g. 2026-07-01T08:00:00Z")
+
+
+_TEXT_ONLY = BeforeValidator(_timestamp_text)
+
 # Every timestamp a client sends (body or query): RFC 3339 with a zone, kept in UTC.
-Timestamp = Annotated[datetime, AfterValidator(to_utc)]
+Timestamp = Annotated[datetime, _TEXT_ONLY, AfterValidator(to_utc)]
 
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
@@ -50,8 +64,13 @@ def _days_as(moment: Callable[[date], datetime]) -> BeforeValidator:
 
 # Bounds of a period in a query: a timestamp, or a date that includes its whole day.
 # From (>=): the day's first moment. Through (<=): its last. Before (<): the next day's first.
-FromTime = Annotated[datetime, _days_as(lambda day: datetime.combine(day, time.min, UTC)), AfterValidator(to_utc)]
-ThroughTime = Annotated[datetime, _days_as(lambda day: datetime.combine(day, time.max, UTC)), AfterValidator(to_utc)]
+# (Before validators run last declared first: the day is read, then anything else must be text.)
+FromTime = Annotated[
+    datetime, _TEXT_ONLY, _days_as(lambda day: datetime.combine(day, time.min, UTC)), AfterValidator(to_utc)
+]
+ThroughTime = Annotated[
+    datetime, _TEXT_ONLY, _days_as(lambda day: datetime.combine(day, time.max, UTC)), AfterValidator(to_utc)
+]
 
 
 def _next_day(day: date) -> datetime:
@@ -61,7 +80,7 @@ def _next_day(day: date) -> datetime:
     return datetime.combine(day + timedelta(days=1), time.min, UTC)
 
 
-BeforeTime = Annotated[datetime, _days_as(_next_day), AfterValidator(to_utc)]
+BeforeTime = Annotated[datetime, _TEXT_ONLY, _days_as(_next_day), AfterValidator(to_utc)]
 
 
 class Schedule(BaseModel):

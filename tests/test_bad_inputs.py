@@ -44,6 +44,29 @@ def test_timestamp_out_of_range_in_utc_is_422(client, auth, field, value):
 
 
 @pytest.mark.parametrize(
+    "value", ["0001-01-01T00:00:00+14:00", "9999-12-31T23:00:00-14:00", "9999-12-31T23:59:59.999999-00:01"]
+)
+def test_a_claim_reports_observed_at_out_of_range_is_422(client, auth, value):
+    # Once a 500 (OverflowError in the database type) that any unit's key could cause.
+    response = client.post("/api/v1/claim-reports", json={"summary": "x", "observed_at": value}, headers=auth("editor"))
+    assert "range" in assert_problem(response, 422, ["body", "observed_at"])["errors"][0]["msg"]
+
+
+@pytest.mark.parametrize("value", [253402300800, 1700000000.5, "1700000000", "1700000000000", True, "2026"])
+def test_a_timestamp_is_rfc3339_text_never_a_number(client, auth, value):
+    # Pydantic reads numbers (and strings of digits) as seconds since 1970: 253402300800 was stored
+    # as 1978-01-11. The contract's timestamps are RFC 3339.
+    for url, body, name in (
+        ("/api/v1/materials", material_data(publish_at=value), "publish_at"),
+        ("/api/v1/claim-reports", {"summary": "x", "observed_at": value}, "observed_at"),
+    ):
+        msg = assert_problem(client.post(url, json=body, headers=auth("editor")), 422, ["body", name])["errors"][0]
+        assert "RFC 3339" in msg["msg"]
+    for url, name in (("/api/v1/search", "published_from"), ("/api/v1/audit", "since"), ("/api/v1/audit", "until")):
+        assert_problem(client.get(url, params={name: str(value)}, headers=auth("admin")), 422, ["query", name])
+
+
+@pytest.mark.parametrize(
     "name, value",
     [
         ("published_from", "0001-01-01T00:00:00+14:00"),

@@ -2,22 +2,16 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from app.materials.schemas import Language, TagValues, Verdict
-from app.schemas import nfc_stripped
+from app.schemas import Timestamp, nfc_stripped
 
 ClaimStatus = Literal["new", "triaged", "in_progress", "rebutted", "closed", "not_false", "out_of_scope"]
 Severity = Literal["low", "normal", "high", "critical"]
 Title = Annotated[str, AfterValidator(nfc_stripped), Field(min_length=1, max_length=500)]
 Text = Annotated[str, AfterValidator(nfc_stripped), Field(max_length=20_000)]
 Url = Annotated[str, Field(min_length=1, max_length=2000)]
-
-
-def _aware(value: datetime | None) -> datetime | None:
-    if value is not None and value.tzinfo is None:
-        raise ValueError("timestamps need a time zone (RFC 3339), e.g. 2026-07-01T08:00:00Z")
-    return value
 
 
 class Reporter(BaseModel):
@@ -36,12 +30,10 @@ class ClaimReportCreate(BaseModel):
     urls: Annotated[list[Url], Field(max_length=20)] = []
     platform: Annotated[str, AfterValidator(nfc_stripped), Field(max_length=100)] | None = None
     language: Language | None = None
-    observed_at: datetime | None = None
+    observed_at: Timestamp | None = None
     ethnic_groups: TagValues = []
     border_routes: TagValues = []
     provinces: TagValues = []
-
-    _observed_aware = field_validator("observed_at")(_aware)
 
 
 class SuggestedClaim(BaseModel):
