@@ -302,6 +302,23 @@ def lock_rows(session: Session, model: type[T], idents: Iterable[Any]) -> None:
         get_row(session, model, ident, lock=True)
 
 
+def try_lock_row(session: Session, model: type[T], ident: Any) -> bool:
+    """Lock the row now if no other transaction holds it (FOR UPDATE NOWAIT); False, having waited
+    for nothing, if one does. For a writer that already holds a lock which the row's holder may
+    be waiting for: waiting there could deadlock. (SQLite: writers take turns, the row is free.)"""
+    if session.get_bind().dialect.name == "sqlite":
+        get_row(session, model, ident, lock=True)
+        return True
+    try:
+        with session.begin_nested():  # a refused lock aborts only the savepoint, not the transaction
+            session.get(model, ident, with_for_update={"nowait": True}, populate_existing=True)
+    except DBAPIError as exc:
+        if getattr(exc.orig, "sqlstate", None) == "55P03":  # lock_not_available
+            return False
+        raise
+    return True
+
+
 def build_session_factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(bind=engine, expire_on_commit=False, autoflush=True)
 

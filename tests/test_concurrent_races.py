@@ -18,8 +18,11 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
 from app.audit.models import AuditRecord
+from app.claims.models import Claim
+from app.db import try_lock_row
 from app.main import create_app
 from app.materials.models import Material
+from tests.conftest import CONFIG
 from tests.factories import TEST_PASSWORD
 from tests.live import LiveDatabase, live_database, unique
 
@@ -295,6 +298,62 @@ def test_a_report_moved_while_its_claim_is_merged_waits_instead_of_deadlocking(l
             for x in (a, c)
         }
         assert sum(counts.values()) == 1
+
+
+def _counts_agree(live: Live, claims: list[dict]) -> int:
+    """Each claim's report_count is the number of reports it lists; the total of those counts."""
+    total = 0
+    for claim in claims:
+        count = live.client.get(f"/api/v1/claims/{claim['id']}", headers=live.editor).json()["report_count"]
+        listed = live.client.get(f"/api/v1/claims/{claim['id']}/reports", headers=live.editor).json()["items"]
+        assert count == len(listed), (claim["id"], count, listed)
+        total += count
+    return total
+
+
+def test_one_report_moved_to_different_claims_at_once_lands_once_without_deadlock(live):
+    """Found by a black-box audit: moves that found the report moved meanwhile locked its new
+    claim after the report, and deadlocked against moves into that claim (503s)."""
+    for _ in range(3):
+        _, key = live.unit()
+        report = live.post("/claim-reports", {"summary": f"Tin đồn {unique('r')}", "urls": []}, key).json()
+        claims = [live.post("/claims", {"title": f"Tin đồn {n}"}, live.editor).json() for n in range(3)]
+        answers = race(
+            *(
+                lambda claim=claim, report=report: live.post(
+                    f"/claim-reports/{report['id']}/move", {"claim_id": claim["id"]}, live.editor
+                )
+                for claim in claims * 2
+            )
+        )
+        assert set(statuses(answers)) <= {200, 409} and statuses(answers)[200] >= 1, [a.text for a in answers]
+        assert _counts_agree(live, claims) == 1
+
+
+def test_claims_opened_at_once_from_the_same_report_count_it_once(live):
+    _, key = live.unit()
+    report = live.post("/claim-reports", {"summary": f"Tin đồn {unique('r')}", "urls": []}, key).json()
+    answers = race(
+        *(
+            lambda n=n: live.post("/claims", {"title": f"Tin đồn {n}", "report_ids": [report["id"]]}, live.editor)
+            for n in range(4)
+        )
+    )
+    assert set(statuses(answers)) <= {201, 409} and statuses(answers)[201] >= 1, [a.text for a in answers]
+    assert _counts_agree(live, [a.json() for a in answers if a.status_code == 201]) == 1
+
+
+def test_a_row_another_transaction_holds_is_refused_without_waiting(live):
+    """db.try_lock_row: the lock a writer holding another lock may take without risking a deadlock."""
+    claim = live.post("/claims", {"title": f"Tin đồn {unique('c')}"}, live.editor).json()
+    with live.db.session_factory() as holder, live.db.session_factory() as other:
+        assert try_lock_row(holder, Claim, claim["id"])
+        if CONFIG == "postgres-es":
+            assert not try_lock_row(other, Claim, claim["id"])
+            assert other.get(Claim, claim["id"]).title == claim["title"]  # its transaction goes on
+        holder.rollback()
+        assert try_lock_row(other, Claim, claim["id"])
+        other.rollback()
 
 
 def test_a_key_revoked_twice_at_once_is_revoked_and_recorded_once(live):

@@ -19,7 +19,7 @@ from app.claims.models import PLACE_FIELDS, Claim, ClaimRebuttal, ClaimReport, C
 from app.claims.schemas import ClaimReportCreate, ClaimReportRead, ReportAttachmentRead, Reporter, SuggestedClaim
 from app.claims.urls import normalise_url, url_hash
 from app.config import Settings
-from app.db import get_row, lock_rows, new_id, utcnow
+from app.db import get_row, new_id, utcnow
 from app.errors import Conflict, NotFound, ValidationFailed
 from app.materials import attachments as attachments_service
 from app.materials import service as materials_service
@@ -169,11 +169,7 @@ def _attachment_read(report_id: uuid.UUID, a: ClaimReportAttachment) -> ReportAt
 def move_report(session: Session, report_id: uuid.UUID, claim_id: uuid.UUID, actor: Principal) -> ClaimReport:
     """Put a report into another claim (staff), taking it out of the one it was in."""
     report = get_report(session, report_id, actor)
-    # Claims first, in key order, then the report: as a merge locks the claims and then moves
-    # their reports, so the two wait for each other instead of deadlocking. A merge that moved
-    # the report meanwhile is seen when it is read locked; unlinking locks that claim too.
-    lock_rows(session, Claim, [claim_id, *([report.claim_id] if report.claim_id else [])])
-    report = get_report(session, report_id, actor, lock=True)
+    claims_service.lock_reports_to_move(session, [report], [claim_id])
     target = session.get(Claim, claim_id)
     if target is None:
         raise ValidationFailed(["body", "claim_id"], f"No claim with id {claim_id}.")

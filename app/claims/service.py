@@ -26,7 +26,7 @@ from app.claims.models import (
 )
 from app.claims.schemas import ClaimCreate, ClaimRead, ClaimUpdate
 from app.config import Settings
-from app.db import get_row, lock_rows, utcnow
+from app.db import get_row, lock_rows, try_lock_row, utcnow
 from app.errors import Conflict, NotFound, ServiceUnavailable, ValidationFailed
 from app.materials import service as materials_service
 from app.organisations import service as organisations_service
@@ -145,16 +145,41 @@ def create_claim(session: Session, settings: Settings, data: ClaimCreate, actor:
     claim.deadline_at = deadline_for(settings, claim)
     _set_organisations(claim, data.organisation_ids)
     add_places(claim, places)
+    lock_reports_to_move(session, reports, [])
     session.add(claim)
     session.flush()
+    left = []
     for report in reports:
-        unlink_report(session, report)
+        if (old := unlink_report(session, report)) is not None:
+            left.append((report, old))
         link_report(session, claim, report, "staff")
     queue_for_index(session, claim)
     session.flush()
     audit_service.record(session, actor, "claim.created", "claim", claim.id, audit_service.diff({}, snapshot(claim)))
     events.claim_created(session, claim)
+    for report, old in left:  # as a move says it: the claim a report left is told, and it is audited
+        changes = {"claim_id": [str(old.id), str(claim.id)]}
+        audit_service.record(session, actor, "claim_report.moved", "claim_report", report.id, changes)
+        events.claim_updated(session, old, ["report_count"])
     return claim
+
+
+def lock_reports_to_move(session: Session, reports: list[ClaimReport], into: list[uuid.UUID]) -> None:
+    """Before reports change claims: lock the claims they are in and those they go `into`, in key
+    order, then the reports, read fresh. A merge takes the same order (claims, then their reports),
+    so moves, merges and new claims wait for each other instead of deadlocking. A report another
+    writer moved meanwhile is now in a claim not locked here: that claim is locked only if it is
+    free (waiting for it while holding the report could deadlock); if it is not, a 409, and the
+    caller tries again."""
+    held = {*into, *(r.claim_id for r in reports if r.claim_id is not None)}
+    lock_rows(session, Claim, held)
+    lock_rows(session, ClaimReport, [r.id for r in reports])
+    for report in reports:
+        if report.claim_id is None or report.claim_id in held:
+            continue
+        if not try_lock_row(session, Claim, report.claim_id):
+            raise Conflict(f"Claim report {report.id} was moved into claim {report.claim_id} meanwhile; try again.")
+        held.add(report.claim_id)
 
 
 def _reports_for(session: Session, report_ids: list[uuid.UUID]) -> list[ClaimReport]:

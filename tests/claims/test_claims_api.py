@@ -109,6 +109,21 @@ def test_a_report_moves_to_another_claim(client, auth, report, claim_from, borde
     assert unknown.status_code == 422 and unknown.json()["errors"][0]["loc"] == ["body", "claim_id"]
 
 
+def test_a_new_claim_that_takes_a_report_from_another_says_so(client, auth, report, claim_from, border_unit):
+    created = report(border_unit.headers, urls=[]).json()
+    a = claim_from([created["id"]])
+    b = claim_from([created["id"]])
+    assert client.get(f"/api/v1/claims/{a['id']}", headers=auth("analyst")).json()["report_count"] == 0
+    assert client.get(f"/api/v1/claims/{a['id']}/reports", headers=auth("analyst")).json()["items"] == []
+    assert b["report_count"] == 1
+    audit = client.get(
+        "/api/v1/audit",
+        params={"entity_type": "claim_report", "entity_id": created["id"], "action": "claim_report.moved"},
+        headers=auth("admin"),
+    ).json()["items"]
+    assert [r["changes"]["claim_id"] for r in audit] == [[a["id"], b["id"]]]
+
+
 def test_any_claim_writer_comments_and_an_analyst_may_not(client, auth, claim_from, users, session):
     organisation = client.post(
         "/api/v1/organisations",
