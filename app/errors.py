@@ -230,11 +230,14 @@ def _clean_loc(loc: Sequence[Any]) -> list[Any]:
 
 
 def validation_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
-    out = []
-    for err in exc.errors():
-        msg = err.get("msg", "invalid value")
-        out.append({"loc": _clean_loc(err.get("loc", [])), "msg": msg})
-    return out
+    return [{"loc": _clean_loc(err.get("loc", [])), "msg": _message(err)} for err in exc.errors()]
+
+
+def _message(err: dict[str, Any]) -> str:
+    msg = err.get("msg", "invalid value")
+    if "Expected UploadFile" in msg:  # a form part without a filename: FastAPI names its Python types
+        return "Must be a file: a multipart part with a filename."
+    return msg
 
 
 def unreadable_body_type(request: Request, exc: RequestValidationError) -> str | None:

@@ -134,7 +134,9 @@ def _refusal(session: Session, key: str, now: datetime) -> TooManyRequests:
     session.rollback()
     retry_after = max(1, int((started + WINDOW - now).total_seconds()) + 1)
     return TooManyRequests(
-        "Too many failed sign-ins; wait before trying again.", headers={"Retry-After": str(retry_after)}
+        "Too many sign-in attempts (failed ones, and ones still being checked at this moment); "
+        "wait before trying again.",
+        headers={"Retry-After": str(retry_after)},
     )
 
 

@@ -77,6 +77,17 @@ def test_text_is_accepted_and_empty_is_422(client, auth, material):
     assert empty.status_code == 422
 
 
+def test_a_part_without_a_filename_is_422_in_plain_words(client, auth, material):
+    # Sent as a plain form field (no filename), the part is text to FastAPI: its message named
+    # Python types ("Expected UploadFile, received: <class 'str'>").
+    for files in ({"file": ("", b"abc", "text/plain")}, {"file": (None, b"abc")}):
+        response = client.post(f"/api/v1/materials/{material.id}/attachments", files=files, headers=auth("editor"))
+        assert response.status_code == 422, response.text
+        assert response.json()["errors"] == [
+            {"loc": ["body", "file"], "msg": "Must be a file: a multipart part with a filename."}
+        ]
+
+
 def test_file_over_the_limit_is_413_and_nothing_is_kept(client, auth, material, settings):
     data = b"a" * (settings.max_upload_bytes + 1)
     response = upload(client, auth("editor"), material.id, "big.txt", data, "text/plain")
