@@ -178,3 +178,19 @@ def test_the_wait_after_failures_doubles_up_to_the_set_limit(session, session_fa
     worker = indexer.BackgroundIndexer(session_factory, dead_backend, limited)
     assert [worker.run_once() for _ in range(4)] == [2, 3, 3, 3]
     assert backlog(session_factory) == 1
+
+
+def test_a_material_deleted_before_the_indexer_ran_is_neither_shown_nor_counted(
+    client, auth, session, users, search_backend, index_now
+):
+    kept, gone = (make_material(session, users["editor"], title=f"Tin đồn bản Khe {n}") for n in ("giữ", "xoá"))
+    session.commit()
+    index_now()
+    search_backend.refresh()
+    etag = client.get(f"/api/v1/materials/{gone.id}", headers=auth("editor")).headers["etag"]
+    deleted = client.delete(f"/api/v1/materials/{gone.id}", headers={**auth("editor"), "If-Match": etag})
+    assert deleted.status_code == 204
+    # The index still holds it (the indexer has not run): the search must not count what it cannot show.
+    assert gone.id in found(search_backend, text="bản Khe")
+    page = client.get("/api/v1/search", params={"q": "bản Khe"}, headers=auth("editor")).json()
+    assert [i["id"] for i in page["items"]] == [str(kept.id)] and page["total"] == 1
