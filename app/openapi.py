@@ -57,6 +57,8 @@ EXTRA_PROBLEMS: dict[str, set[int]] = {
     "upload_claim_report_attachment": {415},
     "upload_attachment": {415},
     "download_attachment": {416},
+    "download_claim_report_attachment": {416},
+    "get_feed_attachment": {410, 416},
     "get_feed_bundle": {410},
     "get_feed_package": {410, 416},
     "acknowledge_bundle": {410},
@@ -65,6 +67,8 @@ EXTRA_PROBLEMS: dict[str, set[int]] = {
 # Answers that are not JSON (or not a problem), by operation id and status.
 MEDIA_TYPES: dict[str, dict[int, str]] = {
     "download_attachment": {200: "*/*"},
+    "download_claim_report_attachment": {200: "*/*"},
+    "get_feed_attachment": {200: "*/*"},
     "get_feed_atom": {200: "application/atom+xml"},
     "get_feed_json_feed": {200: "application/feed+json"},
     "get_feed_package": {200: "application/zip"},
