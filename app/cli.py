@@ -96,10 +96,11 @@ def serve(
     WEB_CONCURRENCY) says otherwise. Each process runs its own indexer and releaser; they share
     the work safely (README: several workers). Logs go through the service's own format (JSON
     lines unless on a terminal); each request is logged once."""
+    settings = get_settings()  # a bad setting is refused here in one line, before any process starts
     workers = workers or cpu_cores()
     if workers > 1 and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         # Each worker keeps its counters in files here, so one scrape adds up every process.
-        metrics_dir = get_settings().data_dir / "metrics"
+        metrics_dir = settings.data_dir / "metrics"
         shutil.rmtree(metrics_dir, ignore_errors=True)
         metrics_dir.mkdir(parents=True)
         os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(metrics_dir)

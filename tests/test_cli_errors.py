@@ -125,10 +125,13 @@ def test_an_os_error_about_no_file_keeps_its_traceback(monkeypatch):
         ({"INDEXER_INTERVAL_SECONDS": "soon"}, "INDEXER_INTERVAL_SECONDS: Input should be a valid number"),
     ],
 )
-def test_settings_that_cannot_work_are_one_line_naming_the_variable(scratch, monkeypatch, capsys, env, line):
+@pytest.mark.parametrize("command", [["migrate"], ["serve", "--workers", "1"], ["serve", "--workers", "2"]])
+def test_settings_that_cannot_work_are_one_line_naming_the_variable(scratch, monkeypatch, capsys, env, line, command):
+    # `serve --workers 1` once started the server process and printed its whole traceback.
+    monkeypatch.setattr(cli_module.os, "execv", lambda *args: pytest.fail("a server was started"))
     for name, value in env.items():
         monkeypatch.setenv(name, value)
-    code, output = run_main(monkeypatch, capsys, "migrate")
+    code, output = run_main(monkeypatch, capsys, *command)
     assert code == 1
     assert output.startswith(f"error: invalid settings: {line}") and output.count("\n") == 1
 
