@@ -16,6 +16,7 @@ from app.claims import documents as claims_documents
 from app.claims import events as claims_events
 from app.claims import intake as claims_intake
 from app.claims import rebuttals as claims_rebuttals
+from app.claims import service as claims_service
 from app.config import Settings
 from app.materials import attachments as materials_attachments
 from app.materials import service as materials_service
@@ -44,6 +45,8 @@ def register_hooks() -> None:
     _register(organisations_service.deletion_checks, accounts_service.refuse_deleting_staffed_organisation)
     # Nor one that webhook subscriptions belong to (webhooks.organisation_id is a foreign key).
     _register(organisations_service.deletion_checks, webhooks_service.refuse_deleting_subscribed_organisation)
+    # Nor one that leads or works on a claim.
+    _register(organisations_service.deletion_checks, claims_service.refuse_deleting_an_organisation_with_claims)
     # A rebuttal names claims that exist; publishing one rebuts them and drafts their bundle.
     _register(materials_service.rebuts_checks, claims_rebuttals.check_claims_exist)
     _register(materials_service.transition_hooks, claims_rebuttals.on_transition)

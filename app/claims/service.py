@@ -8,7 +8,7 @@ import uuid
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, exists, not_, or_, select
+from sqlalchemy import and_, exists, func, not_, or_, select
 from sqlalchemy.orm import Session
 
 from app import concurrency
@@ -30,6 +30,7 @@ from app.db import get_row, lock_rows, try_lock_row, utcnow
 from app.errors import Conflict, NotFound, ServiceUnavailable, ValidationFailed
 from app.materials import service as materials_service
 from app.organisations import service as organisations_service
+from app.organisations.models import Organisation
 from app.pagination import decode_id_cursor, id_page, page_size
 from app.search.backend import BackendUnavailable, SearchBackend
 from app.search.outbox import ClaimOutbox
@@ -351,3 +352,13 @@ def _absorb(session: Session, claim: Claim, other: Claim) -> None:
     bump(session, other)
     changes = {"status": [before, "closed"], "merged_into_id": [None, str(claim.id)]}
     audit_service.record(session, None, "claim.merged_away", "claim", other.id, changes)
+
+
+def refuse_deleting_an_organisation_with_claims(session: Session, organisation: Organisation) -> None:
+    """Registered by app/wiring.py: an organisation that leads or works on a claim is kept for
+    it (the claims' history names it)."""
+    led = select(Claim.id).where(Claim.lead_organisation_id == organisation.id)
+    shared = select(ClaimOrganisation.claim_id).where(ClaimOrganisation.organisation_id == organisation.id)
+    count = session.scalar(select(func.count()).select_from(led.union(shared).subquery()))
+    if count:
+        raise Conflict(f"Organisation {organisation.code} leads or works on {count} claim(s); it is kept for them.")

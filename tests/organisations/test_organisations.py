@@ -76,3 +76,23 @@ def test_organisation_writes_are_audited(client, auth):
         "/api/v1/audit", params={"entity_type": "organisation", "entity_id": organisation["id"]}, headers=auth("admin")
     ).json()["items"]
     assert [r["action"] for r in records] == ["organisation.created"]
+
+
+def test_an_organisation_on_a_claim_is_kept_for_it_and_says_so(client, auth):
+    lead, other = (
+        client.post("/api/v1/organisations", json={**MINISTRY, "code": code}, headers=auth("admin")).json()
+        for code in ("LEAD-1", "COORD-1")
+    )
+    claim = client.post(
+        "/api/v1/claims",
+        json={"title": "Tin đồn", "lead_organisation_id": lead["id"], "organisation_ids": [other["id"]]},
+        headers=auth("editor"),
+    )
+    assert claim.status_code == 201, claim.text
+    for organisation in (lead, other):
+        refused = client.delete(
+            f"/api/v1/organisations/{organisation['id']}", headers={**auth("admin"), "If-Match": "*"}
+        )
+        # Was a 409 saying "another change made at the same moment", which no retry could mend.
+        assert refused.status_code == 409 and "1 claim(s)" in refused.json()["detail"], refused.text
+        assert client.get(f"/api/v1/organisations/{organisation['id']}", headers=auth("admin")).status_code == 200
