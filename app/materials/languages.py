@@ -24,3 +24,12 @@ def _standard(value: str) -> str | None:
     if not value or not langcodes.tag_is_valid(value):
         return None
     return langcodes.standardize_tag(value)
+
+
+@lru_cache(maxsize=1024)
+def language_and_script(tag: str) -> tuple[str, str | None]:
+    """What makes two tags one language, for translations: the language and its script (the
+    likely one where the tag names none), not the region or variants. vi = vi-VN = vie = vi-Latn;
+    zh = zh-Hans, but not zh-Hant; hnj (likely Nyiakeng Puachue) is not hnj-Latn."""
+    language = langcodes.Language.get(tag)
+    return (language.language or tag.casefold(), language.maximize().script)

@@ -282,7 +282,10 @@ def update_material(
         raise ValidationFailed(["body", "expires_at"], "expires_at must be after publish_at.")
     if "translation_of" in changes or "language" in changes:
         source_id = changes.get("translation_of", material.translation_of)
-        translations.check_translation(session, material, source_id, changes.get("language", material.language))
+        changed = "translation_of" if "translation_of" in changes else "language"
+        translations.check_translation(
+            session, material, source_id, changes.get("language", material.language), changed
+        )
     for name, value in changes.items():
         setattr(material, name, value)
     for field, values in tag_changes.items():

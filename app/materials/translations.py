@@ -1,8 +1,9 @@
 """Translations: a material may name the source it translates (`translation_of`).
 
 A family is one source and its translations, one level deep: a translation never has
-translations of its own, nothing translates itself, and a translation is in another language
-than its source. Each member is a material of its own, with its own workflow and four eyes.
+translations of its own, nothing translates itself, and each language (with its script; the
+region aside) is in a family once: a translation is in another language than its source and
+than the other translations. Each member is a material of its own, with its own workflow and four eyes.
 """
 
 import uuid
@@ -11,6 +12,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from app.errors import Conflict, NotFound, ValidationFailed
+from app.materials import languages
 from app.materials.models import Material
 from app.materials.schemas import TranslationFamily, TranslationMember
 
@@ -18,13 +20,22 @@ LOC = ["body", "translation_of"]
 
 
 def same_language(a: str, b: str) -> bool:
-    return a.casefold() == b.casefold()
+    return languages.language_and_script(a) == languages.language_and_script(b)
 
 
-def check_translation(session: Session, material: Material | None, source_id: uuid.UUID | None, language: str) -> None:
-    """Refuse (422) a link that would make a chain, a loop or a same-language translation.
+def check_translation(
+    session: Session,
+    material: Material | None,
+    source_id: uuid.UUID | None,
+    language: str,
+    changed: str = "translation_of",
+) -> None:
+    """Refuse (422) a link that would make a chain, a loop, or two members of one family in one
+    language (the source's, or another translation's).
 
-    `material` is None for a material being created; `language` is the language it will have."""
+    `material` is None for a material being created; `language` is the language it will have;
+    `changed` is the field the request changed (`translation_of` or `language`): the one a
+    language clash is reported on."""
     if source_id is None:
         if material is not None:
             _check_translations_differ(session, material, language)
@@ -40,18 +51,30 @@ def check_translation(session: Session, material: Material | None, source_id: uu
         )
     if material is not None and _has_translations(session, material.id):
         raise ValidationFailed(LOC, "This material has translations of its own, so it cannot be a translation.")
+    loc = ["body", changed]
     if same_language(source.language, language):
+        same = "" if language == source.language else f" ({language!r} is that language too.)"
         raise ValidationFailed(
-            LOC, f"The source is in {source.language!r} too; a translation must be in another language."
+            loc, f"The source is in {source.language!r} too; a translation must be in another language.{same}"
         )
+    siblings = session.execute(
+        select(Material.id, Material.language).where(
+            Material.translation_of == source_id, Material.id != (material.id if material is not None else None)
+        )
+    )
+    for sibling_id, sibling_language in siblings:
+        if same_language(sibling_language, language):
+            raise ValidationFailed(
+                loc, f"Material {sibling_id} translates the source into {sibling_language!r} already; edit that one."
+            )
 
 
 def _check_translations_differ(session: Session, material: Material, language: str) -> None:
     """A source whose language changes must not end up in the language of one of its translations."""
     if material.translation_of is not None:
         return
-    languages = session.scalars(select(Material.language).where(Material.translation_of == material.id))
-    if any(same_language(language, other) for other in languages):
+    languages_ = session.scalars(select(Material.language).where(Material.translation_of == material.id))
+    if any(same_language(language, other) for other in languages_):
         raise ValidationFailed(["body", "language"], f"A translation of this material is in {language!r} already.")
 
 

@@ -131,3 +131,25 @@ def test_search_can_collapse_a_family_into_one_hit_with_its_languages(client, au
     assert languages == [["hnj", "vi"], ["vi"]]
     wrong = client.get("/api/v1/search", params={"collapse": "nope"}, headers=auth("analyst"))
     assert wrong.status_code == 422
+
+
+@pytest.mark.parametrize("language", ["vi", "VI", "vie", "vi-Latn", "vi-VN", "vi-VN-x-test"])
+def test_a_region_or_a_variant_does_not_make_another_language(client, auth, source, language):
+    # vi-VN and vi-VN-x-test were accepted as translations of a vi source (an audit found it).
+    response = create(client, auth, language=language, translation_of=str(source.id))
+    assert response.status_code == 422 and response.json()["errors"][0]["loc"] == ["body", "translation_of"]
+
+
+def test_a_family_holds_each_language_once(client, auth, source, session, users):
+    first = create(client, auth, language="hnj-Latn", translation_of=str(source.id))
+    assert first.status_code == 201, first.text
+    second = create(client, auth, language="hnj-Latn", translation_of=str(source.id))
+    assert second.status_code == 422 and first.json()["id"] in second.json()["errors"][0]["msg"]
+    # Another script is another translation: Hmong in Nyiakeng Puachue beside Hmong in Latin letters.
+    assert create(client, auth, language="hnj-Hmnp", translation_of=str(source.id)).status_code == 201
+    # Changing a translation's language into one the family has is refused on `language`.
+    url = f"/api/v1/materials/{first.json()['id']}"
+    for language in ("vi-VN", "hnj-Hmnp"):
+        moved = client.patch(url, json={"language": language}, headers={**auth("editor"), "If-Match": "*"})
+        assert moved.status_code == 422 and moved.json()["errors"][0]["loc"] == ["body", "language"], moved.text
+    assert client.patch(url, json={"language": "km"}, headers={**auth("editor"), "If-Match": "*"}).status_code == 200
