@@ -76,6 +76,15 @@ def sign(key: Ed25519PrivateKey, data: bytes) -> bytes:
     return base64.b64encode(key.sign(data))
 
 
+def is_public_key(public_b64: str) -> bool:
+    """Whether `public_b64` is a base64 Ed25519 public key (32 bytes), as the service publishes."""
+    try:
+        Ed25519PublicKey.from_public_bytes(base64.b64decode(public_b64.strip(), validate=True))
+    except (ValueError, binascii.Error):
+        return False
+    return True
+
+
 def verify(public_b64: str, data: bytes, signature_b64: bytes) -> bool:
     try:
         public = Ed25519PublicKey.from_public_bytes(base64.b64decode(public_b64, validate=True))

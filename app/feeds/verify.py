@@ -17,6 +17,7 @@ SIGNATURE_FILES = ("manifest.json", "manifest.sig", "signer.json")
 
 @dataclass
 class Verification:
+    signature_checked: bool = False  # False when the package could not be read that far
     signature_ok: bool = False
     key_source: str = ""
     checked: int = 0
@@ -57,6 +58,7 @@ def _check_signature(archive: zipfile.ZipFile, public_key: str | None, result: V
     key = public_key or _signer_key(archive)
     if not public_key:
         result.key_source = result.key_source or "signer.json in the package (proves integrity, not origin)"
+    result.signature_checked = True
     result.signature_ok = bool(key) and signing.verify(key or "", manifest, signature)
     if not result.signature_ok:
         result.failures.append(("manifest.sig", "the signature does not match manifest.json and the key"))
@@ -101,5 +103,7 @@ def verify_package(path: Path, public_key: str | None, key_source: str = "") -> 
         for entry in listed:
             _check_file(archive, entry, present, result)
         expected = {entry.get("path") for entry in listed} | set(SIGNATURE_FILES)
-        result.failures += [(name, "not listed in the manifest") for name in sorted(present - expected)]
+        # A folder entry holds no bytes: `zip -r` writes one per folder when a package is zipped again.
+        extra = sorted(name for name in present - expected if not name.endswith("/"))
+        result.failures += [(name, "not listed in the manifest") for name in extra]
     return result

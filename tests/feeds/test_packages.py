@@ -161,6 +161,35 @@ def test_verify_package_refuses_a_manifest_signed_by_another_key(client, shipped
     assert verify(genuine, "--public-key", other_key).exit_code == 1
 
 
+def test_a_package_zipped_again_with_folder_entries_still_verifies(client, shipped, tmp_path):
+    # `zip -r` writes an entry per folder; verify-package called each "not listed in the manifest".
+    unit, _, response = shipped
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(response.content)) as old, zipfile.ZipFile(out, "w") as new:
+        folders = {name.rsplit("/", 1)[0] + "/" for name in old.namelist() if "/" in name}
+        for folder in sorted(folders):
+            new.writestr(folder, b"")
+        for info in old.infolist():
+            new.writestr(info, old.read(info.filename))
+    rezipped = tmp_path / "rezipped.zip"
+    rezipped.write_bytes(out.getvalue())
+    result = verify(rezipped, "--public-key", public_key(client, unit))
+    assert result.exit_code == 0 and "package OK" in result.output, result.output
+
+
+def test_verify_package_names_what_it_could_not_read(shipped, tmp_path):
+    _, _, response = shipped
+    not_zip = tmp_path / "not-a-package.zip"
+    not_zip.write_bytes(b"PK but not really a zip file")
+    result = verify(not_zip)
+    assert result.exit_code == 1 and "not a readable zip" in result.output
+    assert "signature not checked" in result.output and "INVALID" not in result.output
+    genuine = tmp_path / "genuine.zip"
+    genuine.write_bytes(response.content)
+    bad_key = verify(genuine, "--public-key", "not-a-key")
+    assert bad_key.exit_code == 1 and "--public-key is not a base64 Ed25519 public key" in bad_key.output
+
+
 def test_signing_key_is_published_to_every_principal(client, auth, make_unit):
     unit = make_unit("KEY-READER")
     for headers in (unit.headers, auth("analyst")):
