@@ -32,7 +32,7 @@ from app.worker import PeriodicWorker
 log = logging.getLogger("ttdn.webhooks")
 
 DELIVERY_FAILURES = Counter(
-    "webhook_delivery_failures",
+    "ttdn_webhook_delivery_failures",
     "Webhook delivery attempts that failed: a refused target, a network error, or an answer other than 2xx.",
 )
 BATCH = 20
@@ -190,6 +190,14 @@ def record(session: Session, claimed: Claimed, outcome: Outcome, settings: Setti
         delivery.status, delivery.next_attempt_at = "failed", None
     else:
         delivery.next_attempt_at = now + retry_delay(delivery.attempts, settings)
+    log.warning(
+        "webhook %s delivery %s attempt %d failed (%s); %s",
+        subscription.id,
+        delivery.id,
+        delivery.attempts,
+        f"HTTP {outcome.status_code}" if outcome.status_code else outcome.error or "no answer",
+        "given up" if delivery.status == "failed" else f"next try at {delivery.next_attempt_at:%Y-%m-%dT%H:%M:%SZ}",
+    )
     subscription.consecutive_failures += 1
     subscription.failing_since = subscription.failing_since or now
     if subscription.active and _gone(subscription, settings, now):

@@ -3,6 +3,7 @@ verified with the library's verifier, retried with backoff under one webhook-id,
 twice, disabled after repeated failures with an audit event, nothing sent for a rolled-back change."""
 
 import json
+import logging
 import uuid
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
@@ -55,7 +56,7 @@ def log(client, auth, hook) -> list[dict]:
 
 
 def failures_total() -> float:
-    return REGISTRY.get_sample_value("webhook_delivery_failures_total") or 0.0
+    return REGISTRY.get_sample_value("ttdn_webhook_delivery_failures_total") or 0.0
 
 
 def test_publish_and_recall_are_delivered_signed_to_the_right_subscriptions(
@@ -89,8 +90,9 @@ def test_publish_and_recall_are_delivered_signed_to_the_right_subscriptions(
 
 
 def test_retried_after_two_500s_under_one_webhook_id_and_never_sent_again(
-    client, auth, receiver, subscribe, publish, run_sender
+    client, auth, receiver, subscribe, publish, run_sender, caplog
 ):
+    caplog.set_level(logging.WARNING, logger="ttdn.webhooks")
     hook = subscribe(receiver.url)
     receiver.answers = [500, 500]
     publish({"border_routes": ["VN-CN"]})
@@ -104,12 +106,15 @@ def test_retried_after_two_500s_under_one_webhook_id_and_never_sent_again(
     for received in receiver.requests:
         Webhook(hook["secret"]).verify(received.body, received.headers)
     assert failures_total() - before == 2
+    # An operator reading the logs sees each failure, with what the subscriber answered.
+    failed = [r.getMessage() for r in caplog.records if r.name == "ttdn.webhooks" and "failed" in r.getMessage()]
+    assert len(failed) == 2 and all(hook["id"] in m and "HTTP 500" in m and "next try at" in m for m in failed)
     [entry] = log(client, auth, hook)
     assert entry["id"] == receiver.requests[0].headers["webhook-id"]
     assert entry["status"] == "delivered" and entry["attempts"] == 3 and entry["last_status_code"] == 200
     assert entry["next_attempt_at"] is None and entry["delivered_at"]
     metrics = client.get("/metrics").text
-    assert "webhook_delivery_failures_total" in metrics
+    assert "ttdn_webhook_delivery_failures_total" in metrics
 
 
 def test_a_failed_attempt_is_logged_and_retried_later_with_backoff(
