@@ -8,6 +8,7 @@ committed. The sender (sender.py) delivers them later, from another transaction.
 import uuid
 from collections.abc import Iterable
 from typing import Any
+from urllib.parse import urlsplit
 
 from pydantic_core import to_jsonable_python
 from sqlalchemy import delete, func, insert, select
@@ -109,7 +110,22 @@ def _check_url(url: str, settings: Settings) -> None:
 
 
 def snapshot(subscription: WebhookSubscription) -> dict[str, Any]:
-    return {name: to_jsonable_python(getattr(subscription, name)) for name in AUDITED}
+    """What the audit log keeps of a subscription. Its URL only as far as the host: paths and
+    queries often carry the receiver's token, analysts read the audit log, and no route can
+    ever remove a record from it (admins read the whole URL on the webhook itself)."""
+    kept = {name: to_jsonable_python(getattr(subscription, name)) for name in AUDITED}
+    if "url" in kept:
+        kept["url"] = url_origin(kept["url"])
+    return kept
+
+
+def url_origin(url: str) -> str:
+    """'https://hooks.example.org/services/T0/B0/XXXX?token=y' -> 'https://hooks.example.org/…'."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    host = f"[{host}]" if ":" in host else host  # an IPv6 address, bracketed as in the URL
+    origin = f"{parts.scheme}://{host}{f':{parts.port}' if parts.port else ''}"  # no user or password
+    return origin + ("/…" if parts.path.strip("/") or parts.query or parts.fragment else "/")
 
 
 def create_webhook(
