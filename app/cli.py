@@ -26,7 +26,7 @@ from app.accounts import service as accounts_service
 from app.bundles import demo as bundles_demo
 from app.config import Settings, get_settings
 from app.db import build_engine, build_session_factory, session_scope
-from app.errors import AppError
+from app.errors import AppError, error_message
 from app.feeds import signing
 from app.feeds import verify as package_verify
 from app.materials import attachments, demo, importer
@@ -162,7 +162,7 @@ def create_unit(
             unit = units_service.create_unit(session, data, None)
             typer.echo(f"created unit {unit.code} id={unit.id}")
     except ValidationError as exc:
-        fail("error: " + "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()))
+        fail("error: " + "; ".join(f"{'.'.join(map(str, e['loc']))}: {error_message(e)}" for e in exc.errors()))
     except AppError as exc:
         fail(f"error: {exc.errors[0]['msg'] if exc.errors else exc.detail}")
 

@@ -3,7 +3,7 @@
 import logging
 import re
 import traceback
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from http import HTTPStatus
 from typing import Any
 
@@ -230,13 +230,22 @@ def _clean_loc(loc: Sequence[Any]) -> list[Any]:
 
 
 def validation_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
-    return [{"loc": _clean_loc(err.get("loc", [])), "msg": _message(err)} for err in exc.errors()]
+    return [{"loc": _clean_loc(err.get("loc", [])), "msg": error_message(err)} for err in exc.errors()]
 
 
-def _message(err: dict[str, Any]) -> str:
+def error_message(err: Mapping[str, Any]) -> str:
+    """A pydantic error's message, in the words of what was sent where pydantic's are not
+    (the API's 422s and the CLI's one-line errors alike)."""
     msg = err.get("msg", "invalid value")
+    given, ctx = err.get("input"), err.get("ctx") or {}
     if "Expected UploadFile" in msg:  # a form part without a filename: FastAPI names its Python types
         return "Must be a file: a multipart part with a filename."
+    # Text checked after it was normalised and stripped: pydantic counts "items" of a "Value".
+    if isinstance(given, str) and err.get("type") == "too_short":
+        least = ctx.get("min_length", 1)
+        return "Must not be empty." if least == 1 else f"Must have at least {least} characters."
+    if isinstance(given, str) and err.get("type") == "too_long":
+        return f"Must have at most {ctx.get('max_length')} characters, not {ctx.get('actual_length', len(given))}."
     return msg
 
 

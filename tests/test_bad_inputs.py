@@ -182,6 +182,20 @@ def test_a_body_without_a_content_type_is_a_415(client, auth):
     assert client.post("/api/v1/materials", headers=auth("editor")).status_code == 422  # no body at all
 
 
+def test_text_too_short_or_too_long_after_trimming_names_characters(client, auth):
+    # Checked after the text is normalised and trimmed, pydantic spoke of "items" of a "Value".
+    empty = client.post(
+        "/api/v1/organisations", json={"code": "X-1", "name": "  ", "kind": "other"}, headers=auth("admin")
+    )
+    assert assert_problem(empty, 422, ["body", "name"])["errors"][0]["msg"] == "Must not be empty."
+    long = client.post(
+        "/api/v1/organisations", json={"code": "X-1", "name": "x" * 301, "kind": "other"}, headers=auth("admin")
+    )
+    assert (
+        assert_problem(long, 422, ["body", "name"])["errors"][0]["msg"] == "Must have at most 300 characters, not 301."
+    )
+
+
 def test_invalid_utf8_in_the_query_string_is_400_not_every_material(client, auth, session, users, index_now):
     make_material(session, users["editor"])
     session.commit()

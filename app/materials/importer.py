@@ -37,7 +37,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from app.accounts.principal import Principal
 from app.audit import service as audit_service
 from app.db import utcnow, writing_session
-from app.errors import AppError
+from app.errors import AppError, error_message
 from app.materials import service as materials_service
 from app.materials.filters import STATUSES
 from app.materials.models import Material, MaterialRebut, MaterialRevision, MaterialTag, SearchOutbox, Tagged
@@ -144,8 +144,10 @@ class _TagCache:
 def _describe(exc: Exception) -> str:
     if isinstance(exc, UnicodeDecodeError):
         return f"not UTF-8 text: byte 0x{exc.object[exc.start]:02x} at position {exc.start + 1} of the line"
+    if isinstance(exc, orjson.JSONDecodeError):  # its own words name a "line 1" of the one line it saw
+        return f"not JSON (each line is one JSON object): {exc.msg} at position {exc.pos + 1} of the line"
     if isinstance(exc, ValidationError):
-        return "; ".join(f"{'.'.join(str(p) for p in e['loc']) or 'line'}: {e['msg']}" for e in exc.errors())
+        return "; ".join(f"{'.'.join(str(p) for p in e['loc']) or 'line'}: {error_message(e)}" for e in exc.errors())
     if isinstance(exc, AppError):
         if exc.errors:
             return "; ".join(f"{'.'.join(str(p) for p in e['loc'][1:])}: {e['msg']}" for e in exc.errors)

@@ -56,9 +56,9 @@ def build_params(
 ) -> ReportParams:
     """Defaults: from the first of January of `to`'s year to today. `from` after `to` is a 422."""
     date_to = date_to or datetime.now(UTC).date()
+    check_year(date_to.year, ["query", "to"])  # first: a `from` left out is taken from `to`
     date_from = date_from or date(date_to.year, 1, 1)
     check_year(date_from.year, ["query", "from"])
-    check_year(date_to.year, ["query", "to"])
     if date_from > date_to:
         raise ValidationFailed(["query", "from"], f"from ({date_from}) is after to ({date_to}).")
     routes = taxonomy_service.resolve_border_routes(session, border_route or [], ["query", "border_route"])

@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.accounts.principal import Principal
-from app.errors import AppError
+from app.errors import AppError, error_message
 from app.units import service as units_service
 from app.units.models import Unit
 from app.units.schemas import UnitCreate
@@ -42,7 +42,7 @@ class _Row:
 def describe(exc: Exception) -> str:
     """A short, readable reason for a row's failure."""
     if isinstance(exc, ValidationError):
-        return "; ".join(f"{'.'.join(str(p) for p in e['loc']) or 'row'}: {e['msg']}" for e in exc.errors())
+        return "; ".join(f"{'.'.join(str(p) for p in e['loc']) or 'row'}: {error_message(e)}" for e in exc.errors())
     if isinstance(exc, AppError) and exc.errors:
         return "; ".join(f"{e['loc'][-1]}: {e['msg']}" for e in exc.errors)
     return getattr(exc, "detail", str(exc))

@@ -129,7 +129,9 @@ def send(client: httpx.Client, claimed: Claimed, settings: Settings) -> Outcome:
     try:
         target = targets.resolve(claimed.url, production=settings.is_production)
         secret = secrets.decrypt(claimed.secret_encrypted, settings.secret_key)
-    except (targets.TargetRefused, secrets.SecretUnreadable) as exc:
+    except targets.TargetRefused as exc:
+        return Outcome(error=f"the URL {exc}"[:ERROR_CHARS])
+    except secrets.SecretUnreadable as exc:
         return Outcome(error=str(exc)[:ERROR_CHARS])
     body = payload(claimed)
     headers = signed_headers(str(claimed.delivery_id), secret, body, utcnow())

@@ -32,7 +32,7 @@ def parse(url: str, *, production: bool) -> httpx.URL:
     try:
         parsed = httpx.URL(url)
     except (httpx.InvalidURL, TypeError) as exc:
-        raise TargetRefused(f"not a valid URL: {exc}") from None
+        raise TargetRefused(f"is not a valid URL ({exc})") from None
     if parsed.scheme not in ALLOWED_SCHEMES or not parsed.host:
         raise TargetRefused("must be an absolute http or https URL")
     if parsed.userinfo:
@@ -40,7 +40,7 @@ def parse(url: str, *, production: bool) -> httpx.URL:
     if production and parsed.scheme != "https":
         raise TargetRefused("must use https in production")
     if parsed.port is not None and not 0 < parsed.port < 65536:
-        raise TargetRefused(f"the port {parsed.port} does not exist (1 to 65535)")
+        raise TargetRefused(f"names port {parsed.port}, which does not exist (1 to 65535)")
     return parsed
 
 
@@ -61,12 +61,12 @@ def public_addresses(host: str, port: int) -> list[str]:
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except (socket.gaierror, UnicodeError) as exc:
-        raise TargetRefused(f"the host {host!r} does not resolve ({exc})") from None
+        raise TargetRefused(f"names the host {host!r}, which does not resolve ({exc})") from None
     addresses = list(dict.fromkeys(str(info[4][0]) for info in infos))
     refused = [a for a in addresses if not _is_public(a)]
     if refused or not addresses:
         raise TargetRefused(
-            f"the host {host!r} resolves to a non-public address ({', '.join(refused)}): "
+            f"names the host {host!r}, which resolves to a non-public address ({', '.join(refused)}): "
             "loopback, private and link-local targets are refused in production"
         )
     return addresses

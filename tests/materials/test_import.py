@@ -62,6 +62,15 @@ def test_lines_given_as_bytes_are_decoded_one_by_one(session_factory, session):
     assert sorted(session.scalars(select(Material.title))) == ["Cuối", "Đầu"]
 
 
+def test_a_line_that_is_not_json_or_has_an_empty_title_says_so_in_plain_words(session_factory):
+    report = importer.import_lines(session_factory, ["not json", json.dumps(material_data(title="   "))])
+    assert report.imported == 0
+    assert report.errors == [
+        (1, "not JSON (each line is one JSON object): invalid literal, expected 'null' at position 1 of the line"),
+        (2, "title: Must not be empty."),
+    ]
+
+
 def test_imported_rows_are_what_a_write_saves(session_factory, session, users):
     actor = principal_for(users["editor"])
     source = lines(

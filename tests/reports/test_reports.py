@@ -101,6 +101,10 @@ def test_coverage_filters_by_route_and_refuses_a_period_backwards(client, auth, 
         "/api/v1/reports/coverage", params={"from": f"{YEAR}-05-01", "to": f"{YEAR}-04-01"}, headers=auth("admin")
     )
     assert backwards.status_code == 422 and backwards.json()["errors"][0]["loc"] == ["query", "from"]
+    # Only `to` given, and out of range: the error is on `to` (`from` is taken from it).
+    for params, loc in (({"to": "9999-12-31"}, "to"), ({"from": "1999-12-31", "to": f"{YEAR}-01-01"}, "from")):
+        bad = client.get("/api/v1/reports/coverage", params=params, headers=auth("admin"))
+        assert bad.status_code == 422 and bad.json()["errors"][0]["loc"] == ["query", loc], bad.text
     unknown = client.get("/api/v1/reports/coverage", params={"border_route": "Mars"}, headers=auth("admin"))
     assert unknown.status_code == 422
 

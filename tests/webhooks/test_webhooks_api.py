@@ -2,6 +2,7 @@
 input, https and public addresses only in production, If-Match, re-enabling."""
 
 import base64
+import re
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -137,7 +138,10 @@ def test_production_needs_https_to_a_public_address(production_client, auth, url
     response = create(production_client, auth, url=url)
     assert response.status_code == 422, response.text
     assert response.json()["errors"][0]["loc"] == ["body", "url"]
-    assert reason in response.json()["errors"][0]["msg"]
+    msg = response.json()["errors"][0]["msg"]
+    assert reason in msg
+    # One sentence about the URL ("The webhook URL the host ... resolves" read as broken English).
+    assert re.match(r"The webhook URL (must|is|names) ", msg), msg
 
 
 def test_production_accepts_https_to_a_public_address(production_client, auth):
