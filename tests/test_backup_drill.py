@@ -231,7 +231,9 @@ def test_backup_restores_into_an_empty_installation(sides, tmp_path, monkeypatch
     assert {name.rsplit("/", 1)[-1] for name in manifest["files"] if name.startswith("blobs/")} == stored
 
     restored = use(monkeypatch, sides["restored"])
+    written = sorted(p.name for p in backup_dir.iterdir())
     ttdn("restore", str(backup_dir))
+    assert sorted(p.name for p in backup_dir.iterdir()) == written  # restoring left nothing beside it
     assert "refusing to restore over existing data" in ttdn_fails("restore", str(backup_dir))
     ttdn("reindex")
     with serving() as client:

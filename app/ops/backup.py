@@ -90,8 +90,10 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _sqlite_copy(source: Path, target: Path) -> None:
-    src = sqlite3.connect(f"file:{source}?mode=ro", uri=True)
+def _sqlite_copy(source: Path, target: Path, *, from_backup: bool = False) -> None:
+    """Copy with SQLite's online backup. A backup's own copy is opened immutable: nothing writes
+    to it, and SQLite then leaves no -wal or -shm file beside it (the backup stays as written)."""
+    src = sqlite3.connect(f"file:{source}?mode=ro{'&immutable=1' if from_backup else ''}", uri=True)
     dst = sqlite3.connect(target)
     try:
         with dst:
@@ -200,7 +202,7 @@ def restore(settings: Settings, source: Path, *, force: bool = False) -> Summary
         target.parent.mkdir(parents=True, exist_ok=True)
         for suffix in ("", "-wal", "-shm"):
             Path(f"{target}{suffix}").unlink(missing_ok=True)
-        _sqlite_copy(source / SQLITE_COPY, target)
+        _sqlite_copy(source / SQLITE_COPY, target, from_backup=True)
     if (source / BLOBS).is_dir():
         shutil.copytree(source / BLOBS, settings.blob_dir, dirs_exist_ok=True)
     has_key = SIGNING_KEY in manifest["files"]
