@@ -6,7 +6,9 @@ problem response instead of a 200 that lied.
 """
 
 import collections
+import contextlib
 import logging
+import os
 import threading
 import uuid
 from collections.abc import Iterable, Iterator, Sequence
@@ -186,6 +188,7 @@ def build_engine(url: str, *, write_wait_seconds: float = 30.0, max_waiting_writ
     at most `write_wait_seconds` for this process's queue and as long for SQLite's own lock
     (held by another process), with at most `max_waiting_writers` in the queue."""
     if url.startswith("sqlite"):
+        _create_owner_only(make_url(url).database)
         # Connections are cheap; the pool must never be what a waiting writer times out on:
         # one per worker thread (anyio's 40) plus the background threads, with room to spare.
         engine = create_engine(
@@ -206,6 +209,17 @@ def build_engine(url: str, *, write_wait_seconds: float = 30.0, max_waiting_writ
         connect_args=connect_args,
         json_serializer=_json,  # psycopg takes the bytes as they are
     )
+
+
+def _create_owner_only(database: str | None) -> None:
+    """Create the SQLite file readable by its owner only, as the key files are: it holds internal
+    materials, password and key hashes. SQLite gives its -wal and -shm files the same mode. An
+    existing file keeps the mode it has (the operator's choice)."""
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return
+    # Already there, or its folder is not (SQLite says so when it connects): nothing to do.
+    with contextlib.suppress(FileExistsError, FileNotFoundError):
+        os.close(os.open(database, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
 
 
 def _json(value: Any) -> bytes:

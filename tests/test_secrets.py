@@ -85,3 +85,23 @@ def test_a_secret_file_readable_by_others_is_narrowed_to_its_owner(tmp_path):
     os.chmod(path, 0o644)
     assert keyfile.read_or_create(path, lambda: b"new") == b"kept"
     assert mode_of(path) == 0o600
+
+
+def test_the_embedded_database_is_created_owner_only_with_its_journal(tmp_path):
+    """It holds internal materials and password and key hashes, as private as the key files."""
+    from sqlalchemy import text
+
+    from app.db import build_engine
+
+    path = tmp_path / "ttdn.sqlite3"
+    engine = build_engine(f"sqlite:///{path}")
+    with engine.begin() as connection:
+        connection.execute(text("PRAGMA journal_mode=WAL"))
+        connection.execute(text("CREATE TABLE t (x)"))
+        connection.execute(text("INSERT INTO t VALUES (1)"))
+        files = [p for p in tmp_path.iterdir() if p.name.startswith("ttdn.sqlite3")]
+        assert len(files) == 3 and all(mode_of(p) == 0o600 for p in files), [(p.name, oct(mode_of(p))) for p in files]
+    engine.dispose()
+    path.chmod(0o640)  # an operator's choice on an existing file is kept
+    build_engine(f"sqlite:///{path}").dispose()
+    assert mode_of(path) == 0o640
