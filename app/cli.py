@@ -475,6 +475,8 @@ def report_yearly_command(
         format = REVIEW_FORMATS.get(out.suffix.lower())  # noqa: A001
         if format is None:
             fail(f"error: say --format html, xlsx or json (nothing to go by in the name {out.name!r})")
+    if not out.parent.is_dir():  # said before the review is built, not after
+        fail(f"error: {out}: No such file or directory")
     with open_session() as session, progress_bar() as bar:
         task = bar.add_task(f"report {year}", total=len(report_yearly.SECTIONS) * 2 + 1)
 

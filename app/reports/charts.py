@@ -6,9 +6,14 @@ so the SVG needs no font on the reader's machine.
 """
 
 import io
+import logging
 
 import matplotlib
 from matplotlib.figure import Figure
+
+# matplotlib's own INFO lines (fonts found, and the like: 16 per yearly page) are not the
+# service's to log.
+logging.getLogger("matplotlib").setLevel(logging.WARNING)
 
 CURRENT, PREVIOUS = "#1f5fa8", "#9bb7d8"
 FONT = {"font.family": "DejaVu Sans", "font.size": 9, "svg.fonttype": "path", "svg.hashsalt": "ttdn"}

@@ -17,13 +17,20 @@ def _cell(value: Any) -> Any:
     return value
 
 
+def _csv_cell(value: Any) -> Any:
+    """As `_cell`; a yes/no as the JSON gives it (true, false), not Python's True and False."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return _cell(value)
+
+
 def table_csv(table: dict[str, Any]) -> str:
     """Header row of column keys, then the rows; lists joined with commas (RFC 4180 quoting)."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     keys = [column["key"] for column in table["columns"]]
     writer.writerow(keys)
-    writer.writerows([_cell(row.get(key)) for key in keys] for row in table["rows"])
+    writer.writerows([_csv_cell(row.get(key)) for key in keys] for row in table["rows"])
     return out.getvalue()
 
 

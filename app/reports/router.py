@@ -1,5 +1,6 @@
 """GET /reports/... (mounted under /api/v1): admin and analyst only; read-only."""
 
+import re
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
@@ -94,7 +95,8 @@ def report_yearly(
         return Response(exports.review_xlsx(review), media_type=exports.XLSX_TYPE, headers=_download(year, "xlsx"))
     if media_type == "text/csv":
         chosen = yearly.one_table(review, table)
-        return Response(exports.table_csv(chosen), media_type="text/csv; charset=utf-8", headers=_download(year, "csv"))
+        headers = _download(f"{year}-{table}", "csv")  # one name per table: several land in one folder
+        return Response(exports.table_csv(chosen), media_type="text/csv; charset=utf-8", headers=headers)
     if media_type == "text/html":
         return Response(render_html(review), media_type="text/html; charset=utf-8", headers=PAGE_HEADERS)
     return JSONResponse(jsonable_encoder(review), headers=VARY)
@@ -114,5 +116,7 @@ PAGE_HEADERS = {
 }
 
 
-def _download(year: int, extension: str) -> dict[str, str]:
-    return {**VARY, "Content-Disposition": f'attachment; filename="bao-cao-nam-{year}.{extension}"'}
+def _download(name: object, extension: str) -> dict[str, str]:
+    """A download named after the review (and its table): ASCII letters, digits, '-', '_' and '.'."""
+    safe = re.sub(r"[^A-Za-z0-9_.-]", "-", str(name))
+    return {**VARY, "Content-Disposition": f'attachment; filename="bao-cao-nam-{safe}.{extension}"'}

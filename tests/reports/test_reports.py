@@ -169,6 +169,10 @@ def test_yearly_json_has_both_years_and_csv_xlsx_formats(client, auth, corpus):
     assert response.status_code == 200 and response.headers["content-type"].startswith("text/csv")
     rows = list(csv.DictReader(io.StringIO(response.text)))
     assert len(rows) == 108 and rows[0]["year"] == str(YEAR - 1)
+    disposition = response.headers["content-disposition"]
+    assert disposition == f'attachment; filename="bao-cao-nam-{YEAR}-coverage.by_group.csv"'  # one name per table
+    flags = {value for row in rows for key, value in row.items() if isinstance(by_group[0].get(key), bool)}
+    assert flags & {"true", "false"} and flags <= {"true", "false", ""}  # as JSON says it, not True/False
 
     response = client.get("/api/v1/reports/yearly", params={"year": YEAR}, headers={**auth("admin"), "Accept": XLSX})
     assert response.status_code == 200 and response.headers["content-type"] == XLSX
