@@ -124,6 +124,14 @@ def migrate() -> None:
     typer.echo("database is at the latest revision")
 
 
+def _password_from_prompt_or_pipe() -> str:
+    """Asked twice, unseen, on a terminal; from a pipe, its first line (without getpass's
+    warning that it cannot hide what nobody sees)."""
+    if not sys.stdin.isatty():
+        return sys.stdin.readline().rstrip("\r\n")
+    return typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+
+
 @cli.command("create-user")
 def create_user(
     email: str,
@@ -131,8 +139,8 @@ def create_user(
     full_name: Annotated[str, typer.Option("--name")] = "",
     organisation: Annotated[str | None, typer.Option("--organisation", help="The organisation's code")] = None,
 ) -> None:
-    """Create a staff user; the password comes from TTDN_PASSWORD or a prompt."""
-    password = os.environ.get("TTDN_PASSWORD") or typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    """Create a staff user; the password comes from TTDN_PASSWORD, a prompt, or a pipe (its first line)."""
+    password = os.environ.get("TTDN_PASSWORD") or _password_from_prompt_or_pipe()
     try:
         with open_session() as session:
             organisation_id = None

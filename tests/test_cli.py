@@ -68,6 +68,13 @@ def test_create_user_takes_the_password_from_the_environment(scratch):
     assert weak.exit_code == 1 and "too easy to guess" in weak.output
 
 
+def test_create_user_reads_a_piped_password_without_a_warning(scratch):
+    run("migrate")
+    piped = runner.invoke(cli, ["create-user", "pipe@example.test", "--role", "editor"], input="sông núi biên cương\n")
+    assert piped.exit_code == 0 and "pipe@example.test" in piped.output
+    assert "Warning" not in piped.output and "Password" not in piped.output  # no prompt, no getpass warning
+
+
 def test_create_user_in_an_organisation(scratch):
     run("migrate")
     run("seed", "--demo-if-empty")
