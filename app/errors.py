@@ -1,15 +1,16 @@
 """The AppError tree and the one place that renders every error as RFC 9457 problem+json."""
 
+import json
 import logging
 import re
 import traceback
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from http import HTTPStatus
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 from sqlalchemy import exc as sa_exc
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import compile_path
@@ -282,10 +283,40 @@ def allowed_methods(request: Request, named: str | None) -> str:
     return ", ".join(sorted(methods))
 
 
+# Pages a person reads in a browser (the unit's feed pages): a problem on one of these paths is
+# also offered as an HTML page, to a client that prefers text/html. The domain that serves the
+# pages registers (path pattern, renderer) here; a renderer takes the problem's body and gives
+# the page and the headers it needs.
+ProblemPage = Callable[[dict[str, Any]], tuple[str, dict[str, str]]]
+problem_pages: list[tuple[re.Pattern[str], ProblemPage]] = []
+
+
+def for_reader(request: Request, response: JSONResponse) -> Response:
+    """`response` (a problem) as a page when its path has one and the client prefers HTML."""
+    path = request.url.path
+    render = next((page for pattern, page in problem_pages if pattern.fullmatch(path)), None)
+    if render is None or response.media_type != PROBLEM_JSON:
+        return response
+    from app import negotiation  # it raises this module's NotAcceptable: imported when needed
+
+    accept = request.headers.get("accept")
+    try:
+        if negotiation.choose(accept, [PROBLEM_JSON, "application/json", "text/html"]) != "text/html":
+            return response
+    except AppError:  # accepts none of them: the problem as it is
+        return response
+    html, page_headers = render(json.loads(response.body))
+    kept = {k: v for k, v in response.headers.items() if k.lower() not in ("content-type", "content-length")}
+    return HTMLResponse(html, status_code=response.status_code, headers={**kept, **page_headers, "Vary": "Accept"})
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(AppError)
-    async def _app_error(_: Request, exc: AppError) -> JSONResponse:
-        return problem(exc.status, exc.detail, title=exc.title, errors=exc.errors, headers=exc.headers, extra=exc.extra)
+    async def _app_error(request: Request, exc: AppError) -> Response:
+        answer = problem(
+            exc.status, exc.detail, title=exc.title, errors=exc.errors, headers=exc.headers, extra=exc.extra
+        )
+        return for_reader(request, answer)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -299,7 +330,7 @@ def install_error_handlers(app: FastAPI) -> None:
             )
         errors = validation_errors(exc)
         fields = ", ".join(".".join(str(p) for p in e["loc"]) for e in errors[:5])
-        return problem(422, f"Invalid input: {fields}.", errors=errors)
+        return for_reader(request, problem(422, f"Invalid input: {fields}.", errors=errors))
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
@@ -309,7 +340,7 @@ def install_error_handlers(app: FastAPI) -> None:
             # Starlette names the methods of the first route whose path matched; a path served
             # by several routes (GET, PATCH, DELETE of one material) allows all of theirs.
             headers = {**(headers or {}), "Allow": allowed_methods(request, (headers or {}).get("Allow"))}
-        return problem(exc.status_code, detail, headers=headers)
+        return for_reader(request, problem(exc.status_code, detail, headers=headers))
 
     @app.exception_handler(sa_exc.DBAPIError)
     @app.exception_handler(sa_exc.TimeoutError)

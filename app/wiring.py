@@ -8,6 +8,7 @@ imported. `background_workers()` lists every worker a server process runs.
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from app import errors
 from app.accounts import service as accounts_service
 from app.bundles import delivery as bundles_delivery
 from app.bundles import service as bundles_service
@@ -18,6 +19,7 @@ from app.claims import intake as claims_intake
 from app.claims import rebuttals as claims_rebuttals
 from app.claims import service as claims_service
 from app.config import Settings
+from app.feeds import browser as feeds_browser
 from app.materials import attachments as materials_attachments
 from app.materials import service as materials_service
 from app.organisations import service as organisations_service
@@ -53,6 +55,8 @@ def register_hooks() -> None:
     # Claim events (created, updated, rebuttal published) go to the webhook outbox, in the
     # transaction of the change.
     _register(claims_events.listeners, webhooks_service.on_event)
+    # A refusal on the unit's feed pages reads as a page in a browser.
+    _register(errors.problem_pages, (feeds_browser.PAGE_PATHS, feeds_browser.problem_page))
     # Claims are indexed from the claims domain's own tables.
     _register(search_indexer.claim_sources, claims_documents)
     # Claim reports keep their files in the materials' blob store: collection must keep them.

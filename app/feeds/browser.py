@@ -5,8 +5,9 @@ bundle id. The pages carry their own Content-Security-Policy (their inline style
 script); the rest of the security headers come from the middleware like everywhere else.
 """
 
+import re
 import uuid
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
@@ -16,6 +17,7 @@ from app.db import DbSession
 from app.feeds import csrf, pages, web
 from app.feeds import service as feeds_service
 from app.feeds.schemas import AckRequest
+from app.urls import API_PREFIX
 
 router = APIRouter(tags=["feeds"])
 PAGE_HEADERS = {"Content-Security-Policy": pages.WEB_CSP, "Cache-Control": "no-store", "Vary": "Authorization"}
@@ -71,3 +73,33 @@ def acknowledge_bundle_html(
     csrf.check(request, settings.secret_key, csrf.Binding(unit.id, bundle_id, version or 0), token)
     feeds_service.acknowledge(session, settings, unit, bundle_id, AckRequest(version=version))
     return RedirectResponse(f"{web.page_url(bundle_id)}?acknowledged=1", status_code=303)
+
+
+# The unit's pages, where a person with a browser meets a refusal, a recalled bundle or a wrong
+# address: app/wiring.py registers `problem_page` for them (errors.problem_pages).
+PAGE_PATHS = re.compile(re.escape(API_PREFIX) + r"/feed(/bundles/[^/]+)?\.html")
+HEADINGS = {
+    401: "Cần đăng nhập bằng mã đơn vị và khoá truy cập",
+    403: "Không được phép",
+    404: "Không tìm thấy",
+    410: "Gói tài liệu đã bị thu hồi hoặc hết hạn",
+    422: "Yêu cầu không hợp lệ",
+}
+
+
+def problem_page(body: dict[str, Any]) -> tuple[str, dict[str, str]]:
+    """A problem on the unit's pages, as a page in the pages' style (its detail is the service's
+    own words, in English; the heading says what happened in Vietnamese)."""
+    status = int(body.get("status", 500))
+    html = pages.render_page(
+        "web_problem.html",
+        lang="vi",
+        title=HEADINGS.get(status, body.get("title", "Lỗi")),
+        offline=False,
+        heading=HEADINGS.get(status, body.get("title", "Lỗi")),
+        detail=body.get("detail", ""),
+        status=status,
+        request_id=body.get("request_id"),
+        feed_url=f"{API_PREFIX}/feed.html",
+    )
+    return html, {"Content-Security-Policy": pages.WEB_CSP, "Cache-Control": "no-store"}

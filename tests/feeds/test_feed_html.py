@@ -195,3 +195,34 @@ def test_an_expired_token_is_refused(client, session, settings, posted):
         f"/api/v1/feed/bundles/{normal['id']}.html", data=fields, headers={**unit.basic, "Origin": ORIGIN}
     )
     assert refused.status_code == 403 and "expired" in refused.json()["detail"] and _acks(session) == 0
+
+
+BROWSER = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
+
+
+def test_a_person_in_a_browser_reads_a_refusal_as_a_page(client, auth, make_unit, posted):
+    unit, _, _, _, recalled = posted
+    elsewhere = make_unit("PAGE-LAOS", border_routes=["VN-LA"])
+    _recall(client, auth, recalled)
+    cases = [
+        ("/api/v1/feed.html", {}, 401),
+        ("/api/v1/feed.html", auth("admin"), 403),
+        (f"/api/v1/feed/bundles/{recalled['id']}.html", unit.basic, 410),
+        (f"/api/v1/feed/bundles/{recalled['id']}.html", elsewhere.basic, 404),
+        ("/api/v1/feed/bundles/not-an-id.html", unit.basic, 422),
+    ]
+    for url, headers, status in cases:
+        page = client.get(url, headers={**headers, "Accept": BROWSER})
+        assert page.status_code == status and page.headers["content-type"].startswith("text/html"), (url, page.text)
+        assert outside_references(page.text) == [] and not elements(page.text, "script")
+        assert f"Mã lỗi HTTP {status}" in text_of(page.text) and page.headers["vary"] == "Accept"
+        assert "default-src 'none'" in page.headers["content-security-policy"]
+        # A client that asks for JSON, or says nothing, still gets the problem as the contract says.
+        for accept in ({"Accept": "application/json"}, {}):
+            plain = client.get(url, headers={**headers, **accept})
+            assert plain.status_code == status and plain.headers["content-type"] == "application/problem+json"
+    challenged = client.get("/api/v1/feed.html", headers={"Accept": BROWSER})
+    assert challenged.headers["www-authenticate"].startswith("Basic")  # the browser still asks for the key
+    # Only the unit's pages: the JSON feed answers a browser with the problem.
+    json_feed = client.get("/api/v1/feed", headers={"Accept": BROWSER})
+    assert json_feed.status_code == 401 and json_feed.headers["content-type"] == "application/problem+json"
