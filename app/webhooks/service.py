@@ -120,7 +120,7 @@ def snapshot(subscription: WebhookSubscription) -> dict[str, Any]:
 
 
 def url_origin(url: str) -> str:
-    """'https://hooks.example.org/services/T0/B0/XXXX?token=y' -> 'https://hooks.example.org/…'."""
+    """'https://hooks.example.org/services/T0/B0/abc?token=y' -> 'https://hooks.example.org/…'."""
     parts = urlsplit(url)
     host = parts.hostname or ""
     host = f"[{host}]" if ":" in host else host  # an IPv6 address, bracketed as in the URL
