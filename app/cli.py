@@ -25,6 +25,7 @@ from app import migrate as migrations
 from app.accounts import service as accounts_service
 from app.bundles import demo as bundles_demo
 from app.config import Settings, get_settings
+from app.cores import cpu_cores
 from app.db import build_engine, build_session_factory, session_scope
 from app.errors import AppError, error_message
 from app.feeds import signing
@@ -73,14 +74,6 @@ def open_session() -> Iterator[Session]:
 def fail(message: str) -> None:
     typer.secho(message, fg=typer.colors.RED, err=True)
     raise typer.Exit(code=1)
-
-
-def cpu_cores() -> int:
-    """The cores this process may run on (its CPU affinity, which containers and taskset narrow)."""
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:  # not on Linux
-        return os.cpu_count() or 1
 
 
 @cli.command()

@@ -15,19 +15,25 @@ The write path is app/search/database_writes.py, the query path app/search/datab
 this class opens their sessions and transactions.
 """
 
+import threading
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
+from typing import TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, sessionmaker
 
+from app.cores import cpu_cores, idle_cores
 from app.db import writing_session
 from app.search import database_queries as queries
 from app.search import database_writes as writes
 from app.search.backend import ClaimDocument, ProgressCallback, SearchDocument, SearchHit, SearchPage, SearchQuery
 from app.search.database_tables import D
 from app.search.documents import chunks
+
+T = TypeVar("T")
 
 WRITE_CHUNK = writes.WRITE_CHUNK
 REBUILD_CHUNK = 1000
@@ -36,12 +42,25 @@ REBUILD_CHUNK = 1000
 class DatabaseBackend:
     name = "database"
 
-    def __init__(self, session_factory: sessionmaker[Session]) -> None:
+    def __init__(self, session_factory: sessionmaker[Session], *, split_searches: bool | None = None) -> None:
+        """`split_searches`: whether a search may score its matches in two threads (SQLite; see
+        `database_queries._sqlite_best`). By default, when this process may use two cores or
+        more and the sessions open connections of their own (not one shared connection, which
+        another thread could not use, as tests bind theirs)."""
         self._session_factory = session_factory
         bind = session_factory.kw.get("bind")
         self._dialect = bind.dialect.name if bind is not None else "sqlite"
         if self._dialect not in ("sqlite", "postgresql"):
             raise RuntimeError(f"the database search backend runs on SQLite or PostgreSQL, not {self._dialect}")
+        if split_searches is None:
+            split_searches = isinstance(bind, sa.Engine) and cpu_cores() > 1
+        self._other_half = (
+            ThreadPoolExecutor(max_workers=1, thread_name_prefix="search-half")
+            if split_searches and self._dialect == "sqlite"
+            else None
+        )
+        self._searching = 0
+        self._searching_lock = threading.Lock()
 
     def ensure_ready(self) -> None:
         """The tables come with the migrations (`ttdn migrate`); this checks they are there."""
@@ -62,8 +81,39 @@ class DatabaseBackend:
         """Writes are searchable once committed; nothing to do."""
 
     def search(self, query: SearchQuery) -> SearchPage:
-        with self._session_factory() as session:
-            return queries.search(session, self._dialect, query)
+        with self._session_factory() as session, self._counted() as alone:
+            # Only a search running alone in its process, on a machine with a core idle at that
+            # moment, gets the second thread: otherwise the cores are busy already (other
+            # searches, the other workers), and splitting costs a second pass over the words.
+            other_thread = self._in_other_thread if alone and self._core_free() else None
+            return queries.search(session, self._dialect, query, other_thread)
+
+    def _core_free(self) -> bool:
+        if self._other_half is None:
+            return False
+        idle = idle_cores()
+        return idle is None or idle >= 1
+
+    @contextmanager
+    def _counted(self) -> Iterator[bool]:
+        """Counts the searches in flight; yields whether this one is the only one."""
+        with self._searching_lock:
+            self._searching += 1
+            alone = self._searching == 1
+        try:
+            yield alone
+        finally:
+            with self._searching_lock:
+                self._searching -= 1
+
+    def _in_other_thread(self, work: Callable[[Session], T]) -> "Future[T]":
+        assert self._other_half is not None
+
+        def run() -> T:
+            with self._session_factory() as session:
+                return work(session)
+
+        return self._other_half.submit(run)
 
     def match_claims(self, text: str, limit: int) -> list[SearchHit]:
         with self._session_factory() as session:

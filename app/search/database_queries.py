@@ -6,6 +6,8 @@ add to the score, so exact spellings rank first. Claims are matched by any share
 
 import heapq
 import uuid
+from collections.abc import Callable
+from concurrent.futures import Future
 from functools import reduce
 from operator import and_
 from typing import Any
@@ -54,10 +56,17 @@ DIRECT_LOOKUP_MAX = 2000
 LOOKUP_CHUNK = 500
 # More words than this add little to finding claim candidates and slow the query down.
 MAX_QUERY_WORDS = 40
+# From this many documents (the highest document number), a first page by relevance on SQLite
+# is scored in two halves at once when another thread is offered; below, one statement is quicker.
+SPLIT_FROM = 20_000
+
+# Runs a function with a session of its own in another thread; its result comes as a Future.
+OtherThread = Callable[[Callable[[Session], Any]], "Future[Any]"]
 
 
-def search(session: Session, dialect: str, query: SearchQuery) -> SearchPage:
-    """One page of hits, the total and the facet counts for `query`."""
+def search(session: Session, dialect: str, query: SearchQuery, other_thread: OtherThread | None = None) -> SearchPage:
+    """One page of hits, the total and the facet counts for `query`; with `other_thread`, SQLite
+    may score the matches in two halves at once (`_sqlite_best`)."""
     sort = effective_sort(query)
     parsers = (number, uuid_text) if sort == "relevance" else (aware_datetime, aware_datetime, uuid_text)
     after = decode_cursor(query, sort, parsers) if query.cursor and not query.collapse else None
@@ -70,10 +79,14 @@ def search(session: Session, dialect: str, query: SearchQuery) -> SearchPage:
     filtered = _base_set(session, query, bitmaps)
     universe = bm.union(bitmaps.get("kind", {}).values())
     shown = reduce(and_, chosen.values(), filtered)
-    matches = _text_matches(
-        session, dialect, search_words(query), scored=sort == "relevance", only=None if shown == universe else shown
-    )
-    matched = None if matches is None else bm.bitmap(doc_id for doc_id, _ in matches)
+    words, only = search_words(query), None if shown == universe else shown
+    matches: list[tuple[int, float | None]] | None
+    if dialect == "sqlite" and sort == "relevance" and words.folded and not after and not query.collapse:
+        # A first page by relevance: of the matches, only those that can reach it need a score.
+        matched, matches = _sqlite_best(session, words, only, query.limit + 1, universe.bit_length(), other_thread)
+    else:
+        matches = _text_matches(session, dialect, words, scored=sort == "relevance", only=only)
+        matched = None if matches is None else bm.bitmap(doc_id for doc_id, _ in matches)
     base = filtered if matched is None else filtered & matched
     final = reduce(and_, chosen.values(), base)
     facets = _facet_counts(bitmaps, base, chosen, query.facet_groups) if query.with_facets else {}
@@ -159,6 +172,67 @@ def _sqlite_matches(
             return driver.execute(sql, (expression, bm.flags(only))).fetchall()
         sql = f"SELECT rowid, {score} FROM search_fts WHERE search_fts MATCH ?"
     return driver.execute(sql, (expression,)).fetchall()
+
+
+def _sqlite_best(
+    session: Session, words: QueryWords, only: int | None, keep: int, end: int, other_thread: OtherThread | None
+) -> tuple[int, list[tuple[int, float | None]]]:
+    """The documents holding every folded word (a bitmap), and those of them that can reach the
+    first `keep` places with their score: the `keep` best and every match tied with the last.
+
+    Scoring (bm25 of every match) is most of a search's cost on a common word; SQLite sorts the
+    scores itself, and returns every match's number in one string (as rows they would cost
+    Python more than the sorting). With `other_thread` and at least SPLIT_FROM documents, the
+    documents are split in two halves by number, each scored by its own statement in its own
+    thread and connection, so that two cores share the scoring. A half's statement computes the
+    phrases' IDF and the average lengths over the whole index, as one statement does, so the
+    scores are the same; that pass is paid twice, which is why the backend offers the other
+    thread only to a search that runs alone in its process.
+    """
+    statement, params = _sqlite_best_statement(words, only, keep)
+    if other_thread is None or end < SPLIT_FROM:
+        return _sqlite_best_part(session, statement, {**params, "low": _ROWIDS[0], "high": _ROWIDS[1]})
+    middle = end // 2
+    second = other_thread(lambda own: _sqlite_best_part(own, statement, {**params, "low": middle, "high": _ROWIDS[1]}))
+    matched, best = _sqlite_best_part(session, statement, {**params, "low": _ROWIDS[0], "high": middle - 1})
+    other_matched, other_best = second.result()
+    return matched | other_matched, best + other_best
+
+
+# Every rowid SQLite can hold.
+_ROWIDS = (-(2**63), 2**63 - 1)
+
+
+def _sqlite_best_statement(words: QueryWords, only: int | None, keep: int) -> tuple[str, dict[str, Any]]:
+    score = f"-bm25(search_fts, {', '.join(map(str, BM25_WEIGHTS))})"
+    params: dict[str, Any] = {"expression": _fts_expression(words), "place": keep - 1}
+    if only is not None:
+        # Documents outside `only` are matched but never shown: no score (see `_sqlite_matches`).
+        score = f"CASE WHEN substr(:shown, rowid + 1, 1) = x'01' THEN {score} END"
+        params["shown"] = bm.flags(only)
+    # The first row (its number NULL) lists every match; then each match scored at least as
+    # high as the keep-th best score, or every scored match when there are fewer.
+    statement = (
+        f"WITH m AS MATERIALIZED (SELECT rowid AS r, {score} AS s FROM search_fts"
+        " WHERE search_fts MATCH :expression AND rowid BETWEEN :low AND :high)"
+        " SELECT NULL, NULL, (SELECT group_concat(r) FROM m)"
+        " UNION ALL SELECT r, s, NULL FROM m WHERE s >= coalesce("
+        "(SELECT s FROM m WHERE s IS NOT NULL ORDER BY s DESC LIMIT 1 OFFSET :place), -1e308)"
+    )
+    return statement, params
+
+
+def _sqlite_best_part(
+    session: Session, statement: str, params: dict[str, Any]
+) -> tuple[int, list[tuple[int, float | None]]]:
+    driver = session.connection().connection.driver_connection
+    listed, best = None, []
+    for doc_id, score, every in driver.execute(statement, params):
+        if doc_id is None:
+            listed = every
+        else:
+            best.append((doc_id, score))
+    return (bm.bitmap([int(n) for n in listed.split(",")]) if listed else 0), best
 
 
 def _fts_required(words: QueryWords) -> str:
