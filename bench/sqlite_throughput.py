@@ -3,24 +3,25 @@ worker count (one per core), on the SQLite file a `bench.search_only --only sqli
 
     .venv/bin/python -m bench.sqlite_throughput [--seconds 15] [--clients 1,2,8] [--workers N]
 
-Each client is a thread with its own HTTP client (a new connection per request), cycling through the 200 queries of the search
-benchmark from its own offset, for `--seconds` per client count; every answer must be a 200. No
-baseline of its own: run it before and after a change (alternated, on a quiet machine) and
-compare. A tool for a change's effect under load, not one of the goals.
+Each client is a thread with its own HTTP client (a new connection per request), cycling
+through the 200 queries of the search benchmark from its own offset, for `--seconds` per client
+count; every answer must be a 200 (bench.throughput's loop). No baseline of its own: run it
+before and after a change (alternated, on a quiet machine) and compare. A tool for a change's
+effect under load, not one of the goals.
 """
 
 from __future__ import annotations
 
 import argparse
-import time
 
 import httpx
 
 from app.cores import cpu_cores
-from bench.common import log, run_clients, serve, sqlite_env, staff_token
+from bench.common import log, serve, sqlite_env, staff_token
 from bench.corpus import queries
 from bench.search_bench import API_SEARCH
 from bench.sqlite_bench import DATA_DIR
+from bench.throughput import rate
 
 
 def rates(workers: int, clients: list[int], seconds: float) -> dict[int, float]:
@@ -35,27 +36,14 @@ def rates(workers: int, clients: list[int], seconds: float) -> dict[int, float]:
 
 
 def _rate(base_url: str, token: str, clients: int, seconds: float) -> float:
-    mix = queries()
-    done, failures = [0] * clients, []
-    deadline = time.monotonic() + seconds
+    mix, headers = queries(), {"Authorization": f"Bearer {token}"}
 
-    def loop(slot: int) -> None:
-        # A connection per request: a kept-alive connection stays with the worker that accepted
-        # it, and which worker got how many clients would decide the figure.
-        limits = httpx.Limits(max_keepalive_connections=0)
-        with httpx.Client(timeout=60, headers={"Authorization": f"Bearer {token}"}, limits=limits) as client:
-            position = slot * 25
-            while time.monotonic() < deadline and not failures:
-                response = client.get(base_url + API_SEARCH, params=mix[position % len(mix)])
-                if response.status_code != 200:
-                    failures.append(f"{response.status_code} {response.text[:200]}")
-                done[slot] += 1
-                position += 1
+    def search(client: httpx.Client, i: int) -> int:
+        return client.get(base_url + API_SEARCH, params=mix[i], headers=headers).status_code
 
-    wall = run_clients(clients, loop, seconds + 60)
-    if failures:
-        raise SystemExit(f"a search failed: {failures[0]}")
-    return sum(done) / wall
+    # A connection per request: a kept-alive connection stays with the worker that accepted it,
+    # and which worker got how many clients would decide the figure.
+    return rate(search, len(mix), clients=clients, seconds=seconds, keep_alive=False)
 
 
 def main() -> None:
@@ -68,8 +56,8 @@ def main() -> None:
         raise SystemExit(f"no {DATA_DIR / 'ttdn.sqlite3'}: run bench.search_only --only sqlite --keep first")
     result = rates(args.workers, [int(n) for n in args.clients.split(",")], args.seconds)
     print("| clients | searches/s |\n| ---: | ---: |")
-    for count, rate in result.items():
-        print(f"| {count} | {rate:.1f} |")
+    for count, per_second in result.items():
+        print(f"| {count} | {per_second:.1f} |")
 
 
 if __name__ == "__main__":

@@ -22,15 +22,24 @@ ROUND_SECONDS = 10
 REPEATS = 3
 
 
-def _rate(send: Callable[[httpx.Client, int], int], items: int) -> float:
-    """Requests per second of CLIENTS threads calling `send(client, i)` for ROUND_SECONDS."""
-    deadline = time.monotonic() + ROUND_SECONDS
-    counts = [0] * CLIENTS
+def rate(
+    send: Callable[[httpx.Client, int], int],
+    items: int,
+    *,
+    clients: int = CLIENTS,
+    seconds: float = ROUND_SECONDS,
+    keep_alive: bool = True,
+) -> float:
+    """Requests per second of `clients` threads calling `send(client, i)` for `seconds`, each
+    from its own offset into the `items`; without `keep_alive`, a connection per request."""
+    deadline = time.monotonic() + seconds
+    counts = [0] * clients
     failures: list[str] = []
+    limits = httpx.Limits() if keep_alive else httpx.Limits(max_keepalive_connections=0)
 
     def client_loop(slot: int) -> None:
-        with httpx.Client(timeout=30) as client:
-            i = slot * (items // CLIENTS)
+        with httpx.Client(timeout=30, limits=limits) as client:
+            i = slot * (items // clients)
             while time.monotonic() < deadline:
                 status = send(client, i % items)
                 if status != 200:
@@ -39,7 +48,7 @@ def _rate(send: Callable[[httpx.Client, int], int], items: int) -> float:
                 counts[slot] += 1
                 i += 1
 
-    elapsed = run_clients(CLIENTS, client_loop, ROUND_SECONDS + 60)
+    elapsed = run_clients(clients, client_loop, seconds + 60)
     if failures:
         raise RuntimeError(f"search throughput: a request failed ({failures[0]})")
     return sum(counts) / elapsed
@@ -61,7 +70,7 @@ def rounds(
 
     out = []
     for number in range(REPEATS):
-        row = {"api_rps": _rate(api, len(queries)), "direct_rps": _rate(direct, len(requests))}
+        row = {"api_rps": rate(api, len(queries)), "direct_rps": rate(direct, len(requests))}
         row["ratio"] = row["api_rps"] / row["direct_rps"]
         log(f"search throughput round {number + 1}: api {row['api_rps']:.0f}/s, direct {row['direct_rps']:.0f}/s")
         out.append(row)
