@@ -187,7 +187,7 @@ def _sqlite_best(
     thread and connection, so that two cores share the scoring. A half's statement computes the
     phrases' IDF and the average lengths over the whole index, as one statement does, so the
     scores are the same; that pass is paid twice, which is why the backend offers the other
-    thread only to a search that runs alone in its process.
+    thread only to a search that runs alone in its process while a core is idle.
     """
     statement, params = _sqlite_best_statement(words, only, keep)
     if other_thread is None or end < SPLIT_FROM:
