@@ -5,6 +5,7 @@ add to the score, so exact spellings rank first. Claims are matched by any share
 """
 
 import heapq
+import math
 import uuid
 from collections.abc import Callable
 from concurrent.futures import Future
@@ -81,9 +82,12 @@ def search(session: Session, dialect: str, query: SearchQuery, other_thread: Oth
     shown = reduce(and_, chosen.values(), filtered)
     words, only = search_words(query), None if shown == universe else shown
     matches: list[tuple[int, float | None]] | None
-    if dialect == "sqlite" and sort == "relevance" and words.folded and not after and not query.collapse:
-        # A first page by relevance: of the matches, only those that can reach it need a score.
-        matched, matches = _sqlite_best(session, words, only, query.limit + 1, universe.bit_length(), other_thread)
+    if dialect == "sqlite" and sort == "relevance" and words.folded and not query.collapse:
+        # A page by relevance: of the matches, only those that can reach it need a score.
+        last_score = float(after[0]) if after else None
+        matched, matches = _sqlite_best(
+            session, words, only, query.limit + 1, last_score, universe.bit_length(), other_thread
+        )
     else:
         matches = _text_matches(session, dialect, words, scored=sort == "relevance", only=only)
         matched = None if matches is None else bm.bitmap(doc_id for doc_id, _ in matches)
@@ -175,10 +179,19 @@ def _sqlite_matches(
 
 
 def _sqlite_best(
-    session: Session, words: QueryWords, only: int | None, keep: int, end: int, other_thread: OtherThread | None
+    session: Session,
+    words: QueryWords,
+    only: int | None,
+    keep: int,
+    last_score: float | None,
+    end: int,
+    other_thread: OtherThread | None,
 ) -> tuple[int, list[tuple[int, float | None]]]:
     """The documents holding every folded word (a bitmap), and those of them that can reach the
     first `keep` places with their score: the `keep` best and every match tied with the last.
+    After a cursor's `last_score`, the places after it: every match scored `last_score` (which
+    of them the cursor's page showed, material ids decide: `_top_scored`), then the `keep` best
+    of those scored lower and every match tied with the last of them.
 
     Scoring (bm25 of every match) is most of a search's cost on a common word; SQLite sorts the
     scores itself, and returns every match's number in one string (as rows they would cost
@@ -189,7 +202,7 @@ def _sqlite_best(
     scores are the same; that pass is paid twice, which is why the backend offers the other
     thread only to a search that runs alone in its process while a core is idle.
     """
-    statement, params = _sqlite_best_statement(words, only, keep)
+    statement, params = _sqlite_best_statement(words, only, keep, last_score)
     if other_thread is None or end < SPLIT_FROM:
         return _sqlite_best_part(session, statement, {**params, "low": _ROWIDS[0], "high": _ROWIDS[1]})
     middle = end // 2
@@ -203,21 +216,26 @@ def _sqlite_best(
 _ROWIDS = (-(2**63), 2**63 - 1)
 
 
-def _sqlite_best_statement(words: QueryWords, only: int | None, keep: int) -> tuple[str, dict[str, Any]]:
+def _sqlite_best_statement(
+    words: QueryWords, only: int | None, keep: int, last_score: float | None
+) -> tuple[str, dict[str, Any]]:
     score = f"-bm25(search_fts, {', '.join(map(str, BM25_WEIGHTS))})"
-    params: dict[str, Any] = {"expression": _fts_expression(words), "place": keep - 1}
+    last = math.inf if last_score is None else last_score  # a first page: every score is below
+    params: dict[str, Any] = {"expression": _fts_expression(words), "place": keep - 1, "last": last}
     if only is not None:
         # Documents outside `only` are matched but never shown: no score (see `_sqlite_matches`).
         score = f"CASE WHEN substr(:shown, rowid + 1, 1) = x'01' THEN {score} END"
         params["shown"] = bm.flags(only)
-    # The first row (its number NULL) lists every match; then each match scored at least as
-    # high as the keep-th best score, or every scored match when there are fewer.
+    # The first row (its number NULL) lists every match; then each match scored `last` (after a
+    # cursor), and each scored below it and at least as high as the keep-th best score below it
+    # (every such match when there are fewer).
     statement = (
         f"WITH m AS MATERIALIZED (SELECT rowid AS r, {score} AS s FROM search_fts"
         " WHERE search_fts MATCH :expression AND rowid BETWEEN :low AND :high)"
         " SELECT NULL, NULL, (SELECT group_concat(r) FROM m)"
-        " UNION ALL SELECT r, s, NULL FROM m WHERE s >= coalesce("
-        "(SELECT s FROM m WHERE s IS NOT NULL ORDER BY s DESC LIMIT 1 OFFSET :place), -1e308)"
+        " UNION ALL SELECT r, s, NULL FROM m WHERE s = :last"
+        " UNION ALL SELECT r, s, NULL FROM m WHERE s < :last AND s >= coalesce("
+        "(SELECT s FROM m WHERE s < :last ORDER BY s DESC LIMIT 1 OFFSET :place), -1e308)"
     )
     return statement, params
 

@@ -22,6 +22,7 @@ from app.db import build_engine, build_session_factory
 from app.search import database_queries
 from app.search.backend import SearchQuery
 from app.search.database import DatabaseBackend
+from app.search.documents import search_words
 from tests.search.test_search_contract import doc
 
 pytestmark = pytest.mark.skipif(
@@ -116,18 +117,36 @@ def test_ties_across_the_halves_are_ordered_by_material_id(
 
 
 def test_pages_after_a_split_first_page_follow_on(backends: tuple[DatabaseBackend, DatabaseBackend]) -> None:
-    """The first page comes from the halves, the next ones from the whole: one order throughout."""
+    """The first page comes from the halves, the next ones too: one order throughout."""
     split, whole = backends
     everything = every_hit(whole, 100)
     assert len(everything) == 120
     assert every_hit(split, 7) == everything
 
 
-def every_hit(backend: DatabaseBackend, limit: int) -> list[uuid.UUID]:
+@pytest.mark.parametrize("text", ["dong bao", "tin giả", "dân tộc Mông", "rung"])
+@pytest.mark.parametrize("limit", [1, 3, 7, 20])
+def test_every_page_follows_the_ranking_of_every_match_scored(
+    backends: tuple[DatabaseBackend, DatabaseBackend], text: str, limit: int
+) -> None:
+    """Pages after a cursor are scored like first pages (SQLite keeps the matches scored as the
+    cursor's last hit, and the best of those below): together they are every match, ranked as
+    scoring each one and sorting by score, then material id, ranks them."""
+    split, whole = backends
+    with whole._session_factory() as session:
+        scored = database_queries._text_matches(session, "sqlite", search_words(SearchQuery(text=text)), scored=True)
+        ids = database_queries._material_ids(session, [doc_id for doc_id, _ in scored or []])
+    ranking = [ids[doc_id] for doc_id, _ in sorted(scored or [], key=lambda m: (-(m[1] or 0), str(ids[m[0]])))]
+    assert len(ranking) > limit
+    assert every_hit(split, limit, text) == ranking
+    assert every_hit(whole, limit, text) == ranking
+
+
+def every_hit(backend: DatabaseBackend, limit: int, text: str = "dong bao") -> list[uuid.UUID]:
     seen: list[uuid.UUID] = []
     cursor = None
     while True:
-        page = backend.search(SearchQuery(text="dong bao", limit=limit, cursor=cursor, with_facets=False))
+        page = backend.search(SearchQuery(text=text, limit=limit, cursor=cursor, with_facets=False))
         seen.extend(hit.id for hit in page.hits)
         cursor = page.next_cursor
         if cursor is None:
