@@ -4,7 +4,7 @@
 
 On the SQLite file a `bench.search_only --only sqlite --keep` run left, every query of the
 search mix (its plain filters as stored values; province filters left out, they need ids) is
-sent to two backends over the same file: one that always splits a first page by relevance
+sent to two backends over the same file: one that always splits a page by relevance
 (the idle-core check answered yes), one that never does. Pages, totals, facets and next
 cursors must be equal, and so must the second pages the cursors lead to. Prints the count of
 differences and of searches that did run in two halves; exits 1 on any difference.
