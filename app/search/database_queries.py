@@ -57,8 +57,8 @@ DIRECT_LOOKUP_MAX = 2000
 LOOKUP_CHUNK = 500
 # More words than this add little to finding claim candidates and slow the query down.
 MAX_QUERY_WORDS = 40
-# From this many documents (the highest document number), a first page by relevance on SQLite
-# is scored in two halves at once when another thread is offered; below, one statement is quicker.
+# From this many documents (the highest document number), a page by relevance on SQLite is
+# scored in two halves at once when another thread is offered; below, one statement is quicker.
 SPLIT_FROM = 20_000
 
 # Runs a function with a session of its own in another thread; its result comes as a Future.
@@ -84,7 +84,7 @@ def search(session: Session, dialect: str, query: SearchQuery, other_thread: Oth
     matches: list[tuple[int, float | None]] | None
     if dialect == "sqlite" and sort == "relevance" and words.folded and not query.collapse:
         # A page by relevance: of the matches, only those that can reach it need a score.
-        last_score = float(after[0]) if after else None
+        last_score = after[0] if after else None  # `number` made it a float
         matched, matches = _sqlite_best(
             session, words, only, query.limit + 1, last_score, universe.bit_length(), other_thread
         )
