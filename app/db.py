@@ -106,6 +106,10 @@ class UUIDStr(TypeDecorator):
 
 # JSON on SQLite, JSONB on PostgreSQL.
 JSONType = JSON().with_variant(JSONB(), "postgresql")
+# A document written once and read only whole, never queried inside (a saved version's snapshot):
+# `json` on PostgreSQL too, which keeps the text as written instead of parsing it into jsonb's
+# binary form (migration 0025 says what that saves).
+WholeJSON = JSON()
 
 
 def one_of(dialect: str, column: ColumnElement[Any], key: str, item_type: Any = String) -> ColumnElement[bool]:

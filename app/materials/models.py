@@ -7,7 +7,7 @@ from typing import Protocol
 from sqlalchemy import BigInteger, Boolean, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.db import Base, JSONType, UTCDateTime, UUIDStr, new_id, utcnow
+from app.db import Base, UTCDateTime, UUIDStr, WholeJSON, new_id, utcnow
 
 # The API's list fields and the tag facet each is stored under.
 TAG_FIELDS = {
@@ -142,7 +142,7 @@ class MaterialRevision(Base):
         UUIDStr, ForeignKey("materials.id", ondelete="CASCADE"), primary_key=True
     )
     version: Mapped[int] = mapped_column(Integer, primary_key=True)
-    snapshot: Mapped[dict] = mapped_column(JSONType)
+    snapshot: Mapped[dict] = mapped_column(WholeJSON)
     saved_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     saved_by: Mapped[uuid.UUID | None] = mapped_column(UUIDStr, ForeignKey("users.id"))
     change: Mapped[str] = mapped_column(String(40))  # created, updated, transition:<to>, attachment
