@@ -62,6 +62,23 @@ def test_lines_given_as_bytes_are_decoded_one_by_one(session_factory, session):
     assert sorted(session.scalars(select(Material.title))) == ["Cuối", "Đầu"]
 
 
+def test_a_bytes_line_that_is_not_json_is_placed_by_characters_not_bytes(session_factory):
+    # orjson reads the bytes; a line it refuses is decoded first, so "Đầu" counts as 3, not 6,
+    # and a byte order mark before bad JSON is not counted at all.
+    bad = '{"title": "Đầu" x}'.encode()
+    report = importer.import_lines(session_factory, [bad, b"\xef\xbb\xbf" + bad])
+    assert report.errors == [
+        (
+            1,
+            "not JSON (each line is one JSON object): unexpected character, expected ',' or '}' at position 17 of the line",
+        ),
+        (
+            2,
+            "not JSON (each line is one JSON object): unexpected character, expected ',' or '}' at position 17 of the line",
+        ),
+    ]
+
+
 def test_a_line_that_is_not_json_or_has_an_empty_title_says_so_in_plain_words(session_factory):
     report = importer.import_lines(session_factory, ["not json", json.dumps(material_data(title="   "))])
     assert report.imported == 0
