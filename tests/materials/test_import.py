@@ -67,16 +67,8 @@ def test_a_bytes_line_that_is_not_json_is_placed_by_characters_not_bytes(session
     # and a byte order mark before bad JSON is not counted at all.
     bad = '{"title": "Đầu" x}'.encode()
     report = importer.import_lines(session_factory, [bad, b"\xef\xbb\xbf" + bad])
-    assert report.errors == [
-        (
-            1,
-            "not JSON (each line is one JSON object): unexpected character, expected ',' or '}' at position 17 of the line",
-        ),
-        (
-            2,
-            "not JSON (each line is one JSON object): unexpected character, expected ',' or '}' at position 17 of the line",
-        ),
-    ]
+    reason = "not JSON (each line is one JSON object): unexpected character, expected ',' or '}'"
+    assert report.errors == [(1, f"{reason} at position 17 of the line"), (2, f"{reason} at position 17 of the line")]
 
 
 def test_a_line_that_is_not_json_or_has_an_empty_title_says_so_in_plain_words(session_factory):
