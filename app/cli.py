@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from app import migrate as migrations
 from app.accounts import service as accounts_service
 from app.bundles import demo as bundles_demo
+from app.collector import batch_job
 from app.config import Settings, get_settings
 from app.cores import cpu_cores
 from app.db import build_engine, build_session_factory, session_scope
@@ -241,6 +242,7 @@ def _load_demo_organisations(session: Session) -> None:
 
 
 @cli.command("import")
+@batch_job()
 def import_materials(
     file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True)],
     # As many as one `_bulk` request carries (BULK_CHUNK): Elasticsearch takes fewer, larger requests faster.
@@ -422,6 +424,7 @@ def drain_with_progress(factory: sessionmaker[Session], backend: SearchBackend) 
 
 
 @cli.command()
+@batch_job()
 def reindex(
     drop: Annotated[
         bool, typer.Option("--drop", help="Remove everything indexed first (searches find nothing until done)")

@@ -5,6 +5,7 @@ a temporary DATA_DIR (the same in both configurations: the commands, not the dat
 under test here; the services behind them are tested elsewhere on both configurations).
 """
 
+import gc
 import json
 import re
 import sqlite3
@@ -16,12 +17,15 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from typer.testing import CliRunner
 
+from app import cli as cli_module
 from app.accounts.models import User
 from app.bundles.models import Bundle
 from app.cli import cli
+from app.collector import BATCH_THRESHOLDS
 from app.config import get_settings
 from app.db import build_engine, build_session_factory
 from app.main import create_app
+from app.materials.importer import ImportReport
 from app.materials.models import Material
 from app.organisations.models import Organisation
 from app.search.backend import SearchQuery
@@ -157,6 +161,23 @@ def test_reindex_rebuilds_the_database_backend(scratch):
     result = run("reindex")
     assert result.exit_code == 0, result.output
     assert "indexed 31 materials with the database backend" in result.output
+
+
+def test_import_and_reindex_run_with_the_batch_collector_settings(scratch, monkeypatch, tmp_path):
+    """Both commands run their work with the collector as app/collector.py sets it, and restore it."""
+    seen = []
+    monkeypatch.setattr(
+        cli_module.importer, "import_lines", lambda *a, **k: seen.append(gc.get_threshold()) or ImportReport()
+    )
+    monkeypatch.setattr(cli_module.indexer, "rebuild", lambda *a, **k: seen.append(gc.get_threshold()) or 0)
+    run("migrate")
+    before = gc.get_threshold()
+    lines = tmp_path / "one.ndjson"
+    lines.write_text("{}\n")
+    assert run("import", str(lines)).exit_code == 0
+    assert run("reindex").exit_code == 0
+    assert seen == [BATCH_THRESHOLDS, BATCH_THRESHOLDS]
+    assert gc.get_threshold() == before and gc.get_freeze_count() == 0
 
 
 def test_create_unit_and_issue_key(scratch):
