@@ -31,7 +31,7 @@ from app.search import indexer
 from app.search.backend import SearchBackend
 from app.search.factory import build_search_backend
 from app.taxonomy import seed as taxonomy_seed
-from tests.factories import TEST_PASSWORD
+from tests.factories import hashed_test_password
 
 CONFIG = os.environ.get("TTDN_TEST_CONFIG", "sqlite")
 
@@ -153,7 +153,7 @@ ROLE_USERS = {
 def users(session: Session) -> dict[str, User]:
     """One staff user per role (two editors and two reviewers, for the four-eyes rule)."""
     made = {}
-    password_hash = security.hash_password(TEST_PASSWORD)
+    password_hash = hashed_test_password()
     for name, roles in ROLE_USERS.items():
         user = User(email=f"{name}@example.test", password_hash=password_hash, roles=roles, full_name=name)
         session.add(user)

@@ -1,5 +1,6 @@
 """Factories that build valid objects; a test names only what it cares about."""
 
+import functools
 import itertools
 from pathlib import Path
 from typing import Any
@@ -7,6 +8,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from app.accounts import security
 from app.accounts.deps import Principal
 from app.accounts.models import User
 from app.db import build_engine, build_session_factory
@@ -16,6 +18,13 @@ from app.materials.schemas import MaterialCreate
 
 _counter = itertools.count(1)
 TEST_PASSWORD = "correct horse battery staple"
+
+
+@functools.cache
+def hashed_test_password() -> str:
+    """TEST_PASSWORD hashed once per run: Argon2 is slow by design (about 0.13 s a hash here), and
+    600 tests make their users with it; every user made from it signs in with TEST_PASSWORD."""
+    return security.hash_password(TEST_PASSWORD)
 
 
 def principal_for(user: User) -> Principal:

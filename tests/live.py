@@ -32,7 +32,7 @@ from app.config import Settings
 from app.db import build_engine, build_session_factory
 from app.taxonomy import seed as taxonomy_seed
 from tests.conftest import CONFIG
-from tests.factories import TEST_PASSWORD
+from tests.factories import hashed_test_password
 
 SECRET_KEY = "live-test-secret-key-" + "z" * 32
 TTDN = str(Path(sys.executable).with_name("ttdn"))
@@ -47,7 +47,7 @@ class LiveDatabase:
 
     def add_user(self, email: str, roles: list[str]) -> User:
         with self.session_factory() as session:
-            user = User(email=email, password_hash=security.hash_password(TEST_PASSWORD), roles=roles, full_name=email)
+            user = User(email=email, password_hash=hashed_test_password(), roles=roles, full_name=email)
             session.add(user)
             session.commit()
             return user

@@ -33,7 +33,7 @@ from app.main import create_app
 from app.search import indexer
 from app.units import keys
 from tests.conftest import CONFIG
-from tests.factories import TEST_PASSWORD, material_data
+from tests.factories import hashed_test_password, material_data
 
 runner = CliRunner()
 SECRET_KEY = "drill-secret-key-that-is-long-enough-0123456789"
@@ -133,7 +133,7 @@ def staff(settings: Settings, roles: list[str], email: str) -> dict[str, str]:
     with build_session_factory(engine)() as session:
         user = session.scalar(select(User).where(User.email == email))
         if user is None:
-            user = User(email=email, password_hash=security.hash_password(TEST_PASSWORD), roles=roles, full_name=email)
+            user = User(email=email, password_hash=hashed_test_password(), roles=roles, full_name=email)
             session.add(user)
             session.commit()
         token, _ = security.issue_access_token(user.id, settings.secret_key, 30)

@@ -13,13 +13,13 @@ from concurrent.futures import ThreadPoolExecutor
 from fastapi.testclient import TestClient
 from sqlalchemy import delete, func, or_, select
 
-from app.accounts import security, throttle
+from app.accounts import throttle
 from app.accounts.models import SignInAddress, SignInCounter, User
 from app.audit.models import AuditRecord
 from app.db import build_session_factory
 from app.main import create_app
 from app.search.factory import build_search_backend
-from tests.factories import TEST_PASSWORD
+from tests.factories import TEST_PASSWORD, hashed_test_password
 
 GUESSES = 12
 ADDRESS = "198.51.100.231"
@@ -29,7 +29,7 @@ def test_parallel_wrong_guesses_evaluate_at_most_the_limit(engine, settings):
     factory = build_session_factory(engine)
     email = f"parallel-{uuid.uuid4().hex[:8]}@example.test"
     with factory() as session:
-        session.add(User(email=email, password_hash=security.hash_password(TEST_PASSWORD), roles=["editor"]))
+        session.add(User(email=email, password_hash=hashed_test_password(), roles=["editor"]))
         session.commit()
     backend = build_search_backend(settings, factory)
     app = create_app(settings, session_factory=factory, search_backend=backend)
