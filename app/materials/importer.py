@@ -190,26 +190,30 @@ def _write(
 ) -> list[int]:
     """Insert the batch's rows: materials, tags, rebutted claims, revisions, outbox rows and one audit record;
     returns the outbox rows' ids. Parents first: the others refer to their material."""
-    tags, revisions = [], []
-    for material in materials:
+    # Each material's id as stored, made once: a material's id is in seven rows or more, and
+    # UUID.__str__ is Python code.
+    keys = [str(m.id) for m in materials]
+    rows, tags, rebuts, revisions, outbox = [], [], [], [], []
+    for material, key in zip(materials, keys, strict=True):
+        rows.append(material.columns() | {"id": key})
         tags.extend(
-            {"material_id": material.id, "facet": facet, "value": value, "position": position}
+            {"material_id": key, "facet": facet, "value": value, "position": position}
             for facet, value, position in material.tags
         )
-        revisions.append(materials_service.revision_values(material, actor, "imported", material.snapshot))
-    rebuts = [
-        {"material_id": m.id, "claim_id": item.claim_id, "verdict": item.verdict, "position": position}
-        for m in materials
-        for position, item in enumerate(m.rebuts)
-    ]
-    _insert(session, Material.__table__, [m.columns() for m in materials])
+        rebuts.extend(
+            {"material_id": key, "claim_id": item.claim_id, "verdict": item.verdict, "position": position}
+            for position, item in enumerate(material.rebuts)
+        )
+        revision = materials_service.revision_values(material, actor, "imported", material.snapshot)
+        revisions.append(revision | {"material_id": key})
+        outbox.append({"material_id": key, "version": material.version, "claimed_until": claimed_until})
+    _insert(session, Material.__table__, rows)
     _insert(session, MaterialTag.__table__, tags)
     _insert(session, MaterialRebut.__table__, rebuts)
     _insert(session, MaterialRevision.__table__, revisions)
-    outbox = [{"material_id": m.id, "version": m.version, "claimed_until": claimed_until} for m in materials]
     ids = _insert_outbox(session, outbox)
     # One audit record per batch: the ids it brought in (a record per line would double the load).
-    material_ids = [str(m.id) for m in materials]
+    material_ids = keys
     audit_service.record(
         session, actor, "material.imported", "material", None, {"ids": material_ids, "count": len(material_ids)}
     )
