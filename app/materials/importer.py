@@ -241,17 +241,32 @@ def _insert(session: Session, table: Table, rows: list[dict[str, Any]]) -> None:
     for i, name in enumerate(names):
         if process := table.c[name].type._cached_bind_processor(connection.dialect):
             columns[i] = list(map(process, columns[i]))
-    statement = sql.SQL("COPY {} ({}) FROM STDIN").format(
+    # Binary: PostgreSQL reads each value as it is stored (no escaping, no parsing of timestamps
+    # from text), given each column's type, which binary COPY does not cast to.
+    statement = sql.SQL("COPY {} ({}) FROM STDIN (FORMAT BINARY)").format(
         sql.Identifier(table.name), sql.SQL(", ").join(map(sql.Identifier, names))
     )
     driver = connection.connection.driver_connection
     try:
-        with driver.cursor() as cursor, cursor.copy(statement) as copy:
-            for row in zip(*columns, strict=True):
-                copy.write_row(row)
+        with driver.cursor() as cursor:
+            types = _column_types(cursor, table.name, names)
+            with cursor.copy(statement) as copy:
+                copy.set_types(types)
+                for row in zip(*columns, strict=True):
+                    copy.write_row(row)
     except psycopg.Error as exc:
         # Reported as SQLAlchemy reports a failed INSERT (IntegrityError for a broken reference...).
         raise DBAPIError.instance(f"COPY {table.name}", None, exc, psycopg.Error, dialect=connection.dialect) from exc
+
+
+def _column_types(cursor: psycopg.Cursor[Any], table: str, names: list[str]) -> list[int]:
+    """The type (oid) of each of `names` in `table`, as the database has it."""
+    cursor.execute(
+        "SELECT attname, atttypid::int FROM pg_attribute WHERE attrelid = %s::regclass AND attnum > 0",
+        (table,),
+    )
+    types = dict(cursor.fetchall())
+    return [types[name] for name in names]
 
 
 def _insert_outbox(session: Session, rows: list[dict[str, Any]]) -> list[int]:
