@@ -51,7 +51,13 @@ from app.units.models import UNIT_TYPES
 from app.units.schemas import UnitCreate
 from app.wiring import register_hooks
 
-cli = typer.Typer(help="ttdn-hub: external-information materials for the border regions.", no_args_is_help=True)
+cli = typer.Typer(
+    help="ttdn-hub: external-information materials for the border regions.",
+    no_args_is_help=True,
+    # Docstrings are wrapped at 100 columns in the source; Markdown rejoins their lines (and shows
+    # `code` as such) instead of keeping every line break on a narrower terminal.
+    rich_markup_mode="markdown",
+)
 
 
 @cli.callback()
@@ -452,7 +458,9 @@ def reindex(
     typer.echo(f"indexed {count} materials with the {backend.name} backend in {time.perf_counter() - started:.1f} s")
 
 
-report_cli = typer.Typer(help="Reports for monitoring and the yearly review.", no_args_is_help=True)
+report_cli = typer.Typer(
+    help="Reports for monitoring and the yearly review.", no_args_is_help=True, rich_markup_mode="markdown"
+)
 cli.add_typer(report_cli, name="report")
 
 

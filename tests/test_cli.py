@@ -264,3 +264,11 @@ def _wait_for_indexer(client) -> None:
             return
         time.sleep(0.1)
     raise AssertionError("the indexer did not drain the demo set")
+
+
+def test_help_rejoins_the_docstrings_lines_to_the_terminals_width():
+    """A command's help is its docstring, wrapped at 100 columns in the source: on a wider
+    terminal its lines are rejoined, not broken where the source broke them."""
+    result = runner.invoke(cli, ["import", "--help"], env={"COLUMNS": "200", "NO_COLOR": "1"})
+    assert result.exit_code == 0, result.output
+    assert "Each batch is written while the next one is read" in result.output
