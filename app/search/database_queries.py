@@ -23,6 +23,7 @@ from app.search.backend import (
     PLAIN_FILTERS,
     FacetCount,
     FacetGroups,
+    Form,
     SearchHit,
     SearchPage,
     SearchQuery,
@@ -250,13 +251,17 @@ def _sqlite_best_part(
             listed = every
         else:
             best.append((doc_id, score))
-    return (bm.bitmap([int(n) for n in listed.split(",")]) if listed else 0), best
+    return (bm.bitmap(list(map(int, listed.split(",")))) if listed else 0), best
 
 
 def _fts_required(words: QueryWords) -> str:
     """Every folded word; a word that spells a name as one word, or the name's words as a phrase."""
-    each = ("(" + " OR ".join(f'"{" ".join(form)}"' for form in forms) + ")" for forms in words.required)
-    return "{title_folded summary_folded body_folded} : (" + " AND ".join(each) + ")"
+    return "{title_folded summary_folded body_folded} : (" + " AND ".join(map(_fts_forms, words.required)) + ")"
+
+
+def _fts_forms(forms: tuple[Form, ...]) -> str:
+    """One folded word: any of its forms."""
+    return "(" + " OR ".join(f'"{" ".join(form)}"' for form in forms) + ")"
 
 
 def _fts_expression(words: QueryWords) -> str:
@@ -266,8 +271,12 @@ def _fts_expression(words: QueryWords) -> str:
         # The words found together, in the order typed, score again (bm25 adds up every phrase
         # of the expression found in the row). Once: each copy is another pass over positions.
         groups.append("{title_folded summary_folded body_folded} : " + f'"{" ".join(folded)}"')
-    # `required AND (scoring OR required)` matches exactly the rows `required` matches.
-    return f"{required} AND ({' OR '.join(groups)} OR {required})"
+    # `required AND (scoring OR last)`, `last` the last word's forms, matches exactly the rows
+    # `required` matches: a row without an exact word or the phrase still scores by its folded
+    # words. One word, not all of them again: each phrase of the expression costs bm25 a pass
+    # over its whole document list (its IDF) and a look at its positions in every row.
+    last = "{title_folded summary_folded body_folded} : " + _fts_forms(words.required[-1])
+    return f"{required} AND ({' OR '.join(groups)} OR {last})"
 
 
 def _base_set(session: Session, query: SearchQuery, bitmaps: dict[str, dict[str, int]]) -> int:
