@@ -32,6 +32,7 @@ from app.search.database_tables import (
     CLAIMS,
     POSTINGS,
     D,
+    marked,
 )
 from app.search.documents import (
     PHRASE_BOOST,
@@ -255,8 +256,9 @@ def _sqlite_best_part(
 
 
 def _fts_required(words: QueryWords) -> str:
-    """Every folded word; a word that spells a name as one word, or the name's words as a phrase."""
-    return "{title_folded summary_folded body_folded} : (" + " AND ".join(map(_fts_forms, words.required)) + ")"
+    """Every folded word; a word that spells a name as one word, or the name's words as a phrase.
+    No column filter: only the folded columns hold unmarked words (`database_tables.marked`)."""
+    return " AND ".join(map(_fts_forms, words.required))
 
 
 def _fts_forms(forms: tuple[Form, ...]) -> str:
@@ -266,17 +268,17 @@ def _fts_forms(forms: tuple[Form, ...]) -> str:
 
 def _fts_expression(words: QueryWords) -> str:
     folded, required = words.folded, _fts_required(words)
-    groups = ["{title summary body} : (" + " OR ".join(f'"{w}"' for w in words.exact) + ")"]
+    # The words as typed, in the original columns (their words are marked there).
+    groups = [f'"{marked(word)}"' for word in words.exact]
     if as_phrase(folded):
         # The words found together, in the order typed, score again (bm25 adds up every phrase
         # of the expression found in the row). Once: each copy is another pass over positions.
-        groups.append("{title_folded summary_folded body_folded} : " + f'"{" ".join(folded)}"')
+        groups.append(f'"{" ".join(folded)}"')
     # `required AND (scoring OR last)`, `last` the last word's forms, matches exactly the rows
     # `required` matches: a row without an exact word or the phrase still scores by its folded
     # words. One word, not all of them again: each phrase of the expression costs bm25 a pass
     # over its whole document list (its IDF) and a look at its positions in every row.
-    last = "{title_folded summary_folded body_folded} : " + _fts_forms(words.required[-1])
-    return f"{required} AND ({' OR '.join(groups)} OR {last})"
+    return f"({required}) AND ({' OR '.join(groups)} OR {_fts_forms(words.required[-1])})"
 
 
 def _base_set(session: Session, query: SearchQuery, bitmaps: dict[str, dict[str, int]]) -> int:

@@ -28,6 +28,7 @@ from app.search.database_tables import (
     TEXTS,
     TOMBSTONES,
     D,
+    fts_row,
 )
 from app.search.documents import (
     chunks,
@@ -97,12 +98,12 @@ def _write_texts(session: Session, dialect: str, texts: dict[int, dict[str, str]
     if stale:
         if dialect == "sqlite":
             # External-content FTS5 forgets a row only when told the text it indexed.
-            session.execute(_FTS_DELETE, stale)
+            session.execute(_FTS_DELETE, [fts_row(row) for row in stale])
         session.execute(TEXTS.delete().where(TEXTS.c.doc_id.in_([row["doc_id"] for row in stale])))
     if fresh:
         session.execute(TEXTS.insert(), fresh)
         if dialect == "sqlite":
-            session.execute(_FTS_INSERT, fresh)
+            session.execute(_FTS_INSERT, [fts_row(row) for row in fresh])
 
 
 def _write_tags(session: Session, tags: dict[int, set[tuple[str, str]]]) -> None:
