@@ -14,6 +14,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from app.db import Base, UTCDateTime, UUIDStr
+from app.text import Remembered
 
 TEXT_COLUMNS = ("title", "summary", "body", "title_folded", "summary_folded", "body_folded")
 _DocId = sa.BigInteger().with_variant(sa.Integer, "sqlite")
@@ -75,9 +76,19 @@ _FTS_WORD = re.compile(r"[^\W_]+")
 ORIGINAL_COLUMNS = TEXT_COLUMNS[:3]
 
 
+def _mark_words(run: str) -> str:
+    return _FTS_WORD.sub(lambda word: EXACT_MARK + word[0], run)
+
+
+# Space-separated runs of text -> marked, remembered as app.text does for folding: the texts
+# repeat a few thousand words, and a dictionary hit is cheaper than the regular expression
+# (an average body of the benchmark corpus: 40 against 138 µs).
+_MARKED_RUNS = Remembered(_mark_words, limit=100_000, longest=64)
+
+
 def marked(text: str) -> str:
     """Original text as the FTS5 index holds it: "Tin giả" -> "ðTin ðgiả"."""
-    return _FTS_WORD.sub(lambda word: EXACT_MARK + word[0], text)
+    return " ".join(map(_MARKED_RUNS.__getitem__, text.split(" ")))
 
 
 def fts_row(row: dict[str, Any]) -> dict[str, Any]:
