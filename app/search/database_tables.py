@@ -71,7 +71,9 @@ TOMBSTONES = sa.Table(
 # IDFs; marked: 142 ms, 20 for the IDFs (bench/RESULTS.md). Folding never yields "ð" (it becomes
 # "d"), so no folded text holds a marked word; the texts table keeps the words as written.
 EXACT_MARK = "ð"
-# unicode61's word characters are letters and numbers ("L* N* Co"): an underscore separates.
+# unicode61's word characters are letters, numbers and private-use characters ("L* N* Co"); an
+# underscore separates. Private-use characters are left unmarked here: a run of them in an
+# original column could only add to a folded word's score, never change which rows match.
 _FTS_WORD = re.compile(r"[^\W_]+")
 ORIGINAL_COLUMNS = TEXT_COLUMNS[:3]
 
