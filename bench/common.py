@@ -38,6 +38,7 @@ ES_URL = os.environ.get("BENCH_ES_URL", "http://127.0.0.1:29200")
 BENCH_DB = os.environ.get("BENCH_DB", "ttdn_bench")
 BENCH_ALIAS = os.environ.get("BENCH_ALIAS", "ttdn-bench")
 BASELINE_INDEX = f"{BENCH_ALIAS}-raw-bulk"
+WARM_UP_INDEX = f"{BENCH_ALIAS}-warm-up"
 STAFF_EMAIL = "bench-staff@ttdn.local"
 STAFF_PASSWORD = "Bench-only password 7f3c9a, never reused"
 SECRET_KEY = "bench-secret-key-" + "x" * 32

@@ -16,6 +16,8 @@ from typing import Any
 import httpx
 
 from app.config import Settings
+from app.db import build_engine, build_session_factory
+from app.search.factory import build_search_backend
 from bench import throughput
 from bench.common import (
     BASELINE_INDEX,
@@ -26,6 +28,7 @@ from bench.common import (
     PG_ADMIN_URL,
     STAFF_EMAIL,
     TTDN,
+    WARM_UP_INDEX,
     Measure,
     log,
     percentile,
@@ -35,7 +38,7 @@ from bench.common import (
     shell_line,
     staff_token,
 )
-from bench.es_baseline import bulk_payloads, delete_index, raw_bulk
+from bench.es_baseline import WarmUp, bulk_payloads, delete_index, jit_compiler_seconds, raw_bulk, warm_up
 from bench.search_bench import per_pass, record_es_requests, run_search_mix
 
 DATA_DIR = OUT / "pg-es-data"
@@ -57,8 +60,8 @@ def drop_services() -> None:
     shutil.rmtree(DATA_DIR, ignore_errors=True)
 
 
-def _bench_indices(client: httpx.Client) -> list[str]:
-    response = client.get(f"{ES_URL}/_cat/indices/{BENCH_ALIAS}*", params={"h": "index", "format": "json"})
+def _bench_indices(client: httpx.Client, prefix: str = BENCH_ALIAS) -> list[str]:
+    response = client.get(f"{ES_URL}/_cat/indices/{prefix}*", params={"h": "index", "format": "json"})
     response.raise_for_status()
     return [row["index"] for row in response.json()]
 
@@ -84,9 +87,13 @@ def settings_for(env: dict[str, str]) -> Settings:
 
 
 def import_and_bulk(env: dict[str, str], corpus: Path, count: int) -> tuple[Measure, list[bytes]]:
-    """Benchmark 1: `ttdn import` (PostgreSQL, then drained into Elasticsearch) vs raw `_bulk`."""
+    """Benchmark 1: `ttdn import` (PostgreSQL, then drained into Elasticsearch) vs raw `_bulk`,
+    both on an Elasticsearch whose JIT compiler has settled (`warm_up`)."""
+    warmed = _warm_up(env, corpus, count)
     cmd = [TTDN, "import", str(corpus)]
+    compiler = jit_compiler_seconds()
     seconds = run(cmd, env)
+    compiled = _spent(compiler, jit_compiler_seconds())
     rate = count / seconds
     log(f"ttdn import: {count} materials in {seconds:.1f} s, {rate:.0f} documents/s")
     payloads, documents = bulk_payloads(settings_for(env).sqlalchemy_url, BASELINE_INDEX)
@@ -109,9 +116,29 @@ def import_and_bulk(env: dict[str, str], corpus: Path, count: int) -> tuple[Meas
             "batch indexed into Elasticsearch while the next is written, a final drain and a refresh",
             "baseline: the same documents (document_for + the backend's own bulk operations, 1,000 per request), "
             "serialised beforehand, into a fresh index with the backend's mappings and settings, refreshed",
+            f"before either is timed, Elasticsearch indexes the {count} corpus lines through the application's "
+            "client into a scratch index until its JIT compiler has settled (bench.es_baseline.warm_up; in this "
+            f"process {warmed.describe()}): a server just started took twice the CPU for its first import; "
+            f"its JIT compiler used {compiled} CPU-seconds during the timed import",
         ],
     )
     return measure, payloads
+
+
+def _spent(before: float | None, after: float | None) -> str:
+    return "?" if before is None or after is None else f"{after - before:.1f}"
+
+
+def _warm_up(env: dict[str, str], corpus: Path, count: int) -> WarmUp:
+    settings = settings_for(env).model_copy(update={"elasticsearch_index": WARM_UP_INDEX})
+    engine = build_engine(settings.sqlalchemy_url)
+    try:
+        return warm_up(build_search_backend(settings, build_session_factory(engine)), corpus, count)
+    finally:
+        engine.dispose()
+        with httpx.Client(timeout=60) as client:
+            for index in _bench_indices(client, WARM_UP_INDEX):
+                delete_index(client, index)
 
 
 def reindex_and_bulk(env: dict[str, str], count: int, payloads: list[bytes]) -> Measure:
