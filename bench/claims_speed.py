@@ -37,6 +37,7 @@ from app.search.documents import chunks
 from bench.claims_bench import bench_backend
 from bench.claims_data import DETAILS, GROUPS, PLACES, PLATFORMS, TEMPLATES, _paraphrase, _sentence, _url_variant
 from bench.common import CORPUS, percentile
+from bench.es_baseline import corpus_document
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 
@@ -63,23 +64,7 @@ def load_materials(backend: SearchBackend, corpus: Path, count: int) -> int:
 
 def _material(record: dict[str, Any], number: int) -> SearchDocument:
     at = T0 + timedelta(minutes=number)
-    return SearchDocument(
-        id=uuid.uuid4(),
-        version=1,
-        title=record["title"],
-        summary=record.get("summary") or "",
-        body=record.get("body") or "",
-        kind=record["kind"],
-        language=record["language"],
-        classification=record["classification"],
-        status="published",
-        ethnic_groups=record.get("ethnic_groups", []),
-        border_routes=record.get("border_routes", []),
-        provinces=[str(p) for p in record.get("provinces", [])],
-        topics=record.get("topics", []),
-        published_at=at,
-        updated_at=at,
-    )
+    return corpus_document(record, status="published", published_at=at, updated_at=at)
 
 
 def story(rng: random.Random) -> tuple[str, str]:

@@ -138,7 +138,7 @@ def warm_up(backend: SearchBackend, corpus: Path, count: int) -> WarmUp:
         while len(_warm_up.passes) < WARM_UP_PASSES:
             # New ids each pass: the same ids and versions again would be refused as version
             # conflicts, which costs Elasticsearch next to nothing.
-            documents = [_corpus_document(line) for line in parsed]
+            documents = [corpus_document(line) for line in parsed]
             started = time.perf_counter()
             with ThreadPoolExecutor(max_workers=2, thread_name_prefix="warm-up") as pool:
                 list(pool.map(backend.index_many, chunks(iter(documents), BULK_CHUNK)))
@@ -170,21 +170,30 @@ def jit_compiler_seconds() -> float | None:
     return ticks / os.sysconf("SC_CLK_TCK")
 
 
-def _corpus_document(line: dict[str, Any]) -> SearchDocument:
+def corpus_document(
+    record: dict[str, Any],
+    *,
+    status: str | None = None,
+    published_at: datetime | None = None,
+    updated_at: datetime | None = None,
+) -> SearchDocument:
+    """A corpus line as a search document with a new id, its names unresolved (names stay names):
+    for loading an index straight from the corpus (a warm-up, a matching benchmark), not the
+    application's projection of a material."""
     return SearchDocument(
         id=uuid.uuid4(),
         version=1,
-        title=line["title"],
-        summary=line.get("summary") or "",
-        body=line.get("body") or "",
-        kind=line["kind"],
-        language=line.get("language", "vi"),
-        classification=line.get("classification", "public"),
-        status=line.get("status", "draft"),
-        ethnic_groups=line.get("ethnic_groups", []),
-        border_routes=line.get("border_routes", []),
-        provinces=line.get("provinces", []),
-        topics=line.get("topics", []),
-        published_at=None,
-        updated_at=datetime.now(UTC),
+        title=record["title"],
+        summary=record.get("summary") or "",
+        body=record.get("body") or "",
+        kind=record["kind"],
+        language=record.get("language", "vi"),
+        classification=record.get("classification", "public"),
+        status=status or record.get("status", "draft"),
+        ethnic_groups=record.get("ethnic_groups", []),
+        border_routes=record.get("border_routes", []),
+        provinces=[str(p) for p in record.get("provinces", [])],
+        topics=record.get("topics", []),
+        published_at=published_at,
+        updated_at=updated_at or datetime.now(UTC),
     )
