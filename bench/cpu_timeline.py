@@ -12,6 +12,7 @@ work instead of overlapping. Linux only; a tool for finding causes, not one of t
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import subprocess
 import time
@@ -19,6 +20,7 @@ from pathlib import Path
 
 TICKS = os.sysconf("SC_CLK_TCK")
 WHO = ("command", "elasticsearch", "postgresql")
+ELASTICSEARCH = "org.elasticsearch.bootstrap"
 
 
 def _pids(pattern: str) -> list[int]:
@@ -26,16 +28,35 @@ def _pids(pattern: str) -> list[int]:
     return [int(pid) for pid in found.split()]
 
 
+def _ticks(stat: Path, fields: slice) -> int:
+    """The sum of `fields` (after the command name) of a /proc stat file; 0 if it is gone."""
+    try:
+        values = stat.read_text().rsplit(")", 1)[1].split()
+    except OSError:  # ended meanwhile
+        return 0
+    return sum(int(value) for value in values[fields])
+
+
 def _cpu_seconds(pids: list[int]) -> float:
     """User + system time of `pids` and of their children that ended."""
-    total = 0
-    for pid in pids:
-        try:
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:  # ended meanwhile
-            continue
-        total += sum(int(value) for value in fields[11:15])
-    return total / TICKS
+    return sum(_ticks(Path(f"/proc/{pid}/stat"), slice(11, 15)) for pid in pids) / TICKS
+
+
+def jit_compiler_seconds() -> float | None:
+    """User + system time so far of the local Elasticsearch JVM's JIT compiler threads (None if
+    there is no such process on this machine, or /proc cannot be read)."""
+    found = _pids(ELASTICSEARCH)
+    if not found:
+        return None
+    ticks = 0
+    try:
+        for task in Path(f"/proc/{found[0]}/task").iterdir():
+            with contextlib.suppress(OSError):  # a thread that ended meanwhile
+                if (task / "comm").read_text().startswith(("C1 CompilerThre", "C2 CompilerThre")):
+                    ticks += _ticks(task / "stat", slice(11, 13))
+    except OSError:
+        return None
+    return ticks / TICKS
 
 
 def main() -> None:
@@ -46,7 +67,7 @@ def main() -> None:
     command = args.command[1:] if args.command[:1] == ["--"] else args.command
     if not command:
         parser.error("give the command to run after --")
-    elasticsearch = _pids("org.elasticsearch.bootstrap")
+    elasticsearch = _pids(ELASTICSEARCH)
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     started = time.monotonic()
 

@@ -8,10 +8,7 @@ serialised before the clock starts: the baseline is what Elasticsearch itself ca
 
 from __future__ import annotations
 
-import contextlib
 import json
-import os
-import subprocess
 import time
 import uuid
 from collections.abc import Iterator
@@ -33,6 +30,7 @@ from app.search.documents import chunks, document_for
 from app.search.elasticsearch import BULK_ANSWER, BULK_CHUNK, SETTINGS
 from app.search.elasticsearch_documents import MAPPINGS, index_operations
 from bench.common import ES_URL, log
+from bench.cpu_timeline import jit_compiler_seconds
 
 NDJSON = {"Content-Type": "application/x-ndjson"}
 
@@ -122,12 +120,13 @@ def warm_up(backend: SearchBackend, corpus: Path, count: int) -> WarmUp:
     pass after pass until its JIT compiler has settled, before either side of an import
     comparison is timed. Once per process: Elasticsearch stays warm.
 
-    After a start, Elasticsearch's C2 compiler threads used about 25 CPU-seconds over the first
-    few minutes of indexing, on the same two cores as the import, which made its first `ttdn
-    import` cost twice the CPU of later ones (bench/RESULTS.md); the raw `_bulk` timed after it
-    met a server the import had warmed. The documents are the corpus lines as they are, not
-    resolved by the application (names stay names): what matters is that the server indexes
-    documents of this size and shape, with these mappings, through the same requests.
+    After a start, Elasticsearch's JIT compiler threads used 17.7-22.3 CPU-seconds in the first
+    pass over the corpus, on the same two cores as the import. Its first `ttdn import` after a
+    start, with no warm-up or one raw `_bulk`, cost it 51.7-59.8 CPU-seconds, later ones 28-36
+    (bench/RESULTS.md); the raw `_bulk` timed after the import met a server the import had warmed.
+    The documents are the corpus lines as they are, not resolved by the application (names stay
+    names): what matters is that the server indexes documents of this size and shape, with these
+    mappings, through the same requests.
     """
     global _warm_up
     if _warm_up is None:
@@ -151,23 +150,6 @@ def warm_up(backend: SearchBackend, corpus: Path, count: int) -> WarmUp:
             if used is None or used < JIT_SETTLED_SECONDS:
                 break
     return _warm_up
-
-
-def jit_compiler_seconds() -> float | None:
-    """CPU seconds so far of the local Elasticsearch JVM's JIT compiler threads (None if there is
-    no such process on this machine, or /proc cannot be read)."""
-    found = subprocess.run(["pgrep", "-f", "org.elasticsearch.bootstrap"], capture_output=True, text=True).stdout
-    if not found.split():
-        return None
-    ticks = 0
-    try:
-        for task in Path(f"/proc/{found.split()[0]}/task").iterdir():
-            with contextlib.suppress(OSError):  # a thread that ended meanwhile
-                if (task / "comm").read_text().startswith(("C1 CompilerThre", "C2 CompilerThre")):
-                    ticks += sum(int(v) for v in (task / "stat").read_text().rsplit(")", 1)[1].split()[11:13])
-    except OSError:
-        return None
-    return ticks / os.sysconf("SC_CLK_TCK")
 
 
 def corpus_document(

@@ -38,7 +38,8 @@ from bench.common import (
     shell_line,
     staff_token,
 )
-from bench.es_baseline import WarmUp, bulk_payloads, delete_index, jit_compiler_seconds, raw_bulk, warm_up
+from bench.cpu_timeline import jit_compiler_seconds
+from bench.es_baseline import WarmUp, bulk_payloads, delete_index, raw_bulk, warm_up
 from bench.search_bench import per_pass, record_es_requests, run_search_mix
 
 DATA_DIR = OUT / "pg-es-data"
