@@ -1,11 +1,12 @@
 """fold(): the one place Vietnamese text loses its diacritics."""
 
+import random
 import unicodedata
 
 import pytest
 
 from app import text as text_module
-from app.text import _FOLD_TABLE, fold, fold_with_offsets, nfc, query_words, squash
+from app.text import _FOLD_TABLE, fold, fold_with_offsets, folded_text, folded_texts, nfc, query_words, squash
 
 
 @pytest.mark.parametrize(
@@ -77,3 +78,40 @@ def test_query_words_are_each_given_once_in_the_order_typed():
 def test_a_letter_and_apostrophe_before_a_name_is_not_required():
     assert query_words("H'Mông") == (["mong"], ["H", "Mông"])
     assert query_words("dân tộc M’Nông") == (["dan", "toc", "nong"], ["dân", "tộc", "M", "Nông"])
+
+
+def _texts_around(characters: list[str]) -> list[str]:
+    """Each character alone, inside a word, between spaces, and at both ends of a text."""
+    return [t for ch in characters for t in (ch, f"ab{ch}cd", f"x {ch} y", f"{ch}{ch}x{ch}")]
+
+
+def test_folded_texts_fold_every_character_as_folded_text_does():
+    # Every code point of the table and some past it: the batch way gives what the word-by-word one does.
+    characters = [chr(point) for point in range(text_module._TABLE_END + 64) if not 0xD800 <= point <= 0xDFFF]
+    characters += ["\uffff", "\U0001f600", "中", "ລ", "ខ្មែ"]
+    texts = _texts_around(characters)
+    assert folded_texts(texts) == [folded_text(text) for text in texts]
+
+
+def test_folded_texts_of_mixed_texts_equal_folding_each():
+    rng = random.Random(20261205)
+    pool = [*"aăâđêôơưyAĂĐ Ệệ _09", " ", "  ", "\t", "\n", "\u00a0", "-", "'", "’", "…", ",.", "ð", "ł", "ß"]
+    pool += ["\u0301", "x\u0330", "İ", "ﬁ", "Σ", "中", "😀", "\uffff", "\x00", "\x01"]
+    texts = ["".join(rng.choice(pool) for _ in range(rng.randint(0, 40))) for _ in range(3000)]
+    assert folded_texts(texts) == [folded_text(text) for text in texts]
+
+
+@pytest.mark.parametrize(
+    "texts",
+    [
+        [],
+        [""],
+        ["", "", ""],
+        ["  Đồng  bào\u00a0Mông\tĐắk\nLắk  ", "", "H'Mông – Việt–Lào", "   "],
+        ["a\uffffb", "đ"],  # a text holding the separator the batch joins texts with
+        ["Dân tộc", "ΑΘΗΝΑ İstanbul", "Lào"],  # a text the table does not know among ones it does
+        ["x\u0301", "e\u0302\u0301"],  # decomposed input, composed first
+    ],
+)
+def test_folded_texts_edge_cases(texts):
+    assert folded_texts(texts) == [folded_text(text) for text in texts]

@@ -30,11 +30,8 @@ from app.search.database_tables import (
     D,
     fts_row,
 )
-from app.search.documents import (
-    chunks,
-    facet_values,
-    folded_text,
-)
+from app.search.documents import chunks, facet_values, folded_fields
+from app.text import folded_text
 
 # Sorts a missing published_at after every real date, with no NULL handling in the keyset.
 NEVER_PUBLISHED = datetime(1, 1, 1, tzinfo=UTC)
@@ -62,7 +59,7 @@ def store(session: Session, dialect: str, docs: list[SearchDocument], *, force: 
         inserted = session.execute(sa.insert(D).returning(D.c.doc_id, D.c.material_id), [_row_for(d) for d in inserts])
         doc_ids.update({row.material_id: row.doc_id for row in inserted})
     by_doc_id = {doc_ids[doc.id]: doc for doc in fresh}
-    _write_texts(session, dialect, {doc_id: _texts_for(doc) for doc_id, doc in by_doc_id.items()})
+    _write_texts(session, dialect, dict(zip(by_doc_id, _texts_for(list(by_doc_id.values())), strict=True)))
     _write_tags(session, {doc_id: _tags_for(doc) for doc_id, doc in by_doc_id.items()})
 
 
@@ -216,9 +213,13 @@ def _row_for(doc: SearchDocument) -> dict[str, Any]:
     }
 
 
-def _texts_for(doc: SearchDocument) -> dict[str, str]:
-    originals = {"title": doc.title, "summary": doc.summary, "body": doc.body}
-    return {**originals, **{f"{name}_folded": folded_text(value) for name, value in originals.items()}}
+def _texts_for(docs: list[SearchDocument]) -> list[dict[str, str]]:
+    """Each document's texts and their folded copies (folded all at once)."""
+    return [
+        {"title": doc.title, "summary": doc.summary, "body": doc.body}
+        | {"title_folded": title, "summary_folded": summary, "body_folded": body}
+        for doc, (title, summary, body) in zip(docs, folded_fields(docs), strict=True)
+    ]
 
 
 def _tags_for(doc: SearchDocument) -> set[tuple[str, str]]:

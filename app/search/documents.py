@@ -3,7 +3,7 @@
 import hashlib
 import math
 import uuid
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from itertools import islice
@@ -15,7 +15,7 @@ from app.materials.models import Material, tag_lists
 from app.pagination import decode_values, encode_values
 from app.schemas import to_utc
 from app.search.backend import Form, InvalidCursor, SearchDocument, SearchQuery
-from app.text import Remembered, fold, folded_words, nfc, query_words, words
+from app.text import folded_texts, folded_words, query_words
 
 T = TypeVar("T")
 
@@ -79,25 +79,10 @@ def document_for(material: Material) -> SearchDocument:
     )
 
 
-def folded_text(value: str) -> str:
-    """The folded words of `value`, space-separated: what the backends index next to the original.
-
-    Splitting into words here, as `folded_words()` does for queries, makes every backend see
-    the same tokens ("H'Mông" is "h mong" on both sides) whatever its own tokenizer does.
-    """
-    # Words never span whitespace, so the words of the text are those of its whitespace-separated
-    # pieces, in order; a piece that holds no word ("-", "...") folds to "" and is left out.
-    return " ".join(filter(None, map(_PIECES.__getitem__, nfc(value).split())))
-
-
-def _fold_piece(piece: str) -> str:
-    return " ".join(map(fold, words(piece)))
-
-
-# Whitespace-separated pieces of text ("đồng", "bào,") -> their folded words: looking a piece up
-# costs a fraction of finding its words with the regular expression, and Vietnamese is written in
-# syllables, a few thousand of which make up most text.
-_PIECES = Remembered(_fold_piece, limit=200_000)
+def folded_fields(docs: Sequence[SearchDocument]) -> list[tuple[str, str, str]]:
+    """Each document's title, summary and body folded (`folded_texts`: all of them at once)."""
+    texts = iter(folded_texts([text for doc in docs for text in (doc.title, doc.summary, doc.body)]))
+    return list(zip(texts, texts, texts, strict=True))
 
 
 def facet_values(doc: SearchDocument) -> dict[str, list[str]]:

@@ -10,8 +10,8 @@ from typing import Any
 from elasticsearch import BadRequestError, Elasticsearch
 
 from app.search.backend import ClaimDocument, SearchHit
-from app.search.documents import chunks, folded_text
-from app.text import folded_words, nfc
+from app.search.documents import chunks
+from app.text import folded_text, folded_words, nfc
 
 _TEXT = {"type": "text", "analyzer": "standard"}
 CLAIM_MAPPINGS: dict[str, Any] = {

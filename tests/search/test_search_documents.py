@@ -10,9 +10,8 @@ from datetime import UTC, datetime
 import pytest
 
 from app.search.backend import SearchDocument
-from app.search.documents import folded_text
 from app.search.elasticsearch_documents import bulk_body, index_operations
-from app.text import fold, words
+from app.text import fold, folded_text, words
 
 
 def _by_words(value: str) -> str:
