@@ -190,7 +190,8 @@ def folded_texts(values: Sequence[str]) -> list[str]:
     import numpy
 
     texts = [nfc(value) for value in values]
-    points = numpy.frombuffer(_SEPARATOR.join(texts).encode("utf-32-le"), dtype=numpy.uint32)
+    # A lone surrogate (refused at the API, but not impossible here) becomes a code point the table does not know.
+    points = numpy.frombuffer(_SEPARATOR.join(texts).encode("utf-32-le", "surrogatepass"), dtype=numpy.uint32)
     folded = _character_table().take(numpy.minimum(points, _TABLE_END))
     folded[points == ord(_SEPARATOR)] = _CUT
     space = folded == _SPACE

@@ -109,6 +109,7 @@ def test_folded_texts_of_mixed_texts_equal_folding_each():
         ["", "", ""],
         ["  Đồng  bào\u00a0Mông\tĐắk\nLắk  ", "", "H'Mông – Việt–Lào", "   "],
         ["a\uffffb", "đ"],  # a text holding the separator the batch joins texts with
+        ["x\ud800y", "Lào"],  # a lone surrogate
         ["Dân tộc", "ΑΘΗΝΑ İstanbul", "Lào"],  # a text the table does not know among ones it does
         ["x\u0301", "e\u0302\u0301"],  # decomposed input, composed first
     ],
