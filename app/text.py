@@ -182,8 +182,8 @@ def _character_table() -> "numpy.ndarray[Any, Any]":
 def folded_texts(values: Sequence[str]) -> list[str]:
     """`[folded_text(value) for value in values]`, with most of the work done once for all of them.
 
-    Folding a text word by word costs about 200 ns of Python per word: for an import's batch
-    of a thousand materials that was a fifth of the command's time. Here the texts are joined,
+    Folding a text word by word costs about 200 ns of Python per word, a fifth of the CPU that
+    `ttdn import` itself used (bench/RESULTS.md). Here the texts are joined,
     every character is looked up in `_character_table()` in one vectorised step (numpy), runs of
     spaces are squeezed to one, and the result is cut apart again. A text holding a character
     the table does not know is folded by `folded_text` instead, so the result is the same."""
