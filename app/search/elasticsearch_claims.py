@@ -11,7 +11,7 @@ from elasticsearch import BadRequestError, Elasticsearch
 
 from app.search.backend import ClaimDocument, SearchHit
 from app.search.documents import chunks
-from app.text import folded_text, folded_words, nfc
+from app.text import folded_texts, folded_words, nfc
 
 _TEXT = {"type": "text", "analyzer": "standard"}
 CLAIM_MAPPINGS: dict[str, Any] = {
@@ -42,13 +42,12 @@ def claim_operations(index: str, docs: list[ClaimDocument]) -> list[list[dict[st
     bodies = []
     for chunk in chunks(docs, BULK_CHUNK):
         operations: list[dict[str, Any]] = []
-        for doc in chunk:
+        # Folded a chunk at once, as the materials' bulk bodies are.
+        for doc, folded in zip(chunk, folded_texts([doc.text for doc in chunk]), strict=True):
             operations.append(
                 {"index": {"_index": index, "_id": str(doc.id), "version": doc.version, "version_type": "external"}}
             )
-            operations.append(
-                {"id": str(doc.id), "status": doc.status, "text": doc.text, "folded": folded_text(doc.text)}
-            )
+            operations.append({"id": str(doc.id), "status": doc.status, "text": doc.text, "folded": folded})
         bodies.append(operations)
     return bodies
 

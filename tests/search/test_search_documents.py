@@ -9,7 +9,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from app.search.backend import SearchDocument
+from app.search.backend import ClaimDocument, SearchDocument
+from app.search.elasticsearch_claims import claim_operations
 from app.search.elasticsearch_documents import bulk_body, index_operations
 from app.text import fold, folded_text, words
 
@@ -71,3 +72,26 @@ def test_bulk_body_is_the_serialised_index_operations():
     assert body == expected.encode("utf-8")
     assert [json.loads(line) for line in body.decode().split("\n")[:-1]] == index_operations(index, docs)
     assert bulk_body(index, []) == b""
+
+
+def test_the_folded_fields_of_a_batch_are_each_text_folded():
+    docs = [
+        _document(),
+        _document(id=uuid.uuid4(), title="ΑΘΗΝΑ – Đắk Lắk", summary="H’Mông, Ê Đê", body=""),
+        _document(id=uuid.uuid4(), title="x", summary="", body="中文 dân tộc\u00a0Mông"),
+    ]
+    sources = index_operations("i", docs)[1::2]
+    for doc, source in zip(docs, sources, strict=True):
+        assert [source["title_folded"], source["summary_folded"], source["body_folded"]] == [
+            folded_text(doc.title),
+            folded_text(doc.summary),
+            folded_text(doc.body),
+        ]
+
+
+def test_claim_operations_fold_each_claim_text():
+    texts = ["Tin giả về đồng bào H'Mông", "", "中文 – Lào", "x\u0330y"]
+    docs = [ClaimDocument(id=uuid.uuid4(), version=1, status="open", text=text) for text in texts]
+    (operations,) = claim_operations("claims", docs)
+    assert [op["folded"] for op in operations[1::2]] == [folded_text(text) for text in texts]
+    assert [op["index"]["_id"] for op in operations[::2]] == [str(doc.id) for doc in docs]
